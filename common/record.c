@@ -1,0 +1,94 @@
+/* record.c - protobuf-c wrappers for logjet.v1 messages. */
+#include "record.h"
+
+#include <stdlib.h>
+#include <strings.h>
+
+static const char *const level_names[LJ_LEVEL_COUNT] = {
+    "unknown", "trace", "debug", "info", "warn", "error", "fatal",
+};
+
+const char *lj_level_name(enum lj_level level)
+{
+    return (unsigned)level < LJ_LEVEL_COUNT ? level_names[level] : "unknown";
+}
+
+const char *lj_stream_name(enum lj_stream stream)
+{
+    return stream == LJ_STREAM_STDERR ? "stderr" : "stdout";
+}
+
+int lj_level_from_name(const char *name)
+{
+    for (int i = 0; i < LJ_LEVEL_COUNT; i++)
+        if (strcasecmp(name, level_names[i]) == 0)
+            return i;
+    if (strcasecmp(name, "warning") == 0)
+        return LJ_LEVEL_WARN;
+    return -1;
+}
+
+/* Fills a protobuf-c struct that borrows r's memory. */
+static void view(const struct lj_record *r, lj_pb_record *m)
+{
+    logjet__v1__log_record__init(m);
+    m->host = (char *)r->host;
+    m->container_id = (char *)r->container_id;
+    m->container = (char *)r->container;
+    m->stream = (Logjet__V1__Stream)r->stream;
+    m->ts_unix_nano = r->ts_unix_nano;
+    m->line.data = (uint8_t *)r->line;
+    m->line.len = r->line_len;
+    m->level = (Logjet__V1__Level)r->level;
+    m->line_no = r->line_no;
+    m->truncated = r->truncated;
+    m->ts_index = r->ts_index;
+}
+
+size_t lj_record_packed_size(const struct lj_record *r)
+{
+    lj_pb_record m;
+    view(r, &m);
+    return logjet__v1__log_record__get_packed_size(&m);
+}
+
+size_t lj_record_pack(const struct lj_record *r, uint8_t *out)
+{
+    lj_pb_record m;
+    view(r, &m);
+    return logjet__v1__log_record__pack(&m, out);
+}
+
+lj_status lj_record_unpack(const uint8_t *data, size_t len, lj_pb_record **out)
+{
+    *out = logjet__v1__log_record__unpack(NULL, len, data);
+    return *out ? LJ_OK : LJ_PROTO;
+}
+
+void lj_record_free(lj_pb_record *r)
+{
+    if (r != NULL)
+        logjet__v1__log_record__free_unpacked(r, NULL);
+}
+
+lj_status lj_container_pack(const lj_pb_container *c, uint8_t **out, size_t *outlen)
+{
+    size_t n = logjet__v1__container_info__get_packed_size(c);
+    *out = malloc(n ? n : 1);
+    if (*out == NULL)
+        return LJ_NOMEM;
+    *outlen = logjet__v1__container_info__pack(c, *out);
+    return LJ_OK;
+}
+
+lj_status lj_container_unpack(const uint8_t *data, size_t len, lj_pb_container **out)
+{
+    *out = logjet__v1__container_info__unpack(NULL, len, data);
+    return *out ? LJ_OK : LJ_PROTO;
+}
+
+void lj_container_free(lj_pb_container *c)
+{
+    if (c != NULL)
+        logjet__v1__container_info__free_unpacked(c, NULL);
+}

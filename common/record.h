@@ -1,0 +1,61 @@
+/* record.h - the protobuf glue: logjet.v1.LogRecord and ContainerInfo in and out.
+ *
+ * This is the only header through which protobuf-c types reach the daemons. Packing
+ * works from plain C views (struct lj_record) so the publisher's hot path needs no
+ * allocation; unpacking returns protobuf-c objects that the caller frees.
+ */
+#ifndef LJ_RECORD_H
+#define LJ_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "logjet.pb-c.h"
+#include "status.h"
+
+typedef Logjet__V1__LogRecord lj_pb_record;
+typedef Logjet__V1__ContainerInfo lj_pb_container;
+
+enum lj_stream { LJ_STREAM_STDOUT = 0, LJ_STREAM_STDERR = 1 };
+
+enum lj_level {
+    LJ_LEVEL_UNKNOWN = 0, LJ_LEVEL_TRACE, LJ_LEVEL_DEBUG, LJ_LEVEL_INFO,
+    LJ_LEVEL_WARN, LJ_LEVEL_ERROR, LJ_LEVEL_FATAL, LJ_LEVEL_COUNT
+};
+
+/* A borrowed view of one record; nothing here is owned. */
+struct lj_record {
+    const char *host, *container_id, *container;
+    enum lj_stream stream;
+    int64_t ts_unix_nano;
+    const uint8_t *line;
+    size_t line_len;
+    enum lj_level level;
+    uint64_t line_no;
+    bool truncated;
+    uint32_t ts_index;
+};
+
+/* Lower-case names as used in the browser protocol: "info", "stderr". */
+const char *lj_level_name(enum lj_level level);
+const char *lj_stream_name(enum lj_stream stream);
+/* Reverse of lj_level_name, case-insensitive; -1 when unknown. */
+int lj_level_from_name(const char *name);
+
+/* Bytes lj_record_pack will write. */
+size_t lj_record_packed_size(const struct lj_record *r);
+/* Serialises r into out (at least lj_record_packed_size bytes); returns bytes written. */
+size_t lj_record_pack(const struct lj_record *r, uint8_t *out);
+
+/* Parses a LogRecord. On LJ_OK *out is owned by the caller: lj_record_free it.
+ * LJ_PROTO when the bytes are not a LogRecord. */
+lj_status lj_record_unpack(const uint8_t *data, size_t len, lj_pb_record **out);
+void lj_record_free(lj_pb_record *r);
+
+/* ContainerInfo: pack returns a malloc'd buffer (*out, *outlen) the caller frees. */
+lj_status lj_container_pack(const lj_pb_container *c, uint8_t **out, size_t *outlen);
+lj_status lj_container_unpack(const uint8_t *data, size_t len, lj_pb_container **out);
+void lj_container_free(lj_pb_container *c);
+
+#endif

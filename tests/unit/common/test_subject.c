@@ -1,7 +1,7 @@
 /* Unit tests for common/subject.c: the %HH token encoding and its round trip. */
 #include <stdint.h>
 
-#include "../check.h"
+#include "check.h"
 #include "subject.h"
 
 static void test_examples(void)

@@ -1,0 +1,353 @@
+// harness.mjs - starts the real servers the integration and browser tests drive:
+// a nats-server with JetStream (fresh store per stack), logjet-publisher and
+// logjet-gateway from the build directory, against the test Docker engine.
+//
+// Every stack gets a unique container-name prefix and host id, and its publisher only
+// follows containers with that prefix, so stacks never see each other's containers.
+// Everything a stack starts is stopped by PID in stop(); containers are removed by name.
+// Nothing here fakes Docker or NATS.
+import { spawn, execFile } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { connect, headers as natsHeaders } from 'nats';
+import protobuf from 'protobufjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const SOURCE_DIR = process.env.LOGJET_SOURCE_DIR || path.resolve(here, '../..');
+export const BUILD_DIR = process.env.LOGJET_BUILD_DIR || path.join(SOURCE_DIR, 'build');
+export const DOCKER_HOST = process.env.LOGJET_TEST_DOCKER_HOST || 'unix:///var/run/docker.sock';
+export const IMAGE = process.env.LOGJET_TEST_IMAGE || 'logjet-test-busybox';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls fn until it returns a truthy value (returned) or timeoutMs passes (throws). */
+export async function waitFor(fn, timeoutMs = 10000, what = 'condition', stepMs = 50) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` + (last ? `: ${last.message}` : ''));
+    }
+    await sleep(stepMs);
+  }
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export async function freePort() {
+  const srv = net.createServer();
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address();
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+async function portOpen(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.on('connect', () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  });
+}
+
+/** Runs a command; resolves {code, stdout, stderr} (never rejects on exit code). */
+export function run(cmd, args, opts = {}) {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { maxBuffer: 256 << 20, encoding: opts.encoding || 'utf8', ...opts },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      });
+  });
+}
+
+/** docker CLI against the test engine. */
+export function docker(args, opts = {}) {
+  return run('docker', args, { ...opts, env: { ...process.env, DOCKER_HOST, ...(opts.env || {}) } });
+}
+
+/** Encodes a host or container name as a subject token (%HH outside [A-Za-z0-9_-]). */
+export function token(name) {
+  let out = '';
+  for (const b of Buffer.from(name, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += /[A-Za-z0-9_-]/.test(c) ? c : '%' + b.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+let protoRoot;
+/** The logjet.v1 protobuf types, loaded from proto/. */
+export async function proto() {
+  if (!protoRoot) {
+    protoRoot = await protobuf.load(path.join(SOURCE_DIR, 'proto/logjet/v1/logjet.proto'));
+  }
+  return {
+    LogRecord: protoRoot.lookupType('logjet.v1.LogRecord'),
+    ContainerInfo: protoRoot.lookupType('logjet.v1.ContainerInfo'),
+  };
+}
+
+/** Makes sure the busybox test image exists on the test engine. */
+export async function ensureImage() {
+  if ((await docker(['image', 'inspect', IMAGE])).code === 0) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logjet-img-'));
+  fs.mkdirSync(path.join(dir, 'bin'));
+  fs.copyFileSync('/bin/busybox', path.join(dir, 'bin/busybox'));
+  fs.chmodSync(path.join(dir, 'bin/busybox'), 0o755);
+  const list = (await run('/bin/busybox', ['--list'])).stdout.split('\n').filter(Boolean);
+  for (const a of list) if (a !== 'busybox') fs.symlinkSync('busybox', path.join(dir, 'bin', a));
+  const r = await run('sh', ['-c',
+    `tar -C '${dir}' -c . | docker import --change 'ENV PATH=/bin' - ${IMAGE}`],
+  { env: { ...process.env, DOCKER_HOST } });
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (r.code !== 0) throw new Error(`cannot import ${IMAGE}: ${r.stderr}`);
+}
+
+/** A child process with its output in a log file; stopped by PID. */
+class Proc {
+  constructor(name, cmd, args, logPath, env) {
+    this.name = name;
+    this.logPath = logPath;
+    const fd = fs.openSync(logPath, 'a');
+    this.child = spawn(cmd, args, { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+    fs.closeSync(fd);
+    this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code, signal }));
+    this.exitInfo = null;
+    this.exited.then((i) => { this.exitInfo = i; });
+  }
+
+  get pid() { return this.child.pid; }
+  get running() { return this.exitInfo === null; }
+
+  async stop(signal = 'SIGTERM', graceMs = 10000) {
+    if (!this.running) return this.exitInfo;
+    this.child.kill(signal);
+    const t = setTimeout(() => { if (this.running) this.child.kill('SIGKILL'); }, graceMs);
+    const info = await this.exited;
+    clearTimeout(t);
+    return info;
+  }
+
+  tail(n = 30) {
+    try {
+      return fs.readFileSync(this.logPath, 'utf8').split('\n').slice(-n).join('\n');
+    } catch {
+      return '';
+    }
+  }
+}
+
+async function httpOk(url) {
+  try {
+    const r = await fetch(url);
+    return r.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+export class Stack {
+  /**
+   * Starts nats-server and, when asked, the publisher and the gateway.
+   * opts: { publisher: bool, gateway: bool, publisherArgs: [], gatewayArgs: [],
+   *         replayDepth: n, env: {} }
+   */
+  static async start(opts = {}) {
+    const s = new Stack(opts);
+    try {
+      await ensureImage();
+      await s.startNats();
+      if (opts.publisher) await s.startPublisher();
+      if (opts.gateway) await s.startGateway();
+    } catch (e) {
+      s.dumpLogs();
+      await s.stop();
+      throw e;
+    }
+    return s;
+  }
+
+  constructor(opts) {
+    this.opts = opts;
+    const id = Math.random().toString(36).slice(2, 8);
+    this.prefix = `ljt${id}-`;
+    this.hostId = opts.hostId || `h${id}`;
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'logjet-stack-'));
+    this.storeDir = path.join(this.dir, 'jetstream');
+    this.procs = {};
+    this.ports = {};
+    this._nc = null;
+  }
+
+  get natsUrl() { return `nats://127.0.0.1:${this.ports.nats}`; }
+  get gatewayUrl() { return `http://127.0.0.1:${this.ports.gateway}`; }
+  get wsUrl() { return `ws://127.0.0.1:${this.ports.gateway}/ws`; }
+  get publisherHttp() { return `http://127.0.0.1:${this.ports.publisher}`; }
+  get monitorUrl() { return `http://127.0.0.1:${this.ports.monitor}`; }
+
+  /** The "<host>/<name>" string a browser subscribes with. */
+  ref(name) { return `${this.hostId}/${name}`; }
+  subject(name, prefix = 'logs') { return `${prefix}.${token(this.hostId)}.${token(name)}`; }
+
+  async startNats() {
+    this.ports.nats ??= await freePort();
+    this.ports.monitor ??= await freePort();
+    const args = ['-js', '-a', '127.0.0.1', '-p', String(this.ports.nats), '-m', String(this.ports.monitor),
+      '-sd', this.storeDir];
+    this.procs.nats = new Proc('nats-server', 'nats-server', args, path.join(this.dir, 'nats.log'));
+    await waitFor(() => httpOk(`${this.monitorUrl}/healthz?js-enabled-only=true`), 15000, 'nats-server');
+  }
+
+  async stopNats(signal = 'SIGTERM') {
+    if (this._nc) {
+      const nc = this._nc;
+      this._nc = null;
+      await nc.close().catch(() => {});
+    }
+    await this.procs.nats?.stop(signal);
+  }
+
+  async startPublisher(extra = []) {
+    this.ports.publisher ??= await freePort();
+    const args = ['--nats-url', this.natsUrl, '--docker-host', DOCKER_HOST, '--host-id', this.hostId,
+      '--http', `127.0.0.1:${this.ports.publisher}`, '--include', `^${this.prefix}`,
+      ...(this.opts.replayDepth ? ['--replay-depth', String(this.opts.replayDepth)] : []),
+      ...(this.opts.publisherArgs || []), ...extra];
+    this.procs.publisher = new Proc('publisher', path.join(BUILD_DIR, 'publisher/logjet-publisher'), args,
+      path.join(this.dir, 'publisher.log'), this.opts.env);
+    await waitFor(async () => {
+      if (!this.procs.publisher.running) throw new Error(`publisher exited:\n${this.procs.publisher.tail()}`);
+      return httpOk(`${this.publisherHttp}/healthz`);
+    }, 20000, 'publisher /healthz');
+  }
+
+  async killPublisher(signal = 'SIGKILL') {
+    return this.procs.publisher?.stop(signal);
+  }
+
+  async startGateway(extra = []) {
+    this.ports.gateway ??= await freePort();
+    const args = ['--nats-url', this.natsUrl, '--listen', `127.0.0.1:${this.ports.gateway}`,
+      '--ui-dir', path.join(SOURCE_DIR, 'ui'), ...(this.opts.gatewayArgs || []), ...extra];
+    this.procs.gateway = new Proc('gateway', path.join(BUILD_DIR, 'gateway/logjet-gateway'), args,
+      path.join(this.dir, 'gateway.log'), this.opts.env);
+    await waitFor(async () => {
+      if (!this.procs.gateway.running) throw new Error(`gateway exited:\n${this.procs.gateway.tail()}`);
+      return httpOk(`${this.gatewayUrl}/healthz`);
+    }, 20000, 'gateway /healthz');
+  }
+
+  async stopGateway(signal = 'SIGTERM') {
+    return this.procs.gateway?.stop(signal);
+  }
+
+  /**
+   * Starts a busybox container named prefix+name running `sh -c script`.
+   * opts: { tty, labels: {k: v}, args: [] extra docker run args }. Returns {id, name}.
+   */
+  async run(name, script, opts = {}) {
+    const full = this.prefix + name;
+    const args = ['run', '-d', '--network', 'none', '--name', full,
+      '--log-driver', 'json-file', '--log-opt', 'max-size=200m'];
+    if (opts.tty) args.push('-t');
+    for (const [k, v] of Object.entries(opts.labels || {})) args.push('--label', `${k}=${v}`);
+    args.push(...(opts.args || []), IMAGE, 'sh', '-c', script);
+    const r = await docker(args);
+    if (r.code !== 0) throw new Error(`docker run ${full}: ${r.stderr}`);
+    return { id: r.stdout.trim(), name: full };
+  }
+
+  /** Waits for a container to exit; returns its exit code. */
+  async wait(name) {
+    const r = await docker(['wait', name]);
+    return Number(r.stdout.trim());
+  }
+
+  /** `docker logs` of a container as {stdout, stderr} Buffers. */
+  async dockerLogs(name) {
+    const r = await docker(['logs', name], { encoding: 'buffer' });
+    return { stdout: r.stdout, stderr: r.stderr };
+  }
+
+  docker(args, opts) { return docker(args, opts); }
+
+  /** A nats.js connection to this stack's server (reconnecting; closed in stop()). */
+  async nc() {
+    if (!this._nc) {
+      this._nc = await connect({ servers: this.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+    }
+    return this._nc;
+  }
+
+  /**
+   * Every stored LogRecord of a container (decoded, with .seq = stream sequence and
+   * .msgId), in stream order. Reads with an ordered consumer; creates nothing durable.
+   */
+  async records(name, stream = 'LOGS') {
+    const nc = await this.nc();
+    const js = nc.jetstream();
+    const jsm = await nc.jetstreamManager();
+    const subject = this.subject(name);
+    const info = await jsm.streams.info(stream, { subjects_filter: subject }).catch(() => null);
+    const want = info?.state?.subjects?.[subject] ?? 0;
+    const { LogRecord } = await proto();
+    const out = [];
+    if (want === 0) return out;
+    const c = await js.consumers.get(stream, { filterSubjects: [subject] });
+    const iter = await c.consume({ max_messages: 1000 });
+    for await (const m of iter) {
+      const rec = LogRecord.toObject(LogRecord.decode(m.data), { longs: Number, bytes: Buffer, defaults: true, enums: String });
+      rec.seq = m.seq;
+      rec.msgId = m.headers?.get('Nats-Msg-Id');
+      out.push(rec);
+      if (m.info.pending === 0) break;
+    }
+    await iter.close();
+    return out;
+  }
+
+  /** Prometheus text from a daemon's /metrics, parsed into {name{labels}: value}. */
+  async metrics(which = 'publisher') {
+    const base = which === 'publisher' ? this.publisherHttp : this.gatewayUrl;
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const out = {};
+    for (const line of text.split('\n')) {
+      if (!line || line.startsWith('#')) continue;
+      const i = line.lastIndexOf(' ');
+      out[line.slice(0, i)] = Number(line.slice(i + 1));
+    }
+    return out;
+  }
+
+  dumpLogs() {
+    for (const p of Object.values(this.procs)) {
+      if (p) console.error(`--- ${p.name} (${p.logPath}) ---\n${p.tail(40)}`);
+    }
+  }
+
+  /** Stops everything this stack started and removes its containers. */
+  async stop() {
+    if (this._nc) await this._nc.close().catch(() => {});
+    this._nc = null;
+    for (const name of ['gateway', 'publisher', 'nats']) {
+      await this.procs[name]?.stop('SIGTERM');
+    }
+    const r = await docker(['ps', '-aq', '--filter', `name=^${this.prefix}`]);
+    const ids = r.stdout.split('\n').filter(Boolean);
+    if (ids.length) await docker(['rm', '-f', ...ids]);
+    if (!process.env.LOGJET_KEEP_TEST_DIRS) fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export { natsHeaders };

@@ -1,0 +1,78 @@
+# Helpers shared by the scripts in tests/deploy (sourced, not run).
+# shellcheck shell=bash
+
+LJ_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LJ_TESTS_DIR="$LJ_ROOT/tests/deploy"
+LJ_PASSED=0
+LJ_FAILED=0
+LJ_SKIPPED=0
+
+# pass/fail/skip WHAT: record and print one check.
+pass() { LJ_PASSED=$((LJ_PASSED + 1)); echo "PASS $*"; }
+fail() { LJ_FAILED=$((LJ_FAILED + 1)); echo "FAIL $*"; }
+skip() { LJ_SKIPPED=$((LJ_SKIPPED + 1)); echo "SKIP $*"; }
+
+# check WHAT CMD...: runs CMD quietly; PASS or FAIL with its output.
+check() {
+    local what=$1 out
+    shift
+    if out=$("$@" 2>&1); then
+        pass "$what"
+    else
+        fail "$what"
+        printf '%s\n' "$out" | sed 's/^/    /' | tail -n 40
+    fi
+}
+
+# check_fails WHAT CMD...: a negative control, CMD must fail.
+check_fails() {
+    local what=$1
+    shift
+    if "$@" >/dev/null 2>&1; then fail "$what (was accepted)"; else pass "$what"; fi
+}
+
+# summary: the closing line, and the exit status.
+summary() {
+    echo "$LJ_PASSED passed, $LJ_FAILED failed, $LJ_SKIPPED skipped"
+    [ "$LJ_FAILED" -eq 0 ]
+}
+
+# node_deps: installs tests/deploy/package.json's packages once into a cache
+# outside the tree and exports NODE_PATH. Returns non-zero when npm cannot.
+node_deps() {
+    local cache=${LOGJET_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/logjet-deploy-tests}
+    command -v node >/dev/null && command -v npm >/dev/null || return 1
+    mkdir -p "$cache"
+    if ! cmp -s "$LJ_TESTS_DIR/package.json" "$cache/package.json" || [ ! -d "$cache/node_modules" ]; then
+        cp "$LJ_TESTS_DIR/package.json" "$cache/package.json"
+        (cd "$cache" && npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1) || {
+            rm -f "$cache/package.json"
+            return 1
+        }
+    fi
+    export NODE_PATH="$cache/node_modules"
+}
+
+# free_port: prints a TCP port nothing listens on in 127.0.0.1, from a range
+# above the usual defaults and below the ephemeral range.
+free_port() {
+    local p i
+    for i in $(seq 1 200); do
+        p=$((20000 + (RANDOM * 7 + i) % 12000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# wait_http URL SECONDS: waits until URL answers 2xx.
+wait_http() {
+    local url=$1 deadline=$((SECONDS + $2))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null && return 0
+        sleep 0.5
+    done
+    return 1
+}

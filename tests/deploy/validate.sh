@@ -1,0 +1,153 @@
+#!/bin/bash
+# Validates the deployment files without a network, a cluster or any image:
+#   - every nats-server config (deploy/nats and the Kubernetes ConfigMap) with
+#     `nats-server -t -c`;
+#   - deploy/compose.yaml with docker-compose config (when installed) and a
+#     structural check of what logjet needs from it;
+#   - deploy/kubernetes/*.yaml against the Kubernetes schemas and each other
+#     (tests/deploy/k8s-validate.js);
+#   - the systemd units with systemd-analyze verify;
+#   - the Dockerfiles' COPY sources exist and the gateway is not root;
+#   - the shell scripts with shellcheck and the demo scripts with busybox sh -n.
+# Each validator is also shown a broken copy, which it must reject.
+# Exit status 0 when everything passed; prints one line per check.
+set -euo pipefail
+# shellcheck source=tests/deploy/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$LJ_ROOT"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# --- NATS ----------------------------------------------------------------
+nats_configs() {
+    local f
+    for f in deploy/nats/*.conf deploy/nats/cluster/*.conf; do
+        check "nats-server -t -c $f" nats-server -t -c "$f"
+    done
+    printf 'jetstream {\n  store_dirr: /x\n}\n' > "$tmp/bad.conf"
+    check_fails "nats-server -t rejects a misspelt JetStream option" nats-server -t -c "$tmp/bad.conf"
+    if [ "$(grep -h '^server_name:' deploy/nats/cluster/*.conf | sort -u | wc -l)" -eq 3 ]; then
+        pass "cluster configs have three distinct server_name"
+    else
+        fail "cluster configs have three distinct server_name"
+    fi
+}
+
+# --- compose ---------------------------------------------------------------
+compose_file() {
+    local f=deploy/compose.yaml
+    if command -v docker-compose >/dev/null; then
+        check "docker-compose config $f" docker-compose -f "$f" config -q
+        sed -e 's/^    network_mode: host/    network_mod: host/' -e "s|context: \.\.$|context: $LJ_ROOT|" "$f" > "$tmp/compose-bad.yaml"
+        check_fails "docker-compose config rejects a misspelt key" docker-compose -f "$tmp/compose-bad.yaml" config -q
+    else
+        skip "docker-compose config (docker-compose not installed)"
+    fi
+    if [ -n "${NODE_PATH:-}" ]; then
+        check "compose structure" node "$LJ_TESTS_DIR/compose-check.js" "$f"
+        sed 's|/var/run/docker.sock:/var/run/docker.sock:ro|/var/run/docker.sock:/var/run/docker.sock|' "$f" > "$tmp/compose.yaml"
+        check_fails "compose check rejects a writable socket mount" node "$LJ_TESTS_DIR/compose-check.js" "$tmp/compose.yaml"
+    fi
+}
+
+# --- Kubernetes -------------------------------------------------------------
+kubernetes() {
+    if [ -z "${NODE_PATH:-}" ]; then
+        skip "Kubernetes manifests (node or npm packages unavailable)"
+        return
+    fi
+    check "Kubernetes manifests (schema, fields, references)" node "$LJ_TESTS_DIR/k8s-validate.js" deploy/kubernetes
+    mkdir -p "$tmp/k8s"
+    cp deploy/kubernetes/*.yaml "$tmp/k8s/"
+    sed -i 's/^          image: /          imagee: /' "$tmp/k8s/gateway.yaml"
+    check_fails "Kubernetes check rejects a misspelt field" node "$LJ_TESTS_DIR/k8s-validate.js" "$tmp/k8s"
+    cp deploy/kubernetes/gateway.yaml "$tmp/k8s/"
+    sed -i 's/secretName: logjet-gateway-tokens/secretName: logjet-tokens/' "$tmp/k8s/gateway.yaml"
+    check_fails "Kubernetes check rejects a dangling Secret reference" node "$LJ_TESTS_DIR/k8s-validate.js" "$tmp/k8s"
+    # The NATS config inside the ConfigMap is a nats-server config too.
+    node -e '
+        const yaml = require("js-yaml"), fs = require("fs");
+        for (const d of yaml.loadAll(fs.readFileSync("deploy/kubernetes/nats.yaml", "utf8")))
+            if (d && d.kind === "ConfigMap") process.stdout.write(d.data["nats-server.conf"]);
+    ' > "$tmp/k8s-nats.conf"
+    check "nats-server -t on the Kubernetes ConfigMap's config" env POD_NAME=nats-0 nats-server -t -c "$tmp/k8s-nats.conf"
+}
+
+# --- systemd -----------------------------------------------------------------
+systemd_units() {
+    local u out
+    if ! command -v systemd-analyze >/dev/null; then
+        skip "systemd units (systemd-analyze not installed)"
+        return
+    fi
+    for u in deploy/systemd/*.service; do
+        # The binaries are not installed here; every other finding is an error.
+        out=$(systemd-analyze verify --man=no "$u" 2>&1 | grep -v 'is not executable: No such file' || true)
+        if [ -z "$out" ]; then pass "systemd-analyze verify $u"; else fail "systemd-analyze verify $u"; printf '    %s\n' "$out"; fi
+    done
+    sed 's/^Restart=always/Restartt=always/' deploy/systemd/logjet-gateway.service > "$tmp/logjet-gateway.service"
+    out=$(systemd-analyze verify --man=no "$tmp/logjet-gateway.service" 2>&1 | grep -v 'is not executable: No such file' || true)
+    if [ -n "$out" ]; then pass "systemd-analyze rejects a misspelt key"; else fail "systemd-analyze rejects a misspelt key"; fi
+    for u in deploy/systemd/*.env.example; do
+        if grep -vE '^(#.*|[[:space:]]*|LOGJET_[A-Z0-9_]+=.*)$' "$u" >/dev/null; then
+            fail "$u holds only comments and LOGJET_* assignments"
+        else
+            pass "$u holds only comments and LOGJET_* assignments"
+        fi
+    done
+}
+
+# --- Dockerfiles -------------------------------------------------------------
+dockerfiles() {
+    local f src ok
+    for f in deploy/docker/Dockerfile.*; do
+        ok=1
+        # COPY sources that are not from another stage must exist in the tree.
+        while read -r src; do
+            [ -e "$src" ] || { echo "    $f: COPY source $src does not exist"; ok=0; }
+        done < <(awk '/^COPY / && !/--from=/ { for (i = 2; i < NF; i++) print $i }' "$f" | grep -v '^\.$' || true)
+        # shellcheck disable=SC2016 # a literal ${BASE_IMAGE}
+        grep -q '^FROM \${BASE_IMAGE}' "$f" || { echo "    $f: FROM is not \${BASE_IMAGE}"; ok=0; }
+        grep -q '^ARG BASE_IMAGE=debian:bookworm-slim$' "$f" || { echo "    $f: base is not debian:bookworm-slim"; ok=0; }
+        if [ $ok = 1 ]; then pass "$f: base image and COPY sources"; else fail "$f: base image and COPY sources"; fi
+    done
+    if grep -qE '^USER 10001' deploy/docker/Dockerfile.gateway; then
+        pass "gateway image runs as a non-root user"
+    else
+        fail "gateway image runs as a non-root user"
+    fi
+}
+
+# --- shell -------------------------------------------------------------------
+shell_scripts() {
+    local f
+    if command -v shellcheck >/dev/null; then
+        for f in deploy/quickstart.sh deploy/docker/*.sh tests/deploy/*.sh; do
+            [ -e "$f" ] && check "shellcheck $f" shellcheck -x "$f"
+        done
+    else
+        skip "shellcheck (not installed)"
+    fi
+    for f in deploy/demo/*.sh; do
+        [ -e "$f" ] || continue
+        if command -v busybox >/dev/null; then
+            check "busybox sh -n $f" busybox sh -n "$f"
+        else
+            check "sh -n $f" sh -n "$f"
+        fi
+    done
+    for f in deploy/quickstart.sh deploy/docker/build-images.sh tests/deploy/images.sh tests/deploy/validate.sh; do
+        [ -e "$f" ] || continue
+        if [ -x "$f" ]; then pass "$f is executable"; else fail "$f is executable"; fi
+    done
+}
+
+node_deps || echo "note: npm packages unavailable; schema checks are skipped"
+nats_configs
+compose_file
+kubernetes
+systemd_units
+dockerfiles
+shell_scripts
+summary

@@ -10,18 +10,20 @@ set -eu
 SOCK=${DOCKER_SOCK:-/var/run/docker.sock}
 IMAGE=${IMAGE:-logjet-test-busybox}
 
-# Interleaved short lines, an empty line, concurrent long stdout and stderr lines (their
-# 16 KiB partials interleave), a 40,000-byte line (frames 16415, 16415, 7264), a 200 KiB
-# line, and an unterminated final line. Long lines are digits so offsets show.
+# Interleaved short lines, an empty line, long stdout and stderr lines whose 16 KiB
+# partials interleave, a 40,000-byte line (frames 16415, 16415, 7264), a 200 KiB
+# line, a line of exactly 16384 bytes and an unterminated final line. Long lines are
+# digits so offsets show.
 SCRIPT='
 echo "first line on stdout"; echo "first line on stderr" >&2
 for i in 1 2 3 4 5 6; do echo "out $i level=info"; echo "err $i ERROR: something" >&2; done
 echo ""
 echo "spaces   inside  and a trailing space "
 printf "carriage return inside a\rline and a tab\there\n"
-{ seq 1 9000 | tr -d "\n" | head -c 30000; echo; } >&2 &
-{ seq 1 9000 | tr -d "\n" | tr 0123456789 abcdefghij | head -c 30000; echo; } &
-wait
+seq 1 9000 | tr -d "\n" | head -c 20000; sleep 0.3
+{ seq 1 9000 | tr -d "\n" | tr 0123456789 klmnopqrst | head -c 20000; } >&2; sleep 0.3
+echo " end of the stdout line"; sleep 0.3
+echo " end of the stderr line" >&2; sleep 0.3
 seq 1 12000 | tr -d "\n" | head -c 40000; echo
 echo "between long lines"
 seq 1 50000 | tr -d "\n" | head -c 204800; echo

@@ -1,0 +1,1095 @@
+// logjet browser UI. Plain ES modules, no build step.
+// Log text is only ever put in the page with textContent / createTextNode.
+
+import { Conn } from './conn.js';
+import { parseAnsi, stripAnsi } from './ansi.js';
+import { VList } from './vlist.js';
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'unknown'];
+const STREAMS = ['stdout', 'stderr'];
+const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#e377c2', '#8c564b', '#bcbd22', '#7f7f7f'];
+const DEFAULT_BUF = 100000;
+const DEFAULT_REPLAY = 1000;
+
+const $ = (id) => document.getElementById(id);
+const el = (tag, cls, text) => {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+};
+
+// ---------------------------------------------------------------- state ---
+
+const S = {
+  containers: [], levels: [], streams: [], q: '', re: false,
+  ts: true, utc: false, wrap: false, theme: 'auto',
+  buf: DEFAULT_BUF, replay: DEFAULT_REPLAY,
+};
+let paused = false;
+
+function readUrl() {
+  const p = new URLSearchParams(location.search);
+  S.containers = p.getAll('c').filter(Boolean);
+  S.levels = (p.get('lv') || '').split(',').filter((x) => LEVELS.includes(x));
+  S.streams = (p.get('st') || '').split(',').filter((x) => STREAMS.includes(x));
+  S.q = p.get('q') || '';
+  S.re = p.get('re') === '1';
+  S.ts = p.get('ts') !== '0';
+  S.utc = p.get('utc') === '1';
+  S.wrap = p.get('wrap') === '1';
+  S.theme = p.get('theme') || localStorage.getItem('logjet_theme') || 'auto';
+  const buf = Number(p.get('buf') || localStorage.getItem('logjet_buf') || DEFAULT_BUF);
+  S.buf = Number.isFinite(buf) && buf >= 100 ? Math.min(Math.floor(buf), 5000000) : DEFAULT_BUF;
+  const rp = Number(p.get('replay') ?? localStorage.getItem('logjet_replay') ?? DEFAULT_REPLAY);
+  S.replay = Number.isFinite(rp) && rp >= 0 ? Math.min(Math.floor(rp), 1000) : DEFAULT_REPLAY;
+  const tok = p.get('token');
+  if (tok) {
+    localStorage.setItem('logjet_token', tok);
+    p.delete('token');
+  }
+}
+
+function writeUrl() {
+  const p = new URLSearchParams();
+  for (const c of S.containers) p.append('c', c);
+  if (S.levels.length) p.set('lv', S.levels.join(','));
+  if (S.streams.length) p.set('st', S.streams.join(','));
+  if (S.q) p.set('q', S.q);
+  if (S.re) p.set('re', '1');
+  if (!S.ts) p.set('ts', '0');
+  if (S.utc) p.set('utc', '1');
+  if (S.wrap) p.set('wrap', '1');
+  if (S.theme !== 'auto') p.set('theme', S.theme);
+  if (S.buf !== DEFAULT_BUF) p.set('buf', String(S.buf));
+  if (S.replay !== DEFAULT_REPLAY) p.set('replay', String(S.replay));
+  const qs = p.toString();
+  history.replaceState(null, '', location.pathname + (qs ? '?' + qs : ''));
+}
+
+const token = () => localStorage.getItem('logjet_token') || '';
+
+// ---------------------------------------------------------- test hook ---
+
+const stats = {
+  received: 0, duplicates: 0, buffered: 0, rows: 0, pending: 0, trimmed: 0, gaps: 0,
+  painted: 0, frames: 0, frameMsMax: 0, frameMsLast: 0, reconnects: 0, connected: false,
+  subscriptions: 0, errors: 0,
+};
+const hook = {
+  stats,
+  receivedAt: new Map(), // seq -> Date.now() when the frame carrying it arrived
+  paintedAt: new Map(), // seq -> Date.now() in the animation frame that first put it in the DOM
+  latencies: [], // paintedAt - record ts (ms), one per painted line, bounded
+  state: S,
+  errors: [],
+};
+window.__logjet = hook;
+const LAT_MAX = 200000;
+
+// -------------------------------------------------------------- records ---
+
+let tsCacheKey = '';
+let tsCacheMs = 0;
+/** RFC3339 (any fraction length, Z or offset) -> microseconds since the epoch. */
+function parseTs(ts) {
+  if (typeof ts !== 'string' || ts.length < 20) return Date.now() * 1000;
+  let j = 19;
+  let frac = 0;
+  if (ts.charCodeAt(19) === 46) { // '.'
+    j = 20;
+    let digits = 0;
+    while (j < ts.length) {
+      const c = ts.charCodeAt(j);
+      if (c < 48 || c > 57) break;
+      if (digits < 6) { frac = frac * 10 + (c - 48); digits++; }
+      j++;
+    }
+    while (digits < 6) { frac *= 10; digits++; }
+  }
+  const key = ts.slice(0, 19) + ts.slice(j);
+  if (key !== tsCacheKey) {
+    tsCacheKey = key;
+    tsCacheMs = Date.parse(key);
+    if (!Number.isFinite(tsCacheMs)) tsCacheMs = Date.now();
+  }
+  return tsCacheMs * 1000 + frac;
+}
+
+function cmp(a, b) { return a.k - b.k || a.seq - b.seq; }
+
+const colourOf = new Map();
+function colourFor(c) {
+  let i = colourOf.get(c);
+  if (i === undefined) { i = colourOf.size % COLOURS.length; colourOf.set(c, i); }
+  return COLOURS[i];
+}
+
+function makeLine(l) {
+  const seq = Number(l.seq) || 0;
+  const line = typeof l.line === 'string' ? l.line : String(l.line ?? '');
+  return {
+    g: false, seq, k: parseTs(l.ts), c: String(l.container || ''), st: l.stream === 'stderr' ? 'stderr' : 'stdout',
+    lv: typeof l.level === 'string' ? l.level.toLowerCase() : 'unknown', ln: Number(l.line_no) || 0,
+    line, p: null, h: 0, json: undefined, pretty: false, painted: false, m: false,
+  };
+}
+
+function plainOf(r) {
+  if (r.p === null) r.p = stripAnsi(r.line);
+  return r.p;
+}
+
+// ----------------------------------------------------------- filtering ---
+
+let searchRe = null; // RegExp (no g flag) applied on screen
+let searchErr = '';
+
+function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
+
+function buildSearch() {
+  searchErr = '';
+  searchRe = null;
+  if (!S.q) return;
+  try {
+    searchRe = new RegExp(S.re ? S.q : escapeRe(S.q));
+  } catch (e) {
+    searchErr = 'invalid regular expression';
+  }
+}
+
+function serverGrep() {
+  if (!S.q || searchErr) return undefined;
+  return S.re ? S.q : escapeRe(S.q);
+}
+
+function localFilterActive() {
+  return S.levels.length > 0 || S.streams.length > 0 || !!searchRe;
+}
+
+function matches(r) {
+  if (r.g) return true;
+  if (S.levels.length && !S.levels.includes(r.lv)) return false;
+  if (S.streams.length && !S.streams.includes(r.st)) return false;
+  if (searchRe && !searchRe.test(plainOf(r))) return false;
+  return true;
+}
+
+// -------------------------------------------------------------- buffers ---
+
+let buffer = []; // every line kept, sorted by (ts, seq)
+let rows = buffer; // what is shown: buffer itself, or the lines of it that match
+let filtered = false;
+const seen = new Set(); // seqs in buffer or pending
+let incoming = []; // received, not yet merged (next frame)
+let pending = []; // received while the stream is paused
+let newCount = 0;
+let gapsOpen = 0;
+
+function mergeSorted(arr, batch) {
+  if (!batch.length) return arr.length;
+  if (!arr.length || cmp(arr[arr.length - 1], batch[0]) <= 0) {
+    for (let i = 0; i < batch.length; i++) arr.push(batch[i]);
+    return arr.length - batch.length;
+  }
+  // first index in arr greater than batch[0]
+  let lo = 0, hi = arr.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (cmp(arr[mid], batch[0]) <= 0) lo = mid + 1; else hi = mid; }
+  const tail = arr.splice(lo);
+  let i = 0, j = 0;
+  while (i < tail.length && j < batch.length) arr.push(cmp(tail[i], batch[j]) <= 0 ? tail[i++] : batch[j++]);
+  while (i < tail.length) arr.push(tail[i++]);
+  while (j < batch.length) arr.push(batch[j++]);
+  return lo;
+}
+
+function indexOfRec(arr, r) {
+  let lo = 0, hi = arr.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (cmp(arr[mid], r) < 0) lo = mid + 1; else hi = mid; }
+  for (let i = lo; i < arr.length && cmp(arr[i], r) === 0; i++) if (arr[i] === r) return i;
+  return -1;
+}
+
+function refilter() {
+  filtered = localFilterActive();
+  if (!filtered) {
+    for (const r of buffer) r.m = true;
+    rows = buffer;
+  } else {
+    rows = [];
+    for (const r of buffer) { r.m = matches(r); if (r.m) rows.push(r); }
+  }
+  vlist.setRows(rows);
+  vlist.invalidateAll();
+  scheduleFrame();
+}
+
+function forget(r) {
+  if (!r.g) {
+    seen.delete(r.seq);
+    hook.receivedAt.delete(r.seq);
+    hook.paintedAt.delete(r.seq);
+  } else if (!r.done) gapsOpen--;
+}
+
+function clearAll() {
+  buffer = [];
+  rows = buffer;
+  filtered = false;
+  seen.clear();
+  incoming = [];
+  pending = [];
+  hook.receivedAt.clear();
+  hook.paintedAt.clear();
+  gapsOpen = 0;
+  newCount = 0;
+  refilter();
+}
+
+// ---------------------------------------------------------- subscriptions ---
+
+const conn = new Conn({
+  url: () => {
+    const u = new URL('ws', location.href);
+    u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    u.search = '';
+    u.hash = '';
+    const t = token();
+    if (t) u.searchParams.set('token', t);
+    return u.toString();
+  },
+  onOpen: () => { stats.connected = true; resubscribeAll(); },
+  onClose: (info) => {
+    stats.connected = false;
+    for (const s of subs.values()) s.active = false;
+    if (!info.opened) checkAuth();
+  },
+  onFrame: (m) => onFrame(m),
+  onStatus: (state, extra) => showConn(state, extra),
+});
+
+let gen = 0; // bumps when the server-side filters change
+let subSeq = 0;
+const subs = new Map(); // id -> {id, kind: 'live'|'fill'|'backfill', container, gap?, upto?}
+const lastSeq = new Map(); // container spec -> last seq received on its live subscription
+const lastLine = new Map(); // "host/name" -> {ln, seq, k}: for line_no continuity checks
+let lineNoChecks = true;
+
+function baseSpec() {
+  const spec = {};
+  if (S.levels.length) spec.levels = S.levels.slice();
+  if (S.streams.length) spec.streams = S.streams.slice();
+  const g = serverGrep();
+  if (g) spec.grep = g;
+  return spec;
+}
+
+function subscribeLive(container) {
+  const id = `live-${gen}-${++subSeq}`;
+  const s = { id, kind: 'live', container, active: false };
+  subs.set(id, s);
+  sendSub(s);
+}
+
+function sendSub(s) {
+  const spec = Object.assign({ op: 'subscribe', id: s.id, container: s.container }, baseSpec());
+  if (s.kind === 'live') {
+    const after = lastSeq.get(s.container) || 0;
+    if (after > 0) spec.after_seq = after;
+    else if (S.replay > 0) spec.replay = S.replay;
+  } else if (s.kind === 'fill') {
+    spec.after_seq = s.after;
+  } else if (s.kind === 'backfill') {
+    spec.replay = s.replay;
+  }
+  if (conn.send(spec)) s.active = true;
+  stats.subscriptions = subs.size;
+}
+
+function unsubscribe(id) {
+  if (subs.delete(id)) conn.send({ op: 'unsubscribe', id });
+  stats.subscriptions = subs.size;
+}
+
+function resubscribeAll() {
+  // After a reconnect: every live subscription resumes after the last seq it saw; fills restart.
+  for (const s of subs.values()) sendSub(s);
+}
+
+/** (Re)build the subscriptions after a change of containers or server-side filters. */
+function applySubscriptions({ loosened = false } = {}) {
+  const before = new Map();
+  for (const s of subs.values()) if (s.kind === 'live') before.set(s.container, s);
+  const filtersChanged = specKey() !== lastSpecKey;
+  lastSpecKey = specKey();
+  if (filtersChanged) gen++;
+  lineNoChecks = !S.levels.length && !S.streams.length && !serverGrep();
+  if (filtersChanged) lastLine.clear();
+  for (const [c, s] of before) {
+    if (!S.containers.includes(c) || filtersChanged) unsubscribe(s.id);
+  }
+  for (const c of S.containers) {
+    const old = before.get(c);
+    if (old && !filtersChanged) continue;
+    subscribeLive(c);
+    // Loosened filters: lines that did not match before are not in the page; fetch the
+    // retained ones again (duplicates are dropped by seq).
+    if (loosened && lastSeq.get(c) && S.replay > 0) {
+      const id = `bf-${gen}-${++subSeq}`;
+      const s = { id, kind: 'backfill', container: c, replay: S.replay, active: false };
+      subs.set(id, s);
+      sendSub(s);
+    }
+  }
+  // containers no longer watched: drop their lines from the page
+  const watched = new Set(S.containers);
+  for (const c of [...lastSeq.keys()]) if (!watched.has(c)) lastSeq.delete(c);
+  renderSelected();
+}
+let lastSpecKey = '';
+function specKey() { return JSON.stringify(baseSpec()); }
+
+function onFrame(m) {
+  switch (m.type) {
+    case 'hello':
+      hook.hello = m;
+      break;
+    case 'lines': onLines(m); break;
+    case 'replayed': {
+      const s = subs.get(m.id);
+      if (!s) break;
+      if (s.kind === 'fill') finishFill(s);
+      else if (s.kind === 'backfill') unsubscribe(s.id);
+      break;
+    }
+    case 'gap': onGap(m); break;
+    case 'error': onError(m); break;
+    case 'containers':
+      if (Array.isArray(m.containers)) setContainers(m.containers);
+      break;
+    default: break;
+  }
+}
+
+function onLines(m) {
+  const s = subs.get(m.id);
+  if (!s || !Array.isArray(m.lines)) return;
+  const now = Date.now();
+  const out = paused ? pending : incoming;
+  let last = lastSeq.get(s.container) || 0;
+  for (const l of m.lines) {
+    const seq = Number(l.seq) || 0;
+    stats.received++;
+    if (s.kind === 'fill' && seq >= s.upto) { finishFill(s); break; }
+    if (s.kind === 'live' && seq > last) last = seq;
+    if (seen.has(seq)) { stats.duplicates++; continue; }
+    seen.add(seq);
+    const r = makeLine(l);
+    hook.receivedAt.set(seq, now);
+    if (s.kind === 'live' && lineNoChecks && r.ln) checkLineNo(r, out);
+    if (s.kind === 'fill') s.got++;
+    out.push(r);
+  }
+  if (s.kind === 'live') lastSeq.set(s.container, last);
+  if (out.length > S.buf * 1.5) out.splice(0, out.length - S.buf);
+  scheduleFrame();
+}
+
+function checkLineNo(r, out) {
+  const prev = lastLine.get(r.c);
+  lastLine.set(r.c, { ln: r.ln, seq: r.seq, k: r.k, reported: false });
+  if (!prev || prev.expectGap) return;
+  if (r.ln > prev.ln + 1) {
+    out.push(makeGap({ container: r.c, after_seq: prev.seq, next_seq: r.seq, lost: r.ln - prev.ln - 1, reason: 'line_no' }, prev.k));
+  }
+}
+
+function makeGap(m, k) {
+  stats.gaps++;
+  gapsOpen++;
+  return {
+    g: true, seq: (Number(m.after_seq) || 0) + 0.5, k, c: String(m.container || ''), after: Number(m.after_seq) || 0,
+    upto: Number(m.next_seq) || 0, lost: Number(m.lost) || 0, reason: String(m.reason || ''), got: 0, done: false,
+    fetching: false, h: 0, m: true, painted: false,
+  };
+}
+
+function onGap(m) {
+  const s = subs.get(m.id);
+  if (!s) return;
+  const c = String(m.container || s.container);
+  const prev = lastLine.get(c);
+  if (prev) prev.expectGap = true; // the next line_no jump is this gap: do not report it twice
+  const k = prev ? prev.k : (buffer.length ? buffer[buffer.length - 1].k : Date.now() * 1000);
+  const g = makeGap(Object.assign({}, m, { container: c }), k);
+  (paused ? pending : incoming).push(g);
+  scheduleFrame();
+}
+
+function onError(m) {
+  stats.errors++;
+  hook.errors.push(m);
+  const s = m.id ? subs.get(m.id) : null;
+  if (m.code === 'forbidden') {
+    if (!token()) { promptToken('This gateway requires a token.'); return; }
+    banner(`Not allowed${s ? ' to watch ' + s.container : ''}: ${m.message || 'forbidden'}.`, true);
+  } else if (m.code === 'bad_request' && S.q && s) {
+    $('q').classList.add('invalid');
+    $('qinfo').textContent = m.message || 'the gateway rejected the search';
+  } else {
+    banner(`${s ? s.container + ': ' : ''}${m.code || 'error'}${m.message ? ' — ' + m.message : ''}`);
+  }
+  if (s && s.kind === 'fill') finishFill(s);
+}
+
+// -------------------------------------------------------------- gaps ---
+
+function fetchGap(g) {
+  if (g.fetching || g.done) return;
+  g.fetching = true;
+  const id = `fill-${++subSeq}`;
+  const s = { id, kind: 'fill', container: g.c, after: g.after, upto: g.upto, gap: g, got: 0, active: false };
+  subs.set(id, s);
+  sendSub(s);
+  vlist.invalidate(g);
+  scheduleFrame();
+}
+
+function finishFill(s) {
+  if (!subs.has(s.id)) return;
+  unsubscribe(s.id);
+  const g = s.gap;
+  g.fetching = false;
+  g.got += s.got;
+  g.done = true;
+  gapsOpen--;
+  g.h = 0;
+  if (g.lost && g.got >= g.lost) removeRec(g);
+  else vlist.invalidate(g);
+  scheduleFrame();
+}
+
+function removeRec(r) {
+  const i = indexOfRec(buffer, r);
+  if (i >= 0) buffer.splice(i, 1);
+  if (rows !== buffer) { const j = indexOfRec(rows, r); if (j >= 0) rows.splice(j, 1); }
+  vlist.invalidateAll();
+}
+
+// ------------------------------------------------------------ rendering ---
+
+const viewport = $('viewport');
+const vlist = new VList(viewport, $('spacer'), $('layer'), buildRow);
+let follow = true;
+let frameReq = 0;
+let frameTimer = 0;
+
+function scheduleFrame() {
+  if (frameReq || frameTimer) return;
+  if (document.hidden) frameTimer = setTimeout(frame, 250);
+  else frameReq = requestAnimationFrame(frame);
+}
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden && frameTimer) { clearTimeout(frameTimer); frameTimer = 0; scheduleFrame(); }
+});
+
+let rateCount = 0;
+let rateAt = performance.now();
+let rate = 0;
+
+function frame() {
+  frameReq = 0;
+  frameTimer = 0;
+  const t0 = performance.now();
+  const anchor = follow ? null : vlist.anchor();
+  if (!paused && incoming.length) {
+    const batch = incoming;
+    incoming = [];
+    ingest(batch);
+  }
+  // bound the buffer
+  const excess = buffer.length - S.buf;
+  if (excess > 0) {
+    const removed = buffer.splice(0, excess);
+    let shown = 0;
+    for (const r of removed) { forget(r); if (r.m) shown++; }
+    stats.trimmed += removed.length;
+    if (rows !== buffer && shown) rows.splice(0, shown);
+    vlist.invalidateFrom(0);
+  }
+  const painted = vlist.render(follow, anchor);
+  if (painted.length) {
+    const now = Date.now();
+    for (const r of painted) {
+      if (r.g || r.painted) continue;
+      r.painted = true;
+      stats.painted++;
+      hook.paintedAt.set(r.seq, now);
+      hook.latencies.push(now - r.k / 1000);
+    }
+    if (hook.latencies.length > LAT_MAX) hook.latencies.splice(0, hook.latencies.length - LAT_MAX / 2);
+  }
+  updateStatus();
+  const dt = performance.now() - t0;
+  stats.frames++;
+  stats.frameMsLast = dt;
+  if (dt > stats.frameMsMax) stats.frameMsMax = dt;
+  if (vlist.needsAnotherFrame) scheduleFrame();
+}
+
+function ingest(batch) {
+  batch.sort(cmp);
+  let at = mergeSorted(buffer, batch);
+  if (rows === buffer) {
+    for (const r of batch) r.m = true;
+    if (!follow) newCount += batch.length;
+  } else {
+    const shown = [];
+    for (const r of batch) { r.m = matches(r); if (r.m) shown.push(r); }
+    if (!follow) newCount += shown.length;
+    at = shown.length ? mergeSorted(rows, shown) : rows.length;
+  }
+  vlist.invalidateFrom(at);
+}
+
+function resume() {
+  if (pending.length) {
+    incoming = incoming.length ? incoming.concat(pending) : pending;
+    pending = [];
+  }
+}
+
+// ---- row building
+
+function fmtTs(k) {
+  const d = new Date(Math.floor(k / 1000));
+  const p2 = (n) => (n < 10 ? '0' : '') + n;
+  const ms = d[S.utc ? 'getUTCMilliseconds' : 'getMilliseconds']();
+  const s = S.utc
+    ? `${d.getUTCFullYear()}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`
+    : `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}`;
+  return `${s}.${String(ms).padStart(3, '0')}${S.utc ? 'Z' : ''}`;
+}
+
+function jsonOf(r) {
+  if (r.json !== undefined) return r.json;
+  r.json = null;
+  const t = plainOf(r).trim();
+  if (t.length >= 2 && t.length < 1 << 20 && ((t[0] === '{' && t[t.length - 1] === '}') || (t[0] === '[' && t[t.length - 1] === ']'))) {
+    try { const v = JSON.parse(t); if (v && typeof v === 'object') r.json = v; } catch (_) { /* not JSON */ }
+  }
+  return r.json;
+}
+
+/** Append `text` to `parent`, wrapping search matches in <mark>; all via text nodes. */
+function appendHighlighted(parent, segs) {
+  let plain = '';
+  for (const s of segs) plain += s.text;
+  let ranges = null;
+  if (searchRe) {
+    ranges = [];
+    const re = new RegExp(searchRe.source, 'g');
+    let m;
+    let guard = 0;
+    while ((m = re.exec(plain)) !== null && guard++ < 1000) {
+      if (m[0].length === 0) { re.lastIndex++; continue; }
+      ranges.push(m.index, m.index + m[0].length);
+    }
+  }
+  let off = 0;
+  let ri = 0;
+  for (const s of segs) {
+    const target = s.cls || s.fg || s.bg ? el('span', s.cls || null) : null;
+    if (target) {
+      if (s.fg) target.style.color = s.fg;
+      if (s.bg) target.style.backgroundColor = s.bg;
+    }
+    const dst = target || parent;
+    const end = off + s.text.length;
+    let pos = off;
+    while (ranges && ri < ranges.length && ranges[ri] < end) {
+      const a = Math.max(ranges[ri], pos);
+      const b = Math.min(ranges[ri + 1], end);
+      if (a > pos) dst.appendChild(document.createTextNode(s.text.slice(pos - off, a - off)));
+      if (b > a) dst.appendChild(el('mark', null, s.text.slice(a - off, b - off)));
+      pos = Math.max(pos, b);
+      if (ranges[ri + 1] <= end) ri += 2; else break;
+    }
+    if (pos < end) dst.appendChild(document.createTextNode(s.text.slice(pos - off)));
+    if (target) parent.appendChild(target);
+    off = end;
+  }
+}
+
+function buildRow(r) {
+  if (r.g) return buildGap(r);
+  const row = el('div', 'row ' + r.st);
+  row.dataset.seq = String(r.seq);
+  row.dataset.lineNo = String(r.ln);
+  row.dataset.container = r.c;
+  row.dataset.level = r.lv;
+  if (S.containers.length !== 1 || S.containers[0].includes('*')) {
+    const col = colourFor(r.c);
+    const cn = el('span', 'cn', r.c.slice(r.c.indexOf('/') + 1));
+    cn.style.color = col;
+    cn.title = r.c;
+    row.style.borderLeftColor = r.st === 'stderr' ? '' : col;
+    row.appendChild(cn);
+  }
+  if (S.ts) row.appendChild(el('span', 'ts', fmtTs(r.k)));
+  const sm = el('span', 'sm', r.st === 'stderr' ? 'E' : ' ');
+  sm.title = r.st;
+  row.appendChild(sm);
+  const lv = el('span', 'lv ' + r.lv, r.lv === 'unknown' ? '' : r.lv);
+  lv.title = 'level detected from the text (a hint, can be wrong)';
+  row.appendChild(lv);
+  const tx = el('span', 'tx');
+  const js = jsonOf(r);
+  if (js && r.pretty) {
+    row.classList.add('pretty');
+    appendHighlighted(tx, [{ text: JSON.stringify(js, null, 2), cls: '', fg: null, bg: null }]);
+  } else {
+    appendHighlighted(tx, parseAnsi(r.line));
+  }
+  row.appendChild(tx);
+  if (js) {
+    const b = el('button', 'jt', r.pretty ? 'raw' : '{ }');
+    b.title = r.pretty ? 'show the line as it was written' : 'pretty-print this JSON line';
+    b.dataset.act = 'json';
+    row.appendChild(b);
+  }
+  return row;
+}
+
+function buildGap(g) {
+  const row = el('div', 'row gap');
+  row.dataset.gap = '1';
+  row.dataset.lost = String(g.lost);
+  row.dataset.afterSeq = String(g.after);
+  const why = g.reason === 'slow_client' ? 'the page fell behind' : g.reason === 'expired' ? 'no longer retained'
+    : g.reason === 'line_no' ? 'line numbers jump' : g.reason;
+  let text = `⚠ ${g.lost} line${g.lost === 1 ? '' : 's'} missing in ${g.c}${why ? ' (' + why + ')' : ''}`;
+  if (g.done) text += g.got ? ` — fetched ${g.got}; the rest are no longer retained or do not match the filters` : ' — none could be fetched (no longer retained)';
+  row.appendChild(el('span', null, text));
+  if (!g.done) {
+    const b = el('button', null, g.fetching ? 'fetching…' : 'Fetch missing lines');
+    b.dataset.act = 'fetch';
+    b.disabled = g.fetching;
+    row.appendChild(b);
+  }
+  return row;
+}
+
+$('layer').addEventListener('click', (ev) => {
+  const b = ev.target.closest('button[data-act]');
+  if (!b) return;
+  const r = vlist.recOf(b.closest('.row'));
+  if (!r) return;
+  if (b.dataset.act === 'json') {
+    r.pretty = !r.pretty;
+    r.h = 0;
+    vlist.invalidate(r);
+  } else if (b.dataset.act === 'fetch') {
+    fetchGap(r);
+  }
+  scheduleFrame();
+});
+
+viewport.addEventListener('scroll', () => {
+  const atBottom = viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight - 24;
+  if (atBottom !== follow) {
+    follow = atBottom;
+    if (follow) newCount = 0;
+    updateStatus();
+  }
+  scheduleFrame();
+}, { passive: true });
+
+function jumpBottom() {
+  follow = true;
+  newCount = 0;
+  scheduleFrame();
+  updateStatus();
+}
+
+// -------------------------------------------------------------- status ---
+
+function showConn(state, extra) {
+  const c = $('conn');
+  c.classList.toggle('open', state === 'open');
+  c.classList.toggle('down', state === 'waiting' || state === 'closed');
+  const t = state === 'open' ? 'live' : state === 'waiting' ? `offline, retry in ${Math.ceil(extra.delay / 1000)}s`
+    : state === 'reconnecting' ? 'reconnecting…' : state === 'connecting' ? 'connecting…' : state;
+  $('conn-text').textContent = t;
+  c.dataset.state = state;
+  stats.reconnects = conn.reconnects;
+  if (state === 'open') banner('');
+}
+
+let bannerTimer = 0;
+function banner(text, sticky) {
+  const b = $('banner');
+  b.textContent = text;
+  b.hidden = !text;
+  clearTimeout(bannerTimer);
+  if (text && !sticky) bannerTimer = setTimeout(() => { b.hidden = true; }, 8000);
+}
+
+let statusAt = 0;
+function updateStatus() {
+  stats.buffered = buffer.length;
+  stats.rows = rows.length;
+  stats.pending = pending.length;
+  const now = performance.now();
+  const nl = $('newlines');
+  nl.hidden = follow || newCount === 0;
+  if (!nl.hidden) nl.textContent = `${newCount.toLocaleString()} new line${newCount === 1 ? '' : 's'} ↓`;
+  const pb = $('pause');
+  pb.classList.toggle('paused', paused);
+  pb.textContent = paused ? `Resume (${pending.length.toLocaleString()})` : 'Pause';
+  $('st-paused').textContent = paused ? `paused: ${pending.length.toLocaleString()} lines waiting` : '';
+  $('st-follow').textContent = follow ? 'following' : 'scrolled (End to follow)';
+  $('empty').hidden = S.containers.length > 0 || rows.length > 0;
+  if (now - statusAt < 250) return;
+  statusAt = now;
+  const dt = (now - rateAt) / 1000;
+  if (dt >= 1) { rate = (stats.received - rateCount) / dt; rateCount = stats.received; rateAt = now; }
+  $('st-lines').textContent = filtered
+    ? `${rows.length.toLocaleString()} of ${buffer.length.toLocaleString()} lines match (max ${S.buf.toLocaleString()})`
+    : `${buffer.length.toLocaleString()} lines (max ${S.buf.toLocaleString()})`;
+  $('st-rate').textContent = `${Math.round(rate).toLocaleString()} lines/s`;
+  $('st-gaps').textContent = gapsOpen > 0 ? `${gapsOpen} gap${gapsOpen === 1 ? '' : 's'}` : '';
+  $('qinfo').textContent = searchErr || (S.q ? `${rows.length.toLocaleString()} match` : '');
+}
+setInterval(() => { if (!frameReq) updateStatus(); }, 1000);
+
+// ---------------------------------------------------------- containers ---
+
+let containers = [];
+let containersErr = '';
+
+async function pollContainers() {
+  try {
+    const t = token();
+    const r = await fetch('api/containers', { headers: t ? { Authorization: 'Bearer ' + t } : {}, cache: 'no-store' });
+    if (r.status === 401 || r.status === 403) {
+      containersErr = 'access token required';
+      if (r.status === 401) promptToken(t ? 'The token was refused.' : 'This gateway requires a token.');
+    } else if (r.ok) {
+      const j = await r.json();
+      containersErr = '';
+      setContainers(Array.isArray(j.containers) ? j.containers : []);
+    } else containersErr = `containers: HTTP ${r.status}`;
+  } catch (e) {
+    containersErr = 'gateway unreachable';
+  }
+  if (containersErr) $('ccount').textContent = containersErr;
+}
+
+async function checkAuth() {
+  // The WebSocket closed before opening: find out whether a token is missing.
+  try {
+    const t = token();
+    const r = await fetch('api/containers', { headers: t ? { Authorization: 'Bearer ' + t } : {}, cache: 'no-store' });
+    if (r.status === 401) promptToken(t ? 'The token was refused.' : 'This gateway requires a token.');
+  } catch (_) { /* gateway away: keep retrying */ }
+}
+
+function setContainers(list) {
+  containers = list.filter((c) => c && typeof c.name === 'string').map((c) => ({
+    host: String(c.host || ''), name: c.name, image: String(c.image || ''), state: String(c.state || ''),
+    key: `${c.host || ''}/${c.name}`,
+  }));
+  containers.sort((a, b) => a.host.localeCompare(b.host) || (a.state === 'running' ? 0 : 1) - (b.state === 'running' ? 0 : 1) || a.name.localeCompare(b.name));
+  renderContainers();
+}
+
+let lastListKey = '';
+function renderContainers() {
+  const f = $('cfilter').value.trim().toLowerCase();
+  const shown = containers.filter((c) => !f || c.name.toLowerCase().includes(f) || c.host.toLowerCase().includes(f));
+  const key = f + '\n' + S.containers.join(',') + '\n' + shown.map((c) => c.key + c.state + c.image).join(',');
+  const running = containers.filter((c) => c.state === 'running').length;
+  $('ccount').textContent = `${containers.length} containers, ${running} running`;
+  if (key === lastListKey) return;
+  lastListKey = key;
+  const list = $('clist');
+  const frag = document.createDocumentFragment();
+  let host = null;
+  for (const c of shown) {
+    if (c.host !== host) { host = c.host; frag.appendChild(el('div', 'host', host)); }
+    const running = c.state === 'running';
+    const item = el('div', 'citem ' + (running ? 'running' : 'stopped') + (S.containers.includes(c.key) ? ' sel' : ''));
+    item.dataset.key = c.key;
+    item.setAttribute('role', 'option');
+    item.setAttribute('aria-selected', String(S.containers.includes(c.key)));
+    item.title = `${c.key}\n${c.image}\n${c.state}\nclick: watch only this; ctrl/⌘-click or the box: add to the view`;
+    const cb = document.createElement('input');
+    cb.type = 'checkbox';
+    cb.checked = S.containers.includes(c.key);
+    cb.tabIndex = -1;
+    item.appendChild(cb);
+    item.appendChild(el('span', 'dot'));
+    item.appendChild(el('span', 'name', c.name));
+    item.appendChild(el('span', 'img', c.image));
+    frag.appendChild(item);
+  }
+  list.replaceChildren(frag);
+}
+
+$('clist').addEventListener('click', (ev) => {
+  const item = ev.target.closest('.citem');
+  if (!item) return;
+  const key = item.dataset.key;
+  const multi = ev.target.tagName === 'INPUT' || ev.ctrlKey || ev.metaKey || ev.shiftKey;
+  if (multi) {
+    if (S.containers.includes(key)) S.containers = S.containers.filter((c) => c !== key);
+    else S.containers = S.containers.concat(key);
+  } else {
+    if (S.containers.length === 1 && S.containers[0] === key) return;
+    S.containers = [key];
+  }
+  containersChanged();
+});
+
+$('cfilter').addEventListener('input', () => renderContainers());
+$('cfilter').addEventListener('keydown', (ev) => {
+  if (ev.key !== 'Enter') return;
+  const v = $('cfilter').value.trim();
+  if (v.includes('/') && !S.containers.includes(v)) {
+    S.containers = S.containers.concat(v);
+    $('cfilter').value = '';
+    containersChanged();
+  }
+});
+
+function containersChanged() {
+  // lines of containers no longer watched leave the page
+  const watched = new Set(S.containers);
+  const keep = (r) => {
+    for (const w of watched) if (w === r.c || (w.includes('*') && globMatch(w, r.c))) return true;
+    return false;
+  };
+  if (buffer.some((r) => !keep(r))) {
+    const old = buffer;
+    buffer = [];
+    for (const r of old) { if (keep(r)) buffer.push(r); else forget(r); }
+    refilter();
+  }
+  applySubscriptions();
+  writeUrl();
+  renderContainers();
+  vlist.invalidateAll();
+  scheduleFrame();
+}
+
+function globMatch(glob, s) {
+  const re = new RegExp('^' + glob.split('*').map(escapeRe).join('.*') + '$');
+  return re.test(s);
+}
+
+function renderSelected() {
+  const box = $('selected');
+  box.replaceChildren();
+  for (const c of S.containers) {
+    const chip = el('span', 'chip');
+    const sw = el('span', 'sw');
+    sw.style.background = S.containers.length > 1 ? colourFor(c) : 'transparent';
+    chip.appendChild(sw);
+    chip.appendChild(el('span', null, c));
+    const x = el('button', 'x', '×');
+    x.title = 'stop watching';
+    x.addEventListener('click', () => { S.containers = S.containers.filter((k) => k !== c); containersChanged(); });
+    chip.appendChild(x);
+    box.appendChild(chip);
+  }
+}
+
+// ------------------------------------------------------------- controls ---
+
+function buildToggles(boxId, values, key) {
+  const box = $(boxId);
+  for (const v of values) {
+    const b = el('button', 'tog chip', v);
+    b.dataset.v = v;
+    b.setAttribute('aria-pressed', String(S[key].includes(v)));
+    b.title = key === 'levels' ? `show only the selected levels (none selected: all)` : `show only the selected streams (none selected: both)`;
+    b.addEventListener('click', () => {
+      const was = S[key].slice();
+      S[key] = S[key].includes(v) ? S[key].filter((x) => x !== v) : S[key].concat(v);
+      b.setAttribute('aria-pressed', String(S[key].includes(v)));
+      filtersChanged(was.length > 0 && (S[key].length === 0 || S[key].length > was.length || !S[key].every((x) => was.includes(x))));
+    });
+    box.appendChild(b);
+  }
+}
+
+function filtersChanged(loosened) {
+  buildSearch();
+  $('q').classList.toggle('invalid', !!searchErr);
+  refilter();
+  applySubscriptions({ loosened });
+  writeUrl();
+  updateStatus();
+}
+
+let qTimer = 0;
+let lastQ = { q: '', re: false };
+$('q').addEventListener('input', () => {
+  clearTimeout(qTimer);
+  qTimer = setTimeout(searchChanged, 250);
+});
+$('q').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter') { clearTimeout(qTimer); searchChanged(); }
+  if (ev.key === 'Escape') { $('q').blur(); viewport.focus(); }
+});
+function searchChanged() {
+  S.q = $('q').value;
+  if (S.q === lastQ.q && S.re === lastQ.re) return;
+  const loosened = !!lastQ.q && (S.q === '' || S.re !== lastQ.re || !S.q.includes(lastQ.q) || S.re);
+  lastQ = { q: S.q, re: S.re };
+  filtersChanged(loosened);
+}
+$('re').addEventListener('click', () => {
+  S.re = !S.re;
+  $('re').setAttribute('aria-pressed', String(S.re));
+  searchChanged();
+});
+
+function togglePause() {
+  paused = !paused;
+  if (!paused) resume();
+  scheduleFrame();
+  updateStatus();
+}
+$('pause').addEventListener('click', togglePause);
+$('clear').addEventListener('click', () => { clearAll(); updateStatus(); });
+
+function setOpt(key, v) {
+  S[key] = v;
+  $(key).setAttribute('aria-pressed', String(v));
+  document.documentElement.classList.toggle('wrap', S.wrap);
+  viewport.classList.toggle('wrap', S.wrap);
+  vlist.wrap = S.wrap;
+  for (const r of buffer) r.h = 0;
+  vlist.invalidateAll();
+  writeUrl();
+  scheduleFrame();
+}
+$('ts').addEventListener('click', () => setOpt('ts', !S.ts));
+$('utc').addEventListener('click', () => setOpt('utc', !S.utc));
+$('wrap').addEventListener('click', () => setOpt('wrap', !S.wrap));
+$('newlines').addEventListener('click', jumpBottom);
+
+function applyTheme() {
+  const dark = S.theme === 'dark' || (S.theme === 'auto' && matchMedia('(prefers-color-scheme: dark)').matches);
+  document.documentElement.dataset.theme = dark ? 'dark' : 'light';
+  $('theme').textContent = S.theme === 'auto' ? 'Theme: auto' : S.theme === 'dark' ? 'Theme: dark' : 'Theme: light';
+}
+matchMedia('(prefers-color-scheme: dark)').addEventListener('change', applyTheme);
+$('theme').addEventListener('click', () => {
+  S.theme = S.theme === 'auto' ? 'light' : S.theme === 'light' ? 'dark' : 'auto';
+  localStorage.setItem('logjet_theme', S.theme);
+  applyTheme();
+  writeUrl();
+});
+
+$('dl').addEventListener('click', () => {
+  const parts = [];
+  for (const r of rows) {
+    if (r.g) { parts.push(`# ${r.lost} lines missing in ${r.c}\n`); continue; }
+    const ts = new Date(Math.floor(r.k / 1000)).toISOString();
+    parts.push(`${ts} ${r.c} ${r.st} ${plainOf(r)}\n`);
+  }
+  const blob = new Blob(parts, { type: 'text/plain;charset=utf-8' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = `logjet-${new Date().toISOString().replace(/[:.]/g, '-')}.log`;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+});
+
+// ---- dialogs
+
+let tokenPromptOpen = false;
+function promptToken(msg) {
+  const d = $('token-dlg');
+  $('token-err').textContent = msg || '';
+  if (tokenPromptOpen) return;
+  tokenPromptOpen = true;
+  $('token-in').value = '';
+  d.showModal();
+}
+$('token-dlg').addEventListener('close', () => {
+  tokenPromptOpen = false;
+  if ($('token-dlg').returnValue === 'ok') {
+    const v = $('token-in').value.trim();
+    if (v) localStorage.setItem('logjet_token', v);
+    conn.reconnectNow();
+    pollContainers();
+  }
+});
+
+$('settings').addEventListener('click', () => {
+  $('set-buf').value = String(S.buf);
+  $('set-replay').value = String(S.replay);
+  $('settings-dlg').showModal();
+});
+$('settings-dlg').addEventListener('close', () => {
+  if ($('settings-dlg').returnValue !== 'ok') return;
+  const b = Number($('set-buf').value);
+  const rp = Number($('set-replay').value);
+  if (Number.isFinite(b) && b >= 100) { S.buf = Math.min(Math.floor(b), 5000000); localStorage.setItem('logjet_buf', String(S.buf)); }
+  if (Number.isFinite(rp) && rp >= 0) { S.replay = Math.min(Math.floor(rp), 1000); localStorage.setItem('logjet_replay', String(S.replay)); }
+  writeUrl();
+  scheduleFrame();
+});
+$('set-token').addEventListener('click', () => { $('settings-dlg').close(); promptToken(''); });
+$('help').addEventListener('click', () => $('help-dlg').showModal());
+
+// ---- keyboard
+
+document.addEventListener('keydown', (ev) => {
+  if (document.querySelector('dialog[open]')) return;
+  const t = ev.target;
+  const typing = t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable);
+  if (typing) return;
+  if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  if (ev.key === '/') { ev.preventDefault(); $('q').focus(); $('q').select(); }
+  else if (ev.key === ' ' && t.tagName !== 'BUTTON') { ev.preventDefault(); togglePause(); }
+  else if (ev.key === 'End') { ev.preventDefault(); jumpBottom(); }
+  else if (ev.key === 'Home') { ev.preventDefault(); follow = false; viewport.scrollTop = 0; scheduleFrame(); }
+  else if (ev.key === '?') { ev.preventDefault(); $('help-dlg').showModal(); }
+  else if (ev.key === 'w') setOpt('wrap', !S.wrap);
+  else if (ev.key === 't') setOpt('ts', !S.ts);
+});
+
+// ---------------------------------------------------------------- start ---
+
+readUrl();
+writeUrl();
+applyTheme();
+buildToggles('levels', LEVELS, 'levels');
+buildToggles('streams', STREAMS, 'streams');
+$('q').value = S.q;
+lastQ = { q: S.q, re: S.re };
+$('re').setAttribute('aria-pressed', String(S.re));
+$('ts').setAttribute('aria-pressed', String(S.ts));
+$('utc').setAttribute('aria-pressed', String(S.utc));
+$('wrap').setAttribute('aria-pressed', String(S.wrap));
+viewport.classList.toggle('wrap', S.wrap);
+vlist.wrap = S.wrap;
+buildSearch();
+refilter();
+lastSpecKey = specKey();
+applySubscriptions();
+renderSelected();
+conn.connect();
+pollContainers();
+setInterval(pollContainers, 3000);
+updateStatus();
+viewport.focus();
+
+hook.api = { jumpBottom, togglePause, clear: clearAll, get paused() { return paused; }, get follow() { return follow; } };

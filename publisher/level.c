@@ -1,0 +1,448 @@
+/* level.c - a log line's severity, guessed from the first LEVEL_WINDOW bytes.
+ *
+ * Shapes recognised, tried in this order (the first that gives a level wins):
+ *
+ *   JSON object     {"level":"warn"} {"lvl":50} {"severity":"ERROR"} {"log.level":"info"}
+ *                   {"@l":"Warning"} {"levelname":"INFO"} {"s":"W"} (MongoDB); any nesting;
+ *                   numbers >= 10 are pino/bunyan (10 trace .. 60 fatal), 0-7 syslog
+ *   fixed prefixes  glog/klog  "E1123 12:00:00.000000 ..."      (I W E F)
+ *                   Rails      "E, [2024-01-01T12:00:00 #1] ERROR -- : ..."
+ *                   Android    "W/Tag(  123): ..."                (V D I W E F)
+ *                   Redis      "1:M 01 Jan 2024 12:00:00.000 # ..." (. debug, - verbose,
+ *                              * notice, # warning)
+ *                   Python     "Traceback (most recent call last):", Java "Exception in
+ *                              thread ..." (error)
+ *   words, in order of appearance:
+ *     key=value     logfmt level=, lvl=, severity=, loglevel= (value any case, quotes ok)
+ *     UPPER CASE    ERROR, WARN, WARNING, INFO, [INF], ... anywhere in the first
+ *                   UPPER_WINDOW bytes (log4j, logback, Spring Boot, Python, zap console,
+ *                   nats-server, HAProxy, Kafka, Celery, ...); LOG/FINE only before ':'
+ *                   (PostgreSQL "LOG:", java.util.logging "FINE:")
+ *     [bracketed]   [error] [Warning] [Note] [core:error] <info> in any case (nginx,
+ *                   Apache, MySQL, RabbitMQ, Envoy, gunicorn)
+ *     first word:   "error: ...", "Warning: ...", "panic: ..." in any case, also right
+ *                   after a leading "(...)" or "[...]" ("(node:1) Warning: ...")
+ *     after PHP:    "PHP Warning:  ...", "PHP Fatal error:  ..."
+ *
+ * Deliberately not recognised: a lower-case level word in running text ("0 errors found",
+ * "connection error, retrying"), which is prose, not a level. A line that matches
+ * nothing is LJ_LEVEL_UNKNOWN. ANSI colour sequences are ignored. Never allocates;
+ * cost is bounded by LEVEL_WINDOW whatever the line's length.
+ */
+#include "level.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#define LEVEL_WINDOW 512  /* bytes of a line we look at */
+#define UPPER_WINDOW 160  /* upper-case and bracketed level words must start before this */
+#define WORD_MAX 16       /* longer words are never level names */
+
+/* Where a level word may stand. */
+enum {
+    W_UPPER = 1,    /* upper case, anywhere in UPPER_WINDOW */
+    W_COLON = 2,    /* upper case, only right before ':' */
+    W_BRACKET = 4,  /* any case inside [] or <> */
+    W_VALUE = 8,    /* any case as a JSON or logfmt value */
+    W_ALL = W_UPPER | W_BRACKET | W_VALUE,
+};
+
+struct level_word {
+    const char *word;  /* lower case */
+    enum lj_level level;
+    unsigned where;
+};
+
+static const struct level_word words[] = {
+    { "trace", LJ_LEVEL_TRACE, W_ALL },       { "trc", LJ_LEVEL_TRACE, W_ALL },
+    { "finest", LJ_LEVEL_TRACE, W_COLON | W_VALUE },
+    { "finer", LJ_LEVEL_TRACE, W_COLON | W_VALUE },
+    { "debug", LJ_LEVEL_DEBUG, W_ALL },       { "dbg", LJ_LEVEL_DEBUG, W_ALL },
+    { "dbug", LJ_LEVEL_DEBUG, W_ALL },        { "verbose", LJ_LEVEL_DEBUG, W_ALL },
+    { "debug1", LJ_LEVEL_DEBUG, W_ALL },      { "debug2", LJ_LEVEL_DEBUG, W_ALL },
+    { "debug3", LJ_LEVEL_DEBUG, W_ALL },      { "debug4", LJ_LEVEL_DEBUG, W_ALL },
+    { "debug5", LJ_LEVEL_DEBUG, W_ALL },      { "fine", LJ_LEVEL_DEBUG, W_COLON | W_VALUE },
+    { "info", LJ_LEVEL_INFO, W_ALL },         { "inf", LJ_LEVEL_INFO, W_ALL },
+    { "information", LJ_LEVEL_INFO, W_ALL },  { "informational", LJ_LEVEL_INFO, W_ALL },
+    { "notice", LJ_LEVEL_INFO, W_ALL },       { "note", LJ_LEVEL_INFO, W_ALL },
+    { "log", LJ_LEVEL_INFO, W_COLON },        { "system", LJ_LEVEL_INFO, W_BRACKET },
+    { "warn", LJ_LEVEL_WARN, W_ALL },         { "warning", LJ_LEVEL_WARN, W_ALL },
+    { "wrn", LJ_LEVEL_WARN, W_ALL },
+    { "error", LJ_LEVEL_ERROR, W_ALL },       { "err", LJ_LEVEL_ERROR, W_ALL },
+    { "eror", LJ_LEVEL_ERROR, W_ALL },        { "severe", LJ_LEVEL_ERROR, W_ALL },
+    { "fatal", LJ_LEVEL_FATAL, W_ALL },       { "ftl", LJ_LEVEL_FATAL, W_ALL },
+    { "panic", LJ_LEVEL_FATAL, W_ALL },       { "dpanic", LJ_LEVEL_FATAL, W_VALUE },
+    { "crit", LJ_LEVEL_FATAL, W_ALL },        { "critical", LJ_LEVEL_FATAL, W_ALL },
+    { "alert", LJ_LEVEL_FATAL, W_ALL },       { "emerg", LJ_LEVEL_FATAL, W_ALL },
+    { "emergency", LJ_LEVEL_FATAL, W_ALL },
+    /* logrus' text formatter: "ERRO[0002] msg" */
+    { "trac", LJ_LEVEL_TRACE, W_UPPER },      { "debu", LJ_LEVEL_DEBUG, W_UPPER },
+    { "erro", LJ_LEVEL_ERROR, W_UPPER },      { "fata", LJ_LEVEL_FATAL, W_UPPER },
+    { "pani", LJ_LEVEL_FATAL, W_UPPER },
+    /* one letter: only as a JSON value (MongoDB "s", some structured loggers) */
+    { "t", LJ_LEVEL_TRACE, W_VALUE },         { "v", LJ_LEVEL_DEBUG, W_VALUE },
+    { "d", LJ_LEVEL_DEBUG, W_VALUE },         { "d1", LJ_LEVEL_DEBUG, W_VALUE },
+    { "d2", LJ_LEVEL_DEBUG, W_VALUE },        { "d3", LJ_LEVEL_DEBUG, W_VALUE },
+    { "d4", LJ_LEVEL_DEBUG, W_VALUE },        { "d5", LJ_LEVEL_DEBUG, W_VALUE },
+    { "i", LJ_LEVEL_INFO, W_VALUE },          { "w", LJ_LEVEL_WARN, W_VALUE },
+    { "e", LJ_LEVEL_ERROR, W_VALUE },         { "f", LJ_LEVEL_FATAL, W_VALUE },
+};
+
+/* Keys naming a level, lower case: JSON keys and logfmt keys. */
+static const char *const level_keys[] = {
+    "level", "lvl", "severity", "loglevel", "log.level", "log_level", "levelname",
+    "level_name", "@l", "@level", "sev",
+};
+
+static char lower(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static bool is_word(char c)
+{
+    return is_alpha(c) || is_digit(c) || c == '_';
+}
+
+/* The level word equal to s[0..n) ignoring case, or NULL. */
+static const struct level_word *find_word(const char *s, size_t n)
+{
+    char w[WORD_MAX];
+
+    if (n == 0 || n >= WORD_MAX)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        w[i] = lower(s[i]);
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (words[i].word[0] == w[0] && strlen(words[i].word) == n &&
+            memcmp(words[i].word, w, n) == 0)
+            return &words[i];
+    return NULL;
+}
+
+static bool all_upper(const char *s, size_t n)
+{
+    bool letter = false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] >= 'a' && s[i] <= 'z')
+            return false;
+        letter |= is_alpha(s[i]);
+    }
+    return letter;
+}
+
+static bool is_level_key(const char *s, size_t n)
+{
+    for (size_t i = 0; i < sizeof level_keys / sizeof level_keys[0]; i++) {
+        size_t k = strlen(level_keys[i]);
+        if (k != n)
+            continue;
+        size_t j = 0;
+        while (j < n && lower(s[j]) == level_keys[i][j])
+            j++;
+        if (j == n)
+            return true;
+    }
+    return false;
+}
+
+/* A value word (JSON string or logfmt value) as a level. */
+static enum lj_level value_level(const char *s, size_t n)
+{
+    const struct level_word *w = find_word(s, n);
+    return w != NULL && (w->where & W_VALUE) ? w->level : LJ_LEVEL_UNKNOWN;
+}
+
+/* A numeric level: pino/bunyan (10..60) or syslog severity (0..7). */
+static enum lj_level number_level(long v)
+{
+    static const enum lj_level syslog[8] = {
+        LJ_LEVEL_FATAL, LJ_LEVEL_FATAL, LJ_LEVEL_FATAL, LJ_LEVEL_ERROR,
+        LJ_LEVEL_WARN, LJ_LEVEL_INFO, LJ_LEVEL_INFO, LJ_LEVEL_DEBUG,
+    };
+    if (v < 0)
+        return LJ_LEVEL_UNKNOWN;
+    if (v < 8)
+        return syslog[v];
+    if (v < 10)
+        return LJ_LEVEL_UNKNOWN;
+    return v <= 10 ? LJ_LEVEL_TRACE : v <= 20 ? LJ_LEVEL_DEBUG : v <= 30 ? LJ_LEVEL_INFO
+         : v <= 40 ? LJ_LEVEL_WARN : v <= 50 ? LJ_LEVEL_ERROR : LJ_LEVEL_FATAL;
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+/* s[*i] is '"': moves *i past the closing quote; sets the content's bounds (escapes
+ * left in). Returns false when the string does not end within n. */
+static bool json_string(const char *s, size_t n, size_t *i, size_t *start, size_t *len)
+{
+    size_t j = *i + 1;
+    *start = j;
+    while (j < n && s[j] != '"')
+        j += s[j] == '\\' ? 2 : 1;
+    if (j >= n)
+        return false;
+    *len = j - *start;
+    *i = j + 1;
+    return true;
+}
+
+static size_t skip_space(const char *s, size_t n, size_t i)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
+        i++;
+    return i;
+}
+
+/* The value at s[i] of a level key. */
+static enum lj_level json_value(const char *s, size_t n, size_t i)
+{
+    size_t start, len;
+    long v = 0;
+
+    if (i < n && s[i] == '"')
+        return json_string(s, n, &i, &start, &len) ? value_level(s + start, len)
+                                                     : LJ_LEVEL_UNKNOWN;
+    if (i >= n || !is_digit(s[i]))
+        return LJ_LEVEL_UNKNOWN;
+    for (; i < n && is_digit(s[i]) && v < 1000; i++)
+        v = v * 10 + (s[i] - '0');
+    return number_level(v);
+}
+
+/* Scans every string of a JSON object; the first level key with a level value wins. */
+static enum lj_level from_json(const char *s, size_t n)
+{
+    size_t i = 1, start, len;
+
+    while (i < n) {
+        if (s[i] != '"') {
+            i++;
+            continue;
+        }
+        if (!json_string(s, n, &i, &start, &len))
+            break;
+        size_t j = skip_space(s, n, i);
+        if (j >= n || s[j] != ':')
+            continue;
+        bool mongo = len == 1 && s[start] == 's';
+        if (!mongo && !is_level_key(s + start, len))
+            continue;
+        enum lj_level l = json_value(s, n, skip_space(s, n, j + 1));
+        if (l != LJ_LEVEL_UNKNOWN)
+            return l;
+    }
+    return LJ_LEVEL_UNKNOWN;
+}
+
+/* ---- fixed prefixes -------------------------------------------------------- */
+
+static enum lj_level letter_level(char c, const char *letters)
+{
+    static const enum lj_level by_letter[] = {
+        ['T'] = LJ_LEVEL_TRACE, ['V'] = LJ_LEVEL_DEBUG, ['D'] = LJ_LEVEL_DEBUG,
+        ['I'] = LJ_LEVEL_INFO, ['W'] = LJ_LEVEL_WARN, ['E'] = LJ_LEVEL_ERROR,
+        ['F'] = LJ_LEVEL_FATAL,
+    };
+    if (c == '\0' || strchr(letters, c) == NULL)
+        return LJ_LEVEL_UNKNOWN;
+    return by_letter[(unsigned char)c];
+}
+
+/* glog/klog: "E1123 12:00:00.000000 ..." */
+static enum lj_level from_glog(const char *s, size_t n)
+{
+    if (n < 9 || !is_digit(s[1]) || !is_digit(s[2]) || !is_digit(s[3]) || !is_digit(s[4]) ||
+        s[5] != ' ' || !is_digit(s[6]) || !is_digit(s[7]) || s[8] != ':')
+        return LJ_LEVEL_UNKNOWN;
+    return letter_level(s[0], "IWEF");
+}
+
+/* Rails (Ruby Logger): "E, [2024-01-01T12:00:00.000000 #1] ERROR -- : msg" */
+static enum lj_level from_rails(const char *s, size_t n)
+{
+    if (n < 4 || s[1] != ',' || s[2] != ' ' || s[3] != '[')
+        return LJ_LEVEL_UNKNOWN;
+    return letter_level(s[0], "DIWEF");
+}
+
+/* Android logcat brief: "W/ActivityManager(  123): msg" ("I/O error" is not one). */
+static enum lj_level from_logcat(const char *s, size_t n)
+{
+    size_t i = 2;
+
+    if (n < 4 || s[1] != '/' || !is_alpha(s[2]))
+        return LJ_LEVEL_UNKNOWN;
+    while (i < n && (is_word(s[i]) || s[i] == '.' || s[i] == '$' || s[i] == '-'))
+        i++;
+    while (i < n && s[i] == ' ')
+        i++;
+    if (i >= n || (s[i] != '(' && s[i] != ':'))
+        return LJ_LEVEL_UNKNOWN;
+    return letter_level(s[0], "VDIWEF");
+}
+
+/* Redis: "1:M 01 Jan 2024 12:00:00.000 # msg" */
+static enum lj_level from_redis(const char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n && is_digit(s[i]))
+        i++;
+    if (i == 0 || i + 30 > n || s[i] != ':' || strchr("MSCX", s[i + 1]) == NULL ||
+        s[i + 1] == '\0' || s[i + 2] != ' ')
+        return LJ_LEVEL_UNKNOWN;
+    const char *d = s + i + 3;  /* "01 Jan 2024 12:00:00.000 # " */
+    if (d[2] != ' ' || d[6] != ' ' || d[11] != ' ' || d[14] != ':' || d[20] != '.' ||
+        d[24] != ' ' || d[26] != ' ')
+        return LJ_LEVEL_UNKNOWN;
+    switch (d[25]) {
+    case '.': return LJ_LEVEL_DEBUG;
+    case '-': return LJ_LEVEL_DEBUG;
+    case '*': return LJ_LEVEL_INFO;
+    case '#': return LJ_LEVEL_WARN;
+    default: return LJ_LEVEL_UNKNOWN;
+    }
+}
+
+static bool starts_with(const char *s, size_t n, const char *p)
+{
+    size_t k = strlen(p);
+    return n >= k && memcmp(s, p, k) == 0;
+}
+
+static enum lj_level from_prefix(const char *s, size_t n)
+{
+    enum lj_level l;
+
+    if ((l = from_glog(s, n)) || (l = from_rails(s, n)) || (l = from_logcat(s, n)) ||
+        (l = from_redis(s, n)))
+        return l;
+    if (starts_with(s, n, "fatal error: "))  /* the Go runtime */
+        return LJ_LEVEL_FATAL;
+    if (starts_with(s, n, "Traceback (most recent call last):") ||
+        starts_with(s, n, "Exception in thread \""))
+        return LJ_LEVEL_ERROR;
+    return LJ_LEVEL_UNKNOWN;
+}
+
+/* ---- words ----------------------------------------------------------------- */
+
+/* logfmt value after "key=": bare or double-quoted. */
+static enum lj_level logfmt_value(const char *s, size_t n, size_t i)
+{
+    size_t start;
+
+    if (i < n && s[i] == '"')
+        i++;
+    start = i;
+    while (i < n && (is_word(s[i]) || s[i] == '-'))
+        i++;
+    return value_level(s + start, i - start);
+}
+
+/* One word s[a..b) in its surroundings; LJ_LEVEL_UNKNOWN when it says nothing.
+ * first: the word opens the line, or follows a leading bracketed group, or "PHP". */
+static enum lj_level word_level(const char *s, size_t n, size_t a, size_t b, bool first)
+{
+    char prev = a > 0 ? s[a - 1] : ' ', next = b < n ? s[b] : ' ';
+    const struct level_word *w;
+
+    if (next == '=' && (prev == ' ' || prev == '\t') && is_level_key(s + a, b - a))
+        return logfmt_value(s, n, b + 1);
+    if ((w = find_word(s + a, b - a)) == NULL)
+        return LJ_LEVEL_UNKNOWN;
+    if (next == ':' && (w->where & W_COLON) && all_upper(s + a, b - a))
+        return w->level;
+    if (a >= UPPER_WINDOW)
+        return LJ_LEVEL_UNKNOWN;
+    if ((w->where & W_UPPER) && b - a >= 3 && all_upper(s + a, b - a) && prev != '.' &&
+        prev != '/' && prev != '-' && next != '.' && next != '-')
+        return w->level;
+    if ((w->where & W_BRACKET) && ((prev == '[' && next == ']') || (prev == '<' && next == '>') ||
+                                   (prev == ':' && next == ']')))
+        return w->level;
+    bool php = a >= 4 && memcmp(s + a - 4, "PHP ", 4) == 0;
+    if (first && (next == ':' || php) && (w->where & W_ALL) && b - a >= 3)
+        return w->level;
+    return LJ_LEVEL_UNKNOWN;
+}
+
+/* Whether the word at a opens the line as far as "error: ..." is concerned. */
+static bool opens_line(const char *s, size_t a)
+{
+    if (a == 0)
+        return true;
+    if (a >= 2 && s[a - 1] == ' ' && (s[a - 2] == ')' || s[a - 2] == ']'))
+        return true;
+    return a >= 4 && memcmp(s + a - 4, "PHP ", 4) == 0;
+}
+
+static enum lj_level from_words(const char *s, size_t n)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        if (!is_word(s[i])) {
+            i++;
+            continue;
+        }
+        size_t a = i;
+        while (i < n && is_word(s[i]))
+            i++;
+        enum lj_level l = word_level(s, n, a, i, opens_line(s, a));
+        if (l != LJ_LEVEL_UNKNOWN)
+            return l;
+    }
+    return LJ_LEVEL_UNKNOWN;
+}
+
+/* Copies s without ANSI CSI sequences ("\x1b[31m") into out; returns the new length. */
+static size_t strip_ansi(const char *s, size_t n, char *out)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\x1b' && i + 1 < n && s[i + 1] == '[') {
+            i += 2;
+            while (i < n && !(s[i] >= 0x40 && s[i] <= 0x7e))
+                i++;
+            continue;
+        }
+        out[o++] = s[i];
+    }
+    return o;
+}
+
+enum lj_level lj_level_detect(const char *line, size_t len)
+{
+    char clean[LEVEL_WINDOW];
+    size_t n = len < LEVEL_WINDOW ? len : LEVEL_WINDOW;
+    enum lj_level l;
+
+    if (line == NULL || n == 0)
+        return LJ_LEVEL_UNKNOWN;
+    if (memchr(line, '\x1b', n) != NULL) {
+        n = strip_ansi(line, n, clean);
+        line = clean;
+    }
+    while (n > 0 && (*line == ' ' || *line == '\t')) {
+        line++;
+        n--;
+    }
+    if (n > 0 && *line == '{')
+        return from_json(line, n);
+    if ((l = from_prefix(line, n)) != LJ_LEVEL_UNKNOWN)
+        return l;
+    return from_words(line, n);
+}

@@ -7,7 +7,7 @@ import { VList } from './vlist.js';
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'unknown'];
 const STREAMS = ['stdout', 'stderr'];
-const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#e377c2', '#8c564b', '#bcbd22', '#7f7f7f'];
+const COLOURS = ['#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#e377c2', '#8c564b', '#bcbd22', '#7f7f7f', '#005f5f'];
 const DEFAULT_BUF = 100000;
 const DEFAULT_REPLAY = 1000;
 
@@ -632,8 +632,8 @@ function buildRow(r) {
     const col = colourFor(r.c);
     const cn = el('span', 'cn', r.c.slice(r.c.indexOf('/') + 1));
     cn.style.color = col;
+    cn.style.setProperty('--cc', col);
     cn.title = r.c;
-    row.style.borderLeftColor = r.st === 'stderr' ? '' : col;
     row.appendChild(cn);
   }
   if (S.ts) row.appendChild(el('span', 'ts', fmtTs(r.k)));
@@ -889,6 +889,9 @@ function globMatch(glob, s) {
 }
 
 function renderSelected() {
+  let w = 4;
+  for (const c of S.containers) w = Math.max(w, c.length - c.indexOf('/') - 1);
+  document.documentElement.style.setProperty('--cn-w', Math.min(w, 24) + 1 + 'ch');
   const box = $('selected');
   box.replaceChildren();
   for (const c of S.containers) {
@@ -1092,4 +1095,9 @@ setInterval(pollContainers, 3000);
 updateStatus();
 viewport.focus();
 
+/** A compact copy of what the page holds (for tests and debugging). */
+hook.snapshot = () => buffer.map((r) => (r.g
+  ? { gap: true, c: r.c, lost: r.lost, after: r.after, upto: r.upto, done: r.done, got: r.got }
+  : { seq: r.seq, ln: r.ln, c: r.c, st: r.st, lv: r.lv, ts: r.k / 1000, line: r.line, shown: r.m,
+    receivedAt: hook.receivedAt.get(r.seq), paintedAt: hook.paintedAt.get(r.seq) }));
 hook.api = { jumpBottom, togglePause, clear: clearAll, get paused() { return paused; }, get follow() { return follow; } };

@@ -1,0 +1,120 @@
+// Acceptance: a container printing 10,000 lines/s for 10 s. The page keeps answering
+// (pause, search and scrolling work during the flood), the buffer bound holds, nothing
+// crashes; long tasks and frame times are reported.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Stack, sleep } from '../lib/harness.mjs';
+import { openBrowser, stats, summary, visibleRows, until, screenshot, saveArtifact } from './lib.mjs';
+
+const RATE = Number(process.env.LOGJET_FLOOD_RATE || 10000); // lines per second
+const SECONDS = Number(process.env.LOGJET_FLOOD_SECONDS || 10);
+const BUF = 20000; // page buffer bound for this test (set through the URL)
+
+let s;
+let b;
+
+before(async () => {
+  s = await Stack.start({ publisher: true, gateway: true });
+  b = await openBrowser({ perf: true });
+});
+
+after(async () => {
+  if (b) await b.close();
+  if (s) await s.stop();
+});
+
+/** Time from an input to its visible effect, measured in node (includes the CDP round trip). */
+async function timed(what, act, check, timeoutMs = 5000) {
+  const t0 = Date.now();
+  await act();
+  await until(check, timeoutMs, what, 10);
+  return Date.now() - t0;
+}
+
+test(`flood: ${RATE} lines/s for ${SECONDS} s`, async () => {
+  const { page, errors } = b;
+  // batches of RATE/10 lines every 100 ms
+  const per = Math.max(1, Math.round(RATE / 10));
+  const batches = SECONDS * 10;
+  const script = `sleep 2; i=0; while [ $i -lt ${batches} ]; do ` +
+    `seq $((i*${per}+1)) $(((i+1)*${per})) | sed 's/^/flood level=info n=/'; i=$((i+1)); sleep 0.1; done; ` +
+    'echo "flood done"; while true; do sleep 1; done';
+  const c = await s.run('flood', script);
+  const key = s.ref(c.name);
+  await page.goto(`${s.gatewayUrl}/?c=${encodeURIComponent(key)}&buf=${BUF}`);
+  await until(() => page.evaluate(() => window.__logjet.stats.connected), 10000, 'connected');
+  const start = Date.now();
+  await until(async () => (await stats(page)).received > 1000, 20000, 'flood reaches the page');
+  const floodStart = Date.now();
+  const reactions = {};
+
+  // pause during the flood: the screen stops, the count of waiting lines grows
+  await sleep(1500);
+  reactions.pause = await timed('pause', () => page.keyboard.press('Space'),
+    () => page.evaluate(() => /Resume/.test(document.getElementById('pause').textContent)));
+  const maxSeq = async () => Math.max(0, ...(await visibleRows(page)).map((r) => r.seq || 0));
+  const frozen = await maxSeq();
+  await sleep(1000);
+  assert.equal(await maxSeq(), frozen, 'paused screen does not move');
+  const waiting = (await stats(page)).pending;
+  assert.ok(waiting > 1000, `lines kept while paused: ${waiting}`);
+  reactions.resume = await timed('resume', () => page.keyboard.press('Space'),
+    async () => (await maxSeq()) > frozen);
+
+  // search during the flood
+  await page.keyboard.press('/');
+  reactions.search = await timed('search', async () => { await page.fill('#q', '77'); await page.press('#q', 'Enter'); },
+    async () => { const v = await visibleRows(page); return v.length > 0 && v.every((r) => r.text.includes('77')); });
+  await sleep(1000);
+  const vis = await visibleRows(page);
+  assert.ok(vis.length > 0 && vis.every((r) => r.text.includes('77')), 'search applies during the flood');
+  await screenshot(page, 'ui-flood-search-light.png');
+  reactions.searchClear = await timed('search cleared', async () => { await page.fill('#q', ''); await page.press('#q', 'Enter'); },
+    async () => (await visibleRows(page)).some((r) => r.text && !r.text.includes('77')));
+  await page.press('#q', 'Escape');
+
+  // scrolling during the flood
+  await page.mouse.move(700, 400);
+  reactions.scrollUp = await timed('scroll up', () => page.mouse.wheel(0, -3000),
+    () => page.evaluate(() => !window.__logjet.api.follow));
+  const top = (await visibleRows(page))[0]?.seq;
+  await sleep(500);
+  // the view holds still while lines stream in below (unless they are trimmed away)
+  const top2 = (await visibleRows(page))[0]?.seq;
+  assert.ok(top2 >= top, 'scrolled view does not jump backwards');
+  reactions.end = await timed('End', () => page.keyboard.press('End'),
+    () => page.evaluate(() => window.__logjet.api.follow));
+
+  // the rest of the flood
+  await until(async () => (await stats(page)).received >= RATE * SECONDS * 0.99 || Date.now() - floodStart > SECONDS * 1000 + 30000,
+    SECONDS * 1000 + 40000, 'flood received', 250);
+  await sleep(1500);
+  const st = await stats(page);
+  const perf = await page.evaluate(() => { window.__perf.running = false; return window.__perf; });
+  const long = perf.longtasks.filter((t) => t.start >= 0);
+  const frames = perf.frames;
+  const fs = summary(frames);
+  const ls = summary(long.map((t) => t.dur));
+  const heap = await page.evaluate(() => (performance.memory ? performance.memory.usedJSHeapSize : 0));
+  const report = {
+    rate: RATE, seconds: SECONDS, received: st.received, buffered: st.buffered, bound: BUF, trimmed: st.trimmed,
+    gaps: st.gaps, duplicates: st.duplicates, frames: st.frames, frameWorkMaxMs: st.frameMsMax,
+    frameIntervalMs: fs, longTasks: { count: long.length, ...ls, over50: long.filter((t) => t.dur > 50).length },
+    reactionsMs: reactions, heapMB: Math.round(heap / 1048576), wallMs: Date.now() - start,
+  };
+  console.log('# flood report ' + JSON.stringify(report));
+  console.log(`# frames: n=${fs.n} p50=${fs.p50?.toFixed(1)} p99=${fs.p99?.toFixed(1)} max=${fs.max?.toFixed(1)} ms; ` +
+    `long tasks: ${long.length} (max ${long.length ? ls.max.toFixed(0) : 0} ms, over 50 ms: ${report.longTasks.over50}); ` +
+    `reactions ${JSON.stringify(reactions)}`);
+  saveArtifact('flood-ui.json', JSON.stringify(report, null, 2));
+  await screenshot(page, 'ui-flood-light.png');
+
+  assert.ok(st.received >= RATE * SECONDS * 0.5, `the page received the flood: ${st.received}`);
+  assert.ok(st.buffered <= BUF, `buffer bound holds: ${st.buffered} <= ${BUF}`);
+  assert.ok(st.trimmed > 0, 'old lines were dropped from the page');
+  assert.ok(await page.evaluate(() => document.querySelectorAll('#layer .row').length) < 500, 'virtualised: few rows in the DOM');
+  for (const [k, v] of Object.entries(reactions)) assert.ok(v < 3000, `${k} answered in ${v} ms`);
+  // still alive
+  assert.equal(await page.evaluate(() => 1 + 1), 2);
+  assert.deepEqual(errors, []);
+});

@@ -1,0 +1,69 @@
+// Acceptance: the gateway is restarted while the page is open; the page reconnects on
+// its own, resumes each subscription after the last seq it saw, and the line_nos it
+// holds are contiguous (nothing missed, nothing doubled).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Stack, sleep } from '../lib/harness.mjs';
+import { openBrowser, stats, snapshot, contiguity, visibleRows, until, screenshot } from './lib.mjs';
+
+let s;
+let b;
+
+before(async () => {
+  s = await Stack.start({ publisher: true, gateway: true });
+  b = await openBrowser();
+});
+
+after(async () => {
+  if (b) await b.close();
+  if (s) await s.stop();
+});
+
+for (const signal of ['SIGTERM', 'SIGKILL']) {
+  test(`gateway restart (${signal}) while the page is open: reconnect, contiguous line_nos`, async () => {
+    const { page, errors } = b;
+    const a = await s.run(`tick-${signal.toLowerCase()}`, 'i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.01; done');
+    const c2 = await s.run(`tock-${signal.toLowerCase()}`, 'i=0; while true; do i=$((i+1)); echo "tock $i" >&2; sleep 0.03; done');
+    const keys = [s.ref(a.name), s.ref(c2.name)];
+    await sleep(1000);
+    await page.goto(`${s.gatewayUrl}/?${keys.map((k) => 'c=' + encodeURIComponent(k)).join('&')}`);
+    await until(async () => (await stats(page)).buffered >= 100, 20000, 'lines before the restart');
+    await sleep(1000);
+    const before1 = await stats(page);
+    const maxBefore = Math.max(...(await snapshot(page)).map((r) => r.seq || 0));
+
+    await s.stopGateway(signal);
+    await until(() => page.evaluate(() => !window.__logjet.stats.connected), 10000, 'page sees the disconnect');
+    const status = await page.textContent('#conn-text');
+    assert.match(status, /offline|reconnect|connecting/, `status shows the outage: ${status}`);
+    await screenshot(page, `ui-disconnected-${signal}.png`);
+    await sleep(3000); // lines keep flowing into JetStream meanwhile
+    await s.startGateway();
+    await until(async () => (await stats(page)).reconnects >= before1.reconnects + 1 && (await stats(page)).connected,
+      30000, 'page reconnected by itself');
+    assert.match(await page.textContent('#conn-text'), /live/);
+    // the outage's lines arrive (resume with after_seq), then live ones
+    await until(async () => {
+      const snap = await snapshot(page);
+      return snap.filter((r) => r.seq > maxBefore).length > 300;
+    }, 20000, 'lines from the outage and after');
+    await sleep(1000);
+    const snap = await snapshot(page);
+    for (const k of keys) {
+      const c = contiguity(snap, k);
+      assert.deepEqual(c.problems, [], `${k}: line_nos contiguous (${c.first}..${c.last}, ${c.count} lines)`);
+      assert.equal(c.count, c.last - c.first + 1, `${k}: no line doubled`);
+      console.log(`# ${k}: ${c.count} lines, line_no ${c.first}..${c.last}, contiguous`);
+    }
+    const seqs = snap.filter((r) => !r.gap).map((r) => r.seq);
+    assert.equal(new Set(seqs).size, seqs.length, 'no seq twice');
+    assert.equal(snap.filter((r) => r.gap).length, 0, 'no gap');
+    // what is on screen is contiguous too (the newest rows)
+    const vis = (await visibleRows(page)).filter((r) => r.c === keys[0]);
+    for (let i = 1; i < vis.length; i++) assert.equal(vis[i].ln, vis[i - 1].ln + 1, 'rows on screen contiguous');
+    const st = await stats(page);
+    console.log(`# reconnects=${st.reconnects} received=${st.received} duplicates dropped=${st.duplicates}`);
+    assert.deepEqual(errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|api\/containers/.test(e)), []);
+    await s.docker(['rm', '-f', a.name, c2.name]);
+  });
+}

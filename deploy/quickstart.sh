@@ -327,8 +327,14 @@ NATS_URL=nats://127.0.0.1:$NATS_PORT
 NATS_MONITOR=http://127.0.0.1:$NATS_MON
 PUBLISHER_HTTP=http://127.0.0.1:$PUB_PORT
 GATEWAY_URL=http://127.0.0.1:$GW_PORT/
+DEMO_URL=$(demo_url)
 HOST_ID=$HOST_ID
 EOF
+}
+
+# demo_url: the UI already watching the demo containers (?c= takes a glob).
+demo_url() {
+    echo "http://127.0.0.1:$GW_PORT/?c=$HOST_ID%2Flogjet-demo-*"
 }
 
 banner() {
@@ -336,7 +342,7 @@ banner() {
 
   logjet is running.
 
-    Open:       http://127.0.0.1:$GW_PORT/
+    Open:       $(demo_url)
     Containers: ${DEMO_NAMES[*]}  (host id "$HOST_ID")
     NATS:       nats://127.0.0.1:$NATS_PORT   (stream LOGS, subjects logs.>)
     Publisher:  http://127.0.0.1:$PUB_PORT/metrics
@@ -414,7 +420,7 @@ cmd_start() {
 
     if alive nats && alive publisher && alive gateway && [ -f "$STATE/ports.env" ]; then
         say "already running (stop it with: $0 stop)"
-        sed -n 's/^GATEWAY_URL=/  Open: /p' "$STATE/ports.env"
+        sed -n 's/^DEMO_URL=/  Open: /p' "$STATE/ports.env"
         exit 0
     fi
     if ls "$PIDS"/*.pid >/dev/null 2>&1 || [ -f "$STATE/containers" ]; then

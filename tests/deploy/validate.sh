@@ -12,7 +12,7 @@
 # Each validator is also shown a broken copy, which it must reject.
 # Exit status 0 when everything passed; prints one line per check.
 set -euo pipefail
-# shellcheck source=tests/deploy/lib.sh
+# shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$LJ_ROOT"
 

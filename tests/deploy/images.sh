@@ -1,0 +1,183 @@
+#!/bin/bash
+# Image suite: builds the logjet images from this checkout with no image
+# registry and checks a log line flows through them.
+#
+#   1. debian:bookworm-slim: reused when the engine has it, else made from
+#      Debian's mirror with `debootstrap --variant=minbase` and `docker import`
+#      (--rebuild-base forces this);
+#   2. logjet-nats, logjet-publisher, logjet-gateway built with
+#      deploy/docker/build-images.sh (tag :test);
+#   3. the three run with --network host on free loopback ports, the publisher
+#      with the Docker socket mounted read-only;
+#   4. a busybox container prints one line, and a WebSocket client on the
+#      gateway's /ws must receive it (tests/deploy/ws-expect.js).
+# It checks too that the gateway image runs as non-root and that the runtime
+# images carry no compiler.
+#
+# Needs root, a Docker engine, debootstrap (for the base), busybox-static, node
+# and npm. Takes a few minutes (most of it apt-get inside the builds). Stops
+# and removes every container it started, by name, also on failure.
+set -euo pipefail
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$LJ_ROOT"
+
+TAG="test"
+BASE=debian:bookworm-slim
+CACHE=${LOGJET_IMAGES_CACHE:-/var/tmp/logjet-images}
+MIRROR=${LOGJET_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+REBUILD_BASE=0
+KEEP=0
+for a in "$@"; do
+    case $a in
+        --rebuild-base) REBUILD_BASE=1 ;;
+        --keep) KEEP=1 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        *) echo "usage: $0 [--rebuild-base] [--keep]" >&2; exit 2 ;;
+    esac
+done
+
+RUN_ID=lj-images-$$
+HOST_ID=$RUN_ID
+CONTAINERS=()
+tmp=$(mktemp -d)
+
+cleanup() {
+    local c
+    if [ "$KEEP" = 0 ]; then
+        for c in "${CONTAINERS[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+die() { fail "$*"; summary; exit 1; }
+
+# show_logs: the containers' logs, for a failure.
+show_logs() {
+    local c
+    for c in "${CONTAINERS[@]}"; do
+        echo "--- docker logs $c"
+        docker logs --tail 30 "$c" 2>&1 | sed 's/^/    /'
+    done
+}
+
+# run_container NAME ARGS...: docker run -d, remembered for clean-up.
+run_container() {
+    local name=$1
+    shift
+    CONTAINERS+=("$name")
+    docker run -d --name "$name" --label io.logjet.test=images "$@" >/dev/null
+}
+
+base_image() {
+    if [ "$REBUILD_BASE" = 0 ] && docker image inspect "$BASE" >/dev/null 2>&1; then
+        pass "base image $BASE present (reused; --rebuild-base makes it anew)"
+        return
+    fi
+    command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
+    echo "images: debootstrap bookworm from $MIRROR (log $CACHE/debootstrap.log)"
+    mkdir -p "$CACHE"
+    rm -rf "$CACHE/rootfs"
+    debootstrap --variant=minbase bookworm "$CACHE/rootfs" "$MIRROR" > "$CACHE/debootstrap.log" 2>&1 ||
+        die "debootstrap failed (see $CACHE/debootstrap.log)"
+    # Slim like the official image: no package lists, caches or docs.
+    rm -rf "$CACHE"/rootfs/var/lib/apt/lists/* "$CACHE"/rootfs/var/cache/apt/*.bin \
+        "$CACHE"/rootfs/usr/share/doc/* "$CACHE"/rootfs/usr/share/man/*
+    tar -C "$CACHE/rootfs" -c . | docker import \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change 'CMD ["bash"]' - "$BASE" >/dev/null || die "docker import of the base failed"
+    rm -rf "$CACHE/rootfs"
+    pass "base image $BASE made with debootstrap and docker import"
+}
+
+build_images() {
+    local log="$CACHE/build-images.log"
+    mkdir -p "$CACHE"
+    echo "images: building logjet-{nats,publisher,gateway}:$TAG (log $log)"
+    if deploy/docker/build-images.sh --tag "$TAG" --base "$BASE" > "$log" 2>&1; then
+        pass "built logjet-nats, logjet-publisher, logjet-gateway:$TAG"
+    else
+        tail -n 30 "$log" | sed 's/^/    /'
+        die "image build failed (see $log)"
+    fi
+    local img
+    for img in nats publisher gateway; do
+        echo "    logjet-$img:$TAG $(docker image inspect -f '{{.Size}}' "logjet-$img:$TAG" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
+    done
+}
+
+check_images() {
+    local user
+    user=$(docker image inspect -f '{{.Config.User}}' "logjet-gateway:$TAG")
+    case $user in ''|0|0:*|root|root:*) fail "gateway image runs as root (User=$user)" ;; *) pass "gateway image runs as user $user" ;; esac
+    for img in publisher gateway; do
+        if docker run --rm --network none --entrypoint /bin/sh "logjet-$img:$TAG" -c 'command -v gcc || command -v meson || ls /usr/include/nats.h' >/dev/null 2>&1; then
+            fail "logjet-$img:$TAG holds build tools or headers"
+        else
+            pass "logjet-$img:$TAG holds no compiler, meson or headers"
+        fi
+        check "logjet-$img --version runs in the image" docker run --rm --network none "logjet-$img:$TAG" --version
+    done
+}
+
+busybox_image() {
+    local dir="$tmp/busybox" a bb
+    bb=$(command -v busybox) || die "busybox is not installed (apt-get install busybox-static)"
+    mkdir -p "$dir/bin"
+    cp "$bb" "$dir/bin/busybox"
+    for a in $("$bb" --list); do [ "$a" = busybox ] || ln -s busybox "$dir/bin/$a"; done
+    tar -C "$dir" -c . | docker import --change 'ENV PATH=/bin' - "logjet-test-busybox:$TAG" >/dev/null
+}
+
+start_stack() {
+    local nats_port mon_port pub_port
+    nats_port=$(free_port)
+    mon_port=$(free_port)
+    pub_port=$(free_port)
+    GW_PORT=$(free_port)
+    run_container "$RUN_ID-nats" --network host --tmpfs /var/lib/nats:mode=1777 \
+        "logjet-nats:$TAG" -c /etc/nats/nats-server.conf -p "$nats_port" -m "$mon_port"
+    wait_http "http://127.0.0.1:$mon_port/healthz?js-enabled-only=true" 30 || { show_logs; die "nats container healthy"; }
+    pass "nats container healthy on 127.0.0.1:$nats_port"
+    run_container "$RUN_ID-publisher" --network host \
+        -v /var/run/docker.sock:/var/run/docker.sock:ro \
+        -e "LOGJET_NATS_URL=nats://127.0.0.1:$nats_port" -e "LOGJET_HOST_ID=$HOST_ID" \
+        -e "LOGJET_HTTP=127.0.0.1:$pub_port" "logjet-publisher:$TAG"
+    run_container "$RUN_ID-gateway" --network host \
+        -e "LOGJET_NATS_URL=nats://127.0.0.1:$nats_port" -e "LOGJET_LISTEN=127.0.0.1:$GW_PORT" \
+        "logjet-gateway:$TAG"
+    wait_http "http://127.0.0.1:$pub_port/healthz" 60 || { show_logs; die "publisher container healthy"; }
+    pass "publisher container healthy on 127.0.0.1:$pub_port"
+    wait_http "http://127.0.0.1:$GW_PORT/healthz" 60 || { show_logs; die "gateway container healthy"; }
+    pass "gateway container healthy on 127.0.0.1:$GW_PORT"
+    check "gateway container serves the UI at /" curl -fsS -o /dev/null "http://127.0.0.1:$GW_PORT/"
+}
+
+line_flows() {
+    local name="$RUN_ID-echo" text
+    text="images suite line $RUN_ID $(date +%s%N)"
+    busybox_image
+    run_container "$name" --network none --log-driver json-file "logjet-test-busybox:$TAG" \
+        sh -c "echo '$text'; exec sleep 600"
+    if node "$LJ_TESTS_DIR/ws-expect.js" "ws://127.0.0.1:$GW_PORT/ws" "$HOST_ID/$name" "$text" 60; then
+        pass "a line printed by a container reached a WebSocket client"
+    else
+        show_logs
+        fail "a line printed by a container reached a WebSocket client"
+    fi
+}
+
+[ "$(id -u)" = 0 ] || die "run as root (it runs debootstrap and docker)"
+docker version >/dev/null 2>&1 || die "no Docker engine answers (start dockerd)"
+node_deps || die "node and npm packages (tests/deploy/package.json) are needed for the WebSocket client"
+base_image
+build_images
+check_images
+start_stack
+line_flows
+if summary; then
+    echo "images.sh: passed on $(date -u +%Y-%m-%d) ($(uname -sm), Docker $(docker version -f '{{.Server.Version}}'))"
+else
+    exit 1
+fi

@@ -1054,6 +1054,14 @@ $('help').addEventListener('click', () => $('help-dlg').showModal());
 
 // ---- keyboard
 
+// A mouse click on a toolbar button should not leave the focus there: Space would then
+// press the button again instead of pausing the stream.
+for (const id of ['bar', 'newlines']) {
+  $(id).addEventListener('click', (ev) => {
+    if (ev.detail > 0 && ev.target.closest('button')) viewport.focus({ preventScroll: true });
+  });
+}
+
 document.addEventListener('keydown', (ev) => {
   if (document.querySelector('dialog[open]')) return;
   const t = ev.target;

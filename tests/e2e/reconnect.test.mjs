@@ -53,7 +53,7 @@ for (const signal of ['SIGTERM', 'SIGKILL']) {
       const c = contiguity(snap, k);
       assert.deepEqual(c.problems, [], `${k}: line_nos contiguous (${c.first}..${c.last}, ${c.count} lines)`);
       assert.equal(c.count, c.last - c.first + 1, `${k}: no line doubled`);
-      console.log(`# ${k}: ${c.count} lines, line_no ${c.first}..${c.last}, contiguous`);
+      console.log(`${k}: ${c.count} lines, line_no ${c.first}..${c.last}, contiguous`);
     }
     const seqs = snap.filter((r) => !r.gap).map((r) => r.seq);
     assert.equal(new Set(seqs).size, seqs.length, 'no seq twice');
@@ -62,7 +62,7 @@ for (const signal of ['SIGTERM', 'SIGKILL']) {
     const vis = (await visibleRows(page)).filter((r) => r.c === keys[0]);
     for (let i = 1; i < vis.length; i++) assert.equal(vis[i].ln, vis[i - 1].ln + 1, 'rows on screen contiguous');
     const st = await stats(page);
-    console.log(`# reconnects=${st.reconnects} received=${st.received} duplicates dropped=${st.duplicates}`);
+    console.log(`reconnects=${st.reconnects} received=${st.received} duplicates dropped=${st.duplicates}`);
     assert.deepEqual(errors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|api\/containers/.test(e)), []);
     await s.docker(['rm', '-f', a.name, c2.name]);
   });

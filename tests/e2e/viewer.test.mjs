@@ -49,7 +49,10 @@ function ref(c) { return s.ref(c.name); }
 test('1. pick a container: the last 1000 lines, then live lines; ts -> screen latency', async () => {
   const { page, errors } = b;
   // let the history reach JetStream
-  await until(async () => (await s.records(demo.name)).length >= 1500, 30000, '1500 records stored');
+  await until(async () => {
+    const recs = await s.records(demo.name);
+    return recs.length && Math.max(...recs.map((r) => Number(r.line_no ?? r.lineNo))) >= 1500;
+  }, 30000, '1500 lines stored');
   await page.goto(s.gatewayUrl + '/');
   const key = ref(demo);
   await page.waitForSelector(`#clist .citem[data-key="${key}"]`, { timeout: 20000 });
@@ -78,8 +81,8 @@ test('1. pick a container: the last 1000 lines, then live lines; ts -> screen la
   const recv = live.map((r) => r.receivedAt - r.ts);
   const sLat = summary(lat);
   const sRecv = summary(recv);
-  console.log(`# latency record ts -> on screen (ms): n=${sLat.n} p50=${sLat.p50.toFixed(1)} p90=${sLat.p90.toFixed(1)} p99=${sLat.p99.toFixed(1)} max=${sLat.max.toFixed(1)}`);
-  console.log(`# latency record ts -> frame received by the page (ms): p50=${sRecv.p50.toFixed(1)} p99=${sRecv.p99.toFixed(1)}`);
+  console.log(`latency record ts -> on screen (ms): n=${sLat.n} p50=${sLat.p50.toFixed(1)} p90=${sLat.p90.toFixed(1)} p99=${sLat.p99.toFixed(1)} max=${sLat.max.toFixed(1)}`);
+  console.log(`latency record ts -> frame received by the page (ms): p50=${sRecv.p50.toFixed(1)} p99=${sRecv.p99.toFixed(1)}`);
   saveArtifact('latency-ui.json', JSON.stringify({ screen: sLat, received: sRecv, when: new Date().toISOString() }, null, 2));
   // generous sanity bound only; the figures are recorded in bench/ui/RESULTS-ui.md
   assert.ok(sLat.p50 < 2000, `p50 ${sLat.p50} ms`);
@@ -217,10 +220,10 @@ test('6. screenshots of the main views, light and dark', async () => {
   // merged view: several containers, one colour each
   const cs = new Set((await visibleRows(page)).map((r) => r.c));
   assert.ok(cs.size >= 2, `merged containers on screen: ${[...cs]}`);
-  console.log('# ' + await screenshot(page, 'ui-merged-light.png'));
+  console.log(await screenshot(page, 'ui-merged-light.png'));
   await page.emulateMedia({ colorScheme: 'dark' });
   await until(async () => (await theme()) === 'dark', 3000, 'prefers-color-scheme dark');
-  console.log('# ' + await screenshot(page, 'ui-merged-dark.png'));
+  console.log(await screenshot(page, 'ui-merged-dark.png'));
   // the toggle overrides the system preference
   await page.click('#theme'); // auto -> light
   assert.equal(await theme(), 'light');
@@ -232,14 +235,14 @@ test('6. screenshots of the main views, light and dark', async () => {
   await sleep(300);
   const ts = await page.evaluate(() => document.querySelector('#layer .row .ts').textContent);
   assert.match(ts, /Z$/, 'UTC timestamps');
-  console.log('# ' + await screenshot(page, 'ui-wrap-utc-dark.png'));
+  console.log(await screenshot(page, 'ui-wrap-utc-dark.png'));
   await page.keyboard.press('?');
-  console.log('# ' + await screenshot(page, 'ui-help-dark.png'));
+  console.log(await screenshot(page, 'ui-help-dark.png'));
   await page.keyboard.press('Escape');
   await page.click('#theme'); // dark -> auto
   await page.emulateMedia({ colorScheme: 'light' });
   await page.click('#ts');
   assert.equal(await page.evaluate(() => document.querySelectorAll('#layer .row .ts').length), 0, 'timestamps hidden');
-  console.log('# ' + await screenshot(page, 'ui-no-ts-light.png'));
+  console.log(await screenshot(page, 'ui-no-ts-light.png'));
   assert.deepEqual(errors, []);
 });

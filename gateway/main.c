@@ -1,1 +1,184 @@
-int main(void) { return 0; }
+/* logjet-gateway - serves container logs from NATS JetStream to browsers over WebSocket.
+ *
+ * Threads (few, and this is all of them):
+ *  - main: the libwebsockets service loop. It owns every session, watch, ring and
+ *    the registry; all lws callbacks and the once-a-second tick run here.
+ *  - nats.c's threads: socket reader, flusher, and one global message-delivery
+ *    thread that decodes live lines (feed.c live_cb) and queues them.
+ *  - fetcher (feed.c): JetStream reads for ring fills and gap repair.
+ *  - registry (feed.c): watches the LOGJET_CONTAINERS bucket.
+ * Data crosses into main only through the feed's locked event queue; the producing
+ * thread then calls lws_cancel_service() (gated by an atomic flag, once per batch),
+ * which runs LWS_CALLBACK_EVENT_WAIT_CANCELLED -> lj_hub_service on main.
+ * SIGTERM/SIGINT set a flag and wake the loop; clients are closed with 1001.
+ */
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "config.h"
+#include "feed.h"
+#include "hub.h"
+#include "log.h"
+#include "server.h"
+
+static atomic_bool stop_requested;
+static struct lj_server *_Atomic running_server;
+
+struct options {
+    const char *nats_url, *listen, *ui_dir, *stream, *auth_tokens, *allowed_origins, *log_level;
+    bool insecure, deflate;
+    long depth, max_clients, max_queue, slow_timeout, linger, ping, idle;
+};
+
+static struct options o;
+
+static const struct lj_opt opts[] = {
+    { "nats-url", LJ_OPT_STRING, "URL", "nats://127.0.0.1:4222", "NATS server(s), comma separated", &o.nats_url, 0, 0 },
+    { "listen", LJ_OPT_STRING, "ADDR:PORT", "127.0.0.1:8080", "HTTP and WebSocket listen address", &o.listen, 0, 0 },
+    { "ui-dir", LJ_OPT_STRING, "DIR", NULL, "serve the web UI from this directory", &o.ui_dir, 0, 0 },
+    { "stream", LJ_OPT_STRING, "NAME", "LOGS", "JetStream stream holding the records", &o.stream, 0, 0 },
+    { "auth-tokens", LJ_OPT_STRING, "FILE", NULL, "tokens file: `<token> <glob>[,<glob>...]` a line", &o.auth_tokens, 0, 0 },
+    { "allowed-origins", LJ_OPT_STRING, "LIST", "", "origins allowed to open /ws (comma separated, * = any; "
+      "empty = same host only)", &o.allowed_origins, 0, 0 },
+    { "insecure", LJ_OPT_BOOL, NULL, "false", "allow a non-loopback listen address without --auth-tokens", &o.insecure, 0, 0 },
+    { "replay-depth", LJ_OPT_INT, "N", "1000", "lines kept per watched container (max replay)", &o.depth, 1, 100000 },
+    { "max-clients", LJ_OPT_INT, "N", "10000", "WebSocket clients at most", &o.max_clients, 1, 1000000 },
+    { "max-queue-bytes", LJ_OPT_INT, "BYTES", "4m", "per-client queued bytes before lines are dropped", &o.max_queue, 65536, 1L << 30 },
+    { "slow-timeout", LJ_OPT_INT, "SECONDS", "30", "close a client whose queue does not move for this long", &o.slow_timeout, 1, 86400 },
+    { "linger", LJ_OPT_INT, "SECONDS", "10", "keep a container's subscription this long after its last viewer", &o.linger, 0, 86400 },
+    { "ping-interval", LJ_OPT_INT, "SECONDS", "30", "WebSocket ping after this much silence", &o.ping, 1, 3600 },
+    { "idle-timeout", LJ_OPT_INT, "SECONDS", "75", "hang up when nothing (not even a pong) came for this long", &o.idle, 2, 7200 },
+    { "permessage-deflate", LJ_OPT_BOOL, NULL, "true", "compress frames when the client offers it", &o.deflate, 0, 0 },
+    { "log-level", LJ_OPT_STRING, "LEVEL", "info", "debug, info, warn or error", &o.log_level, 0, 0 },
+};
+
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&stop_requested, true);
+    struct lj_server *s = atomic_load(&running_server);
+    if (s)
+        lj_server_wake(s);
+}
+
+/* Feed threads wake the loop through here; NULL once the server is going. */
+static void wake(void *arg)
+{
+    (void)arg;
+    struct lj_server *s = atomic_load(&running_server);
+    if (s)
+        lj_server_wake(s);
+}
+
+static int parse_args(int argc, char **argv, struct lj_server_config *sc, char *host, size_t hostlen)
+{
+    enum lj_config_action action;
+    char err[256];
+    enum lj_log_level level;
+
+    if (lj_config_parse(opts, NOPTS, argc, argv, &action, err, sizeof(err)) != LJ_OK) {
+        fprintf(stderr, "logjet-gateway: %s\n", err);
+        return 2;
+    }
+    if (action == LJ_CONFIG_HELP) {
+        lj_config_usage(stdout, "logjet-gateway", "Serves container logs from NATS JetStream to "
+                        "browsers: web UI, /ws (JSON frames), /api/containers, /metrics.", opts, NOPTS);
+        return 0;
+    }
+    if (action == LJ_CONFIG_VERSION) {
+        printf("logjet-gateway %s\n", LJ_VERSION);
+        return 0;
+    }
+    if (lj_log_parse_level(o.log_level, &level) != 0) {
+        fprintf(stderr, "logjet-gateway: --log-level: unknown level '%s'\n", o.log_level);
+        return 2;
+    }
+    lj_log_set_level(level);
+    if (lj_parse_hostport(o.listen, host, hostlen, &sc->port, err, sizeof(err)) != LJ_OK) {
+        fprintf(stderr, "logjet-gateway: --listen: %s\n", err);
+        return 2;
+    }
+    if (!o.auth_tokens && !o.insecure && !lj_host_is_loopback(host)) {
+        fprintf(stderr, "logjet-gateway: refusing to listen on %s without --auth-tokens "
+                "(give --insecure to allow it)\n", o.listen);
+        return 2;
+    }
+    return -1;
+}
+
+static void fill_configs(struct lj_server_config *sc, struct lj_hub_config *hc, const char *host)
+{
+    hc->depth = (uint32_t)o.depth;
+    hc->linger_ns = o.linger * 1000000000LL;
+    hc->stall_ns = o.slow_timeout * 1000000000LL;
+    hc->limits.max_queue = (size_t)o.max_queue;
+    hc->limits.max_frame = 65536;
+    hc->limits.depth = (uint32_t)o.depth;
+    sc->host = host;
+    sc->ui_dir = o.ui_dir;
+    sc->allowed_origins = o.allowed_origins;
+    sc->max_clients = (size_t)o.max_clients;
+    sc->limits = hc->limits;
+    sc->ping_secs = (int)o.ping;
+    sc->idle_secs = (int)o.idle;
+    sc->deflate = o.deflate;
+}
+
+int main(int argc, char **argv)
+{
+    struct lj_server_config sc = { 0 };
+    struct lj_hub_config hc = { 0 };
+    struct lj_auth *auth = NULL;
+    struct lj_hub *hub = NULL;
+    struct lj_server *srv = NULL;
+    struct lj_feed *feed = NULL;
+    char host[256], err[512];
+    int rc = parse_args(argc, argv, &sc, host, sizeof(host));
+
+    if (rc >= 0)
+        return rc;
+    rc = 1;
+    fill_configs(&sc, &hc, host);
+    if (o.auth_tokens && lj_auth_load(o.auth_tokens, &auth, err, sizeof(err)) != LJ_OK) {
+        lj_log(LJ_LOG_ERROR, "cannot load tokens", "error=\"%s\"", err);
+        goto out;
+    }
+    sc.auth = auth;
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    if (lj_hub_create(&hc, &hub) != LJ_OK)
+        goto out;
+    if (lj_server_create(&sc, hub, &srv, err, sizeof(err)) != LJ_OK) {
+        lj_log(LJ_LOG_ERROR, "cannot start server", "error=\"%s\"", err);
+        goto out;
+    }
+    atomic_store(&running_server, srv);
+    struct lj_feed_config fc = { .nats_url = o.nats_url, .stream = o.stream, .wake = wake };
+    if (lj_feed_create(&fc, &feed, err, sizeof(err)) != LJ_OK) {
+        lj_log(LJ_LOG_ERROR, "cannot start NATS feed", "error=\"%s\"", err);
+        goto out;
+    }
+    lj_hub_set_feed(hub, feed);
+    lj_log(LJ_LOG_INFO, "gateway listening", "listen=%s:%d nats=%s stream=%s auth=%s ui=%s",
+           *host ? host : "*", lj_server_port(srv), o.nats_url, o.stream,
+           auth ? "tokens" : "none", o.ui_dir ? o.ui_dir : "-");
+    lj_server_run(srv, &stop_requested);
+    lj_log(LJ_LOG_INFO, "gateway stopped", NULL);
+    rc = 0;
+out:
+    if (hub)
+        lj_hub_set_feed(hub, NULL);
+    lj_feed_destroy(feed);
+    atomic_store(&running_server, NULL);
+    lj_server_destroy(srv);
+    lj_hub_destroy(hub);
+    lj_auth_destroy(auth);
+    return rc;
+}

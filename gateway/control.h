@@ -1,0 +1,60 @@
+/* control.h - parsing the browser's control messages (client -> gateway, JSON text).
+ *
+ *   {"op":"subscribe","id":"a","container":"h/web-*","replay":100,"after_seq":0,
+ *    "levels":["warn","error"],"streams":["stderr"],"grep":"timeout"}
+ *   {"op":"unsubscribe","id":"a"}      {"op":"list"}
+ *
+ * Field   | type              | bound / meaning
+ * --------|-------------------|-----------------------------------------------
+ * op      | string, required  | subscribe, unsubscribe, list
+ * id      | string            | 1..128 bytes; required for (un)subscribe
+ * container | string          | "<host>/<name>", `*`/`?` globs, 1..512 bytes
+ * replay  | integer           | 0..max_replay (the ring depth)
+ * after_seq | integer         | >= 0; > 0 means resume after that stream sequence
+ * after_line_no | integer     | optional hint: line_no of after_seq (exact `lost`)
+ * levels  | array of string   | trace debug info warn error fatal unknown
+ * streams | array of string   | stdout stderr
+ * grep    | string            | <= 256 bytes, see grep.h
+ * Unknown fields are ignored (forward compatibility). A frame is at most 4 KiB.
+ *
+ * Pure function of its input: no allocation survives a call, no logging, any thread.
+ */
+#ifndef LJ_CONTROL_H
+#define LJ_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "grep.h"
+#include "status.h"
+
+#define LJ_CONTROL_FRAME_MAX 4096
+#define LJ_CONTROL_ID_MAX 128
+#define LJ_CONTROL_CONTAINER_MAX 512
+
+enum lj_control_op { LJ_CONTROL_SUBSCRIBE, LJ_CONTROL_UNSUBSCRIBE, LJ_CONTROL_LIST };
+
+struct lj_control {
+    enum lj_control_op op;
+    char id[LJ_CONTROL_ID_MAX + 1];               /* "" when absent */
+    char container[LJ_CONTROL_CONTAINER_MAX + 1];
+    uint32_t replay;
+    uint64_t after_seq;
+    uint64_t after_line_no;                       /* 0 = not given */
+    unsigned levels;                              /* bit (1 << lj_level); 0 = all */
+    unsigned streams;                             /* bit (1 << lj_stream); 0 = all */
+    char grep[LJ_GREP_PATTERN_MAX + 1];           /* "" = no grep */
+};
+
+/* Parses one frame (len bytes, not necessarily NUL-terminated) into *out.
+ * Returns LJ_OK; or LJ_LIMIT (error code "limit") for an oversized frame or field;
+ * or LJ_PROTO (code "bad_request") for malformed JSON, a wrong type or a bad value.
+ * On failure msg holds a short reason and out->id the request's id when it could be
+ * read (so the error frame can name it). */
+lj_status lj_control_parse(const char *json, size_t len, uint32_t max_replay,
+                           struct lj_control *out, char *msg, size_t msglen);
+
+/* "limit" for LJ_LIMIT, "forbidden" for LJ_INVAL... : the protocol's error code for s. */
+const char *lj_control_error_code(lj_status s);
+
+#endif

@@ -1,0 +1,82 @@
+/* feed.h - everything the gateway reads from NATS, handed to the service thread.
+ *
+ * Three sources, all ending as struct lj_feed_event in one locked FIFO:
+ *  - live lines: core subscriptions on live.logs.<host>.<container> (nats.c's
+ *    delivery thread decodes the record and encodes its JSON before queueing it);
+ *  - fetches: the fetcher thread reads a range of one subject from JetStream with a
+ *    short-lived ordered consumer (replay fill, gap fill, catch-up after reconnect);
+ *  - the registry: the registry thread watches the LOGJET_CONTAINERS bucket.
+ * Each push wakes the service thread through the `wake` callback, at most once until
+ * the service thread takes the queue (an atomic flag gates it).
+ * The feed never touches sessions, rings or lws.
+ */
+#ifndef LJ_FEED_H
+#define LJ_FEED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "line.h"
+#include "record.h"
+#include "status.h"
+
+enum lj_feed_kind {
+    LJ_FEED_LIVE,          /* subject, last_seq, lines[0] */
+    LJ_FEED_FETCHED,       /* subject, lines[0..nlines) in seq order, end_seq asked */
+    LJ_FEED_FETCH_FAILED,  /* subject */
+    LJ_FEED_REGISTRY_PUT,  /* subject = KV key "<host>.<container>" (encoded), info */
+    LJ_FEED_REGISTRY_DEL,  /* subject = KV key */
+    LJ_FEED_CONNECTED,     /* (re)connected to NATS */
+};
+
+struct lj_feed_event {
+    enum lj_feed_kind kind;
+    struct lj_feed_event *next;
+    char *subject;             /* owned: "logs.<h>.<c>" or the KV key */
+    uint64_t last_seq;         /* LIVE: Nats-Last-Sequence; FETCHED: the end asked for */
+    struct lj_line **lines;    /* owned array; one reference each */
+    size_t nlines;
+    lj_pb_container *info;     /* owned */
+};
+
+struct lj_feed_config {
+    const char *nats_url;
+    const char *stream;        /* "LOGS" */
+    void (*wake)(void *arg);   /* called from any thread; must be cheap and thread-safe */
+    void *wake_arg;
+};
+
+struct lj_feed;
+
+/* Connects (retrying in the background when NATS is not up yet) and starts the
+ * fetcher and registry threads. On LJ_OK *out belongs to the caller. Main thread. */
+lj_status lj_feed_create(const struct lj_feed_config *cfg, struct lj_feed **out,
+                         char *err, size_t errlen);
+
+/* Stops the threads, closes the connection, frees pending events. NULL is fine. */
+void lj_feed_destroy(struct lj_feed *f);
+
+/* Subscribes to the live subject of js_subject ("logs.<h>.<c>"). *handle identifies
+ * it for lj_feed_unsubscribe. Thread-safe; does not block on the network. */
+lj_status lj_feed_subscribe(struct lj_feed *f, const char *js_subject, void **handle);
+void lj_feed_unsubscribe(void *handle);   /* NULL is fine */
+
+/* Asks the fetcher for the stored lines of js_subject with start <= seq <= end
+ * (start 0 = from the oldest, end 0 = up to the newest). The answer comes back as a
+ * FETCHED or FETCH_FAILED event. Thread-safe, never blocks. */
+lj_status lj_feed_fetch(struct lj_feed *f, const char *js_subject, uint64_t start, uint64_t end);
+
+/* Takes every queued event, oldest first (NULL when none); the caller frees each with
+ * lj_feed_event_free. Service thread. */
+struct lj_feed_event *lj_feed_take(struct lj_feed *f);
+void lj_feed_event_free(struct lj_feed_event *e);
+
+bool lj_feed_connected(const struct lj_feed *f);
+
+/* Counters for /metrics. */
+uint64_t lj_feed_consumers_created(const struct lj_feed *f);
+uint64_t lj_feed_fetch_errors(const struct lj_feed *f);
+uint64_t lj_feed_reconnects(const struct lj_feed *f);
+
+#endif

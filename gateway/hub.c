@@ -1,0 +1,778 @@
+/* hub.c - watches, rings, gap repair, the registry and the session list.
+ *
+ * Ordering argument: a watch applies lines strictly in seq order. A line is applied
+ * only when its Nats-Last-Sequence (the previous stored seq of the same subject) is
+ * not newer than the ring's newest seq; otherwise the lines in between are fetched
+ * first and the line waits in `held`. Duplicates (seq <= newest) are dropped. So the
+ * ring, and every tap fed from it, sees each stored line once and in order.
+ */
+#include "hub.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "glob.h"
+#include "log.h"
+#include "metrics.h"
+#include "subject.h"
+#include "timeutil.h"
+
+#define NBUCKETS 4096
+#define HELD_MAX 200000          /* lines held during a fetch before the oldest go */
+#define FETCH_RETRY_NS 1000000000LL
+
+struct held {
+    struct lj_line *line;
+    uint64_t last_seq;
+};
+
+struct lj_watch {
+    char *subject;               /* "logs.<h>.<c>", owned; table key */
+    char *key;                   /* "host/name", owned */
+    void *nats_sub;              /* feed handle */
+    struct lj_ring ring;
+    bool loaded;                 /* the ring was filled from JetStream */
+    bool fetching;               /* a fetch is in flight */
+    int64_t retry_at;            /* mono ns; 0 = no failed fetch to retry */
+    uint64_t resolved;           /* JetStream was read up to this seq: older holes are
+                                    holes in the stream itself, not ours to fill */
+    struct held *held;           /* lines waiting for a fetch, seq order */
+    size_t nheld, heldcap;
+    struct lj_tap *taps;
+    size_t ntaps;
+    int64_t idle_since;          /* mono ns when the last tap left; 0 while watched */
+    struct lj_watch *bnext;      /* bucket chain */
+};
+
+struct centry {
+    char *kvkey;                 /* "<h>.<c>" encoded, owned; table key */
+    char *key;                   /* "host/name" */
+    char *json;                  /* container object for list and /api/containers */
+    struct centry *bnext;
+};
+
+struct lj_hub {
+    struct lj_hub_config cfg;
+    struct lj_feed *feed;
+    void (*writable)(void *wsi);
+    struct lj_watch *watches[NBUCKETS];
+    size_t nwatches;
+    struct centry *registry[NBUCKETS];
+    size_t ncontainers;
+    struct lj_session *sessions;      /* open sessions */
+    size_t nsessions;
+    struct lj_session *graveyard;     /* closed, freed on the next tick */
+    struct lj_session *dirty;         /* wake list, linked by dirty_next */
+    struct lj_sub *globs;             /* glob subs waiting for new containers */
+    struct lj_hub_stats stats;
+};
+
+static size_t hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    while (*s)
+        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+    return (size_t)(h % NBUCKETS);
+}
+
+static struct lj_watch *watch_find(struct lj_hub *h, const char *subject)
+{
+    for (struct lj_watch *w = h->watches[hash(subject)]; w; w = w->bnext)
+        if (strcmp(w->subject, subject) == 0)
+            return w;
+    return NULL;
+}
+
+static struct centry *centry_find(struct lj_hub *h, const char *kvkey)
+{
+    for (struct centry *c = h->registry[hash(kvkey)]; c; c = c->bnext)
+        if (strcmp(c->kvkey, kvkey) == 0)
+            return c;
+    return NULL;
+}
+
+lj_status lj_hub_create(const struct lj_hub_config *cfg, struct lj_hub **out)
+{
+    struct lj_hub *h = calloc(1, sizeof(*h));
+    if (!h)
+        return LJ_NOMEM;
+    h->cfg = *cfg;
+    *out = h;
+    return LJ_OK;
+}
+
+void lj_hub_set_feed(struct lj_hub *h, struct lj_feed *feed)
+{
+    h->feed = feed;
+}
+
+void lj_hub_set_writable(struct lj_hub *h, void (*writable)(void *wsi))
+{
+    h->writable = writable;
+}
+
+/* ---- watches ---- */
+
+static void watch_free(struct lj_hub *h, struct lj_watch *w)
+{
+    struct lj_watch **pp = &h->watches[hash(w->subject)];
+    while (*pp != w)
+        pp = &(*pp)->bnext;
+    *pp = w->bnext;
+    h->nwatches--;
+    lj_feed_unsubscribe(w->nats_sub);
+    for (size_t i = 0; i < w->nheld; i++)
+        lj_line_unref(w->held[i].line);
+    free(w->held);
+    lj_ring_finish(&w->ring);
+    free(w->subject);
+    free(w->key);
+    free(w);
+}
+
+static void watch_fetch(struct lj_hub *h, struct lj_watch *w, uint64_t end)
+{
+    uint64_t start = w->loaded ? lj_ring_last_seq(&w->ring) + 1 : 0;
+    if (!h->feed || lj_feed_fetch(h->feed, w->subject, start, end) != LJ_OK) {
+        w->retry_at = lj_time_mono_ns() + FETCH_RETRY_NS;
+        return;
+    }
+    w->fetching = true;
+    w->retry_at = 0;
+}
+
+/* Creates the watch for js subject / key, subscribed and loading. */
+static struct lj_watch *watch_create(struct lj_hub *h, const char *subject, const char *key)
+{
+    struct lj_watch *w = calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    w->subject = strdup(subject);
+    w->key = strdup(key);
+    if (!w->subject || !w->key || lj_ring_init(&w->ring, h->cfg.depth) != LJ_OK
+        || (h->feed && lj_feed_subscribe(h->feed, subject, &w->nats_sub) != LJ_OK)) {
+        lj_ring_finish(&w->ring);
+        free(w->subject);
+        free(w->key);
+        free(w);
+        return NULL;
+    }
+    size_t b = hash(subject);
+    w->bnext = h->watches[b];
+    h->watches[b] = w;
+    h->nwatches++;
+    /* Subscribed before fetching: whatever is stored after the fetch's snapshot
+     * arrives live and is merged by seq, so nothing falls between the two. */
+    watch_fetch(h, w, 0);
+    return w;
+}
+
+/* Fans one new line out to the live taps of w. */
+static void fan_out(struct lj_watch *w, struct lj_line *l)
+{
+    for (struct lj_tap *t = w->taps; t; t = t->wnext) {
+        if (!t->live || l->seq <= t->last_seq)
+            continue;
+        t->last_seq = l->seq;
+        if (lj_tap_wants(t, l))
+            lj_session_push_line(t, l);
+    }
+}
+
+static void apply_line(struct lj_hub *h, struct lj_watch *w, struct lj_line *l)
+{
+    lj_ring_push(&w->ring, l);
+    h->stats.lines_in++;
+    fan_out(w, l);
+}
+
+static void hold(struct lj_watch *w, struct lj_line *l, uint64_t last_seq)
+{
+    if (w->nheld == HELD_MAX) {   /* a later gap fill recovers what goes here */
+        lj_line_unref(w->held[0].line);
+        memmove(w->held, w->held + 1, (w->nheld - 1) * sizeof(*w->held));
+        w->nheld--;
+    }
+    if (w->nheld == w->heldcap) {
+        size_t ncap = w->heldcap ? w->heldcap * 2 : 64;
+        struct held *grown = realloc(w->held, ncap * sizeof(*grown));
+        if (!grown) {
+            lj_line_unref(l);
+            return;
+        }
+        w->held = grown;
+        w->heldcap = ncap;
+    }
+    w->held[w->nheld++] = (struct held){ l, last_seq };
+}
+
+/* Applies held lines in order until one needs a fetch (which is then started). */
+static void drain_held(struct lj_hub *h, struct lj_watch *w)
+{
+    size_t i = 0;
+    for (; i < w->nheld && !w->fetching; i++) {
+        struct held *x = &w->held[i];
+        uint64_t newest = lj_ring_last_seq(&w->ring);
+        if (x->line->seq <= newest) {
+            lj_line_unref(x->line);
+            continue;
+        }
+        if (x->last_seq > newest && x->last_seq > w->resolved) {
+            h->stats.gap_fills++;
+            watch_fetch(h, w, x->last_seq);
+            if (w->fetching)
+                break;
+            /* cannot fetch now: keep holding, the tick retries */
+            break;
+        }
+        apply_line(h, w, x->line);
+        lj_line_unref(x->line);
+    }
+    memmove(w->held, w->held + i, (w->nheld - i) * sizeof(*w->held));
+    w->nheld -= i;
+}
+
+/* A live line (we own one reference). */
+static void on_live(struct lj_hub *h, struct lj_watch *w, struct lj_line *l, uint64_t last_seq)
+{
+    hold(w, l, last_seq);
+    if (w->loaded && !w->fetching)
+        drain_held(h, w);
+}
+
+static void serve_tap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t);
+
+/* A fetch answered: its lines come before everything held. */
+static void on_fetched(struct lj_hub *h, struct lj_watch *w, struct lj_feed_event *e)
+{
+    bool first = !w->loaded;
+    w->fetching = false;
+    if (e->last_seq > w->resolved)
+        w->resolved = e->last_seq;
+    for (size_t i = 0; i < e->nlines; i++)
+        if (e->lines[i]->seq > lj_ring_last_seq(&w->ring))
+            apply_line(h, w, e->lines[i]);
+    w->loaded = true;
+    if (first)
+        for (struct lj_tap *t = w->taps; t; t = t->wnext)
+            if (!t->live)
+                serve_tap(h, w, t);
+    drain_held(h, w);
+}
+
+static void on_fetch_failed(struct lj_hub *h, struct lj_watch *w)
+{
+    (void)h;
+    w->fetching = false;
+    w->retry_at = lj_time_mono_ns() + FETCH_RETRY_NS;
+}
+
+/* ---- taps ---- */
+
+/* Expired-window check for a resume: lines after after_seq that the ring no longer
+ * has. lost is exact when the line_no of after_seq is known (hint, ring, or evicted
+ * index); otherwise every line before the oldest retained one is counted. */
+static void resume_gap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
+{
+    struct lj_line *oldest = w->ring.count ? lj_ring_at(&w->ring, 0) : NULL;
+    uint64_t after = t->sub->after_seq, known = 0, lost;
+
+    if (!oldest || after >= oldest->seq || oldest->line_no <= 1)
+        return;
+    if (t->sub->after_line_no)
+        known = t->sub->after_line_no;
+    else if (!lj_ring_line_no(&w->ring, after, &known))
+        known = 0;
+    if (known + 1 >= oldest->line_no)
+        return;
+    lost = oldest->line_no - 1 - known;
+    h->stats.gaps_expired++;
+    h->stats.lost_expired += lost;
+    lj_session_gap_expired(t, after, oldest->seq, lost);
+}
+
+/* Queues the replay (last N matching) or the resume (seq > after_seq), then
+ * `replayed`, and turns the tap live. */
+static void serve_tap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
+{
+    const struct lj_sub *sub = t->sub;
+    uint32_t from = w->ring.count;
+
+    if (sub->after_seq && !t->from_start) {
+        resume_gap(h, w, t);
+        from = lj_ring_index_after(&w->ring, sub->after_seq);
+    } else {
+        uint32_t want = t->from_start ? w->ring.count : sub->replay, got = 0;
+        while (from > 0 && got < want)
+            if (lj_tap_wants(t, lj_ring_at(&w->ring, --from)))
+                got++;
+    }
+    for (uint32_t i = from; i < w->ring.count; i++) {
+        struct lj_line *l = lj_ring_at(&w->ring, i);
+        if (lj_tap_wants(t, l))
+            lj_session_push_line(t, l);
+    }
+    uint64_t newest = lj_ring_last_seq(&w->ring);
+    t->last_seq = newest > sub->after_seq ? newest : sub->after_seq;
+    t->live = true;
+    h->stats.replays_from_ring++;
+    lj_session_replayed(t, t->last_seq);
+}
+
+/* Splits "host/name" at its last '/' and builds "logs.<h>.<c>". */
+static lj_status subject_of(const char *key, char *subject, size_t n)
+{
+    const char *slash = strrchr(key, '/');
+    char host[LJ_CONTROL_CONTAINER_MAX + 1];
+    if (!slash || slash == key || !slash[1] || (size_t)(slash - key) >= sizeof(host))
+        return LJ_INVAL;
+    memcpy(host, key, (size_t)(slash - key));
+    host[slash - key] = '\0';
+    return lj_subject_build("logs", host, slash + 1, subject, n);
+}
+
+/* Creates a tap of sub on container key and attaches it (serving it when the ring
+ * is ready). */
+static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, bool from_start)
+{
+    char subject[LJ_SUBJECT_MAX];
+    struct lj_watch *w;
+    struct lj_tap *t, **grown;
+
+    if (subject_of(key, subject, sizeof(subject)) != LJ_OK)
+        return LJ_INVAL;
+    if (!(w = watch_find(h, subject)) && !(w = watch_create(h, subject, key)))
+        return LJ_NATS;
+    if (!(grown = realloc(sub->taps, (sub->ntaps + 1) * sizeof(*grown))))
+        return LJ_NOMEM;
+    sub->taps = grown;
+    if (!(t = calloc(1, sizeof(*t))))
+        return LJ_NOMEM;
+    sub->taps[sub->ntaps++] = t;
+    t->sub = sub;
+    t->watch = w;
+    t->from_start = from_start;
+    t->wnext = w->taps;
+    if (w->taps)
+        w->taps->wprev = t;
+    w->taps = t;
+    w->ntaps++;
+    w->idle_since = 0;
+    if (w->loaded)
+        serve_tap(h, w, t);
+    return LJ_OK;
+}
+
+static void tap_detach(struct lj_tap *t)
+{
+    struct lj_watch *w = t->watch;
+    if (!w)
+        return;
+    if (t->wprev)
+        t->wprev->wnext = t->wnext;
+    else
+        w->taps = t->wnext;
+    if (t->wnext)
+        t->wnext->wprev = t->wprev;
+    t->watch = NULL;
+    if (--w->ntaps == 0)
+        w->idle_since = lj_time_mono_ns();
+}
+
+static bool sub_has_key(const struct lj_sub *sub, const char *key)
+{
+    for (size_t i = 0; i < sub->ntaps; i++)
+        if (sub->taps[i]->watch && strcmp(sub->taps[i]->watch->key, key) == 0)
+            return true;
+    return false;
+}
+
+lj_status lj_hub_subscribe(struct lj_hub *h, struct lj_sub *sub)
+{
+    lj_status st = LJ_OK;
+    if (!sub->glob)
+        return tap_add(h, sub, sub->pattern, false);
+    for (size_t b = 0; b < NBUCKETS && st == LJ_OK; b++)
+        for (struct centry *c = h->registry[b]; c && st == LJ_OK; c = c->bnext)
+            if (lj_glob_match(sub->pattern, c->key) && lj_grant_allows(sub->session->grant, c->key))
+                st = tap_add(h, sub, c->key, false);
+    sub->glob_next = h->globs;
+    sub->glob_prev = NULL;
+    if (h->globs)
+        h->globs->glob_prev = sub;
+    h->globs = sub;
+    return st;
+}
+
+void lj_hub_unsubscribe(struct lj_hub *h, struct lj_sub *sub)
+{
+    for (size_t i = 0; i < sub->ntaps; i++)
+        tap_detach(sub->taps[i]);
+    if (!sub->glob)
+        return;
+    if (sub->glob_prev)
+        sub->glob_prev->glob_next = sub->glob_next;
+    else if (h->globs == sub)
+        h->globs = sub->glob_next;
+    if (sub->glob_next)
+        sub->glob_next->glob_prev = sub->glob_prev;
+    sub->glob_next = sub->glob_prev = NULL;
+}
+
+/* A container new to the registry: glob subs that match it start following it from
+ * its first retained line, so nothing it printed before we heard of it is missed. */
+static void glob_discover(struct lj_hub *h, const char *key)
+{
+    for (struct lj_sub *s = h->globs; s; s = s->glob_next)
+        if (!s->session->closing && lj_glob_match(s->pattern, key)
+            && lj_grant_allows(s->session->grant, key) && !sub_has_key(s, key))
+            tap_add(h, s, key, true);
+}
+
+/* ---- registry ---- */
+
+static void time_or_null(struct lj_buf *b, const char *name, int64_t ns)
+{
+    char ts[LJ_TIME_RFC3339_MAX];
+    if (!ns) {
+        lj_buf_appendf(b, ",\"%s\":null", name);
+        return;
+    }
+    lj_time_format(ns, ts);
+    lj_buf_appendf(b, ",\"%s\":\"%s\"", name, ts);
+}
+
+/* The /api/containers object of info. */
+static lj_status container_json(const lj_pb_container *c, struct lj_buf *b)
+{
+    lj_buf_append(b, "{\"host\":", 8);
+    lj_json_string(b, c->host ? c->host : "", c->host ? strlen(c->host) : 0);
+    lj_buf_append(b, ",\"name\":", 8);
+    lj_json_string(b, c->name ? c->name : "", c->name ? strlen(c->name) : 0);
+    lj_buf_append(b, ",\"id\":", 6);
+    lj_json_string(b, c->id ? c->id : "", c->id ? strlen(c->id) : 0);
+    lj_buf_append(b, ",\"image\":", 9);
+    lj_json_string(b, c->image ? c->image : "", c->image ? strlen(c->image) : 0);
+    lj_buf_append(b, ",\"state\":", 9);
+    lj_json_string(b, c->state ? c->state : "", c->state ? strlen(c->state) : 0);
+    lj_buf_append(b, ",\"labels\":{", 11);
+    for (size_t i = 0; i < c->n_labels; i++) {
+        if (i)
+            lj_buf_append(b, ",", 1);
+        lj_json_string(b, c->labels[i]->key, strlen(c->labels[i]->key));
+        lj_buf_append(b, ":", 1);
+        lj_json_string(b, c->labels[i]->value, strlen(c->labels[i]->value));
+    }
+    lj_buf_append(b, "}", 1);
+    time_or_null(b, "started_at", c->started_at_unix_nano);
+    time_or_null(b, "finished_at", c->finished_at_unix_nano);
+    lj_buf_appendf(b, ",\"tty\":%s}", c->tty ? "true" : "false");
+    return LJ_OK;
+}
+
+static void centry_free(struct centry *c)
+{
+    free(c->kvkey);
+    free(c->key);
+    free(c->json);
+    free(c);
+}
+
+static void on_registry_put(struct lj_hub *h, const char *kvkey, const lj_pb_container *info)
+{
+    struct centry *c = centry_find(h, kvkey);
+    struct lj_buf b;
+    bool fresh = !c;
+
+    if (!info->host || !info->name || !*info->host || !*info->name)
+        return;
+    lj_buf_init(&b);
+    container_json(info, &b);
+    if (fresh) {
+        if (!(c = calloc(1, sizeof(*c))) || !(c->kvkey = strdup(kvkey))) {
+            if (c)
+                centry_free(c);
+            lj_buf_finish(&b);
+            return;
+        }
+        size_t n = strlen(info->host) + strlen(info->name) + 2;
+        if ((c->key = malloc(n)))
+            snprintf(c->key, n, "%s/%s", info->host, info->name);
+        size_t bk = hash(kvkey);
+        c->bnext = h->registry[bk];
+        h->registry[bk] = c;
+        h->ncontainers++;
+    }
+    free(c->json);
+    c->json = strdup(lj_buf_cstr(&b));
+    lj_buf_finish(&b);
+    if (fresh && c->key)
+        glob_discover(h, c->key);
+}
+
+static void on_registry_del(struct lj_hub *h, const char *kvkey)
+{
+    struct centry **pp = &h->registry[hash(kvkey)];
+    while (*pp && strcmp((*pp)->kvkey, kvkey) != 0)
+        pp = &(*pp)->bnext;
+    if (*pp) {
+        struct centry *c = *pp;
+        *pp = c->bnext;
+        centry_free(c);
+        h->ncontainers--;
+    }
+}
+
+void lj_hub_containers_json(struct lj_hub *h, const struct lj_grant *grant, struct lj_buf *out)
+{
+    bool first = true;
+    for (size_t b = 0; b < NBUCKETS; b++)
+        for (struct centry *c = h->registry[b]; c; c = c->bnext) {
+            if (!c->key || !c->json || !lj_grant_allows(grant, c->key))
+                continue;
+            if (!first)
+                lj_buf_append(out, ",", 1);
+            lj_buf_append(out, c->json, strlen(c->json));
+            first = false;
+        }
+}
+
+/* ---- events ---- */
+
+/* After a (re)connect: anything stored while we were away is fetched. */
+static void on_connected(struct lj_hub *h)
+{
+    for (size_t b = 0; b < NBUCKETS; b++)
+        for (struct lj_watch *w = h->watches[b]; w; w = w->bnext)
+            if (!w->fetching)
+                watch_fetch(h, w, 0);
+}
+
+static void on_event(struct lj_hub *h, struct lj_feed_event *e)
+{
+    struct lj_watch *w = NULL;
+    if (e->kind == LJ_FEED_LIVE || e->kind == LJ_FEED_FETCHED || e->kind == LJ_FEED_FETCH_FAILED)
+        if (!(w = watch_find(h, e->subject)))
+            return;    /* released meanwhile */
+    switch (e->kind) {
+    case LJ_FEED_LIVE:
+        on_live(h, w, e->lines[0], e->last_seq);
+        e->nlines = 0;    /* the reference moved into the watch */
+        break;
+    case LJ_FEED_FETCHED: on_fetched(h, w, e); break;
+    case LJ_FEED_FETCH_FAILED: on_fetch_failed(h, w); break;
+    case LJ_FEED_REGISTRY_PUT: on_registry_put(h, e->subject, e->info); break;
+    case LJ_FEED_REGISTRY_DEL: on_registry_del(h, e->subject); break;
+    case LJ_FEED_CONNECTED: on_connected(h); break;
+    }
+}
+
+void lj_hub_mark_dirty(struct lj_hub *h, struct lj_session *s)
+{
+    if (s->dirty || !s->wsi)
+        return;
+    s->dirty = true;
+    s->dirty_next = h->dirty;
+    h->dirty = s;
+}
+
+void lj_hub_service(struct lj_hub *h)
+{
+    struct lj_feed_event *e = h->feed ? lj_feed_take(h->feed) : NULL;
+    while (e) {
+        struct lj_feed_event *next = e->next;
+        on_event(h, e);
+        lj_feed_event_free(e);
+        e = next;
+    }
+    /* One writable request per session per loop pass, however many lines it got. */
+    while (h->dirty) {
+        struct lj_session *s = h->dirty;
+        h->dirty = s->dirty_next;
+        s->dirty = false;
+        if (s->wsi && h->writable)
+            h->writable(s->wsi);
+    }
+}
+
+/* ---- sessions ---- */
+
+void lj_hub_session_add(struct lj_hub *h, struct lj_session *s)
+{
+    s->prev = NULL;
+    s->next = h->sessions;
+    if (h->sessions)
+        h->sessions->prev = s;
+    h->sessions = s;
+    h->nsessions++;
+}
+
+static void session_unlink(struct lj_hub *h, struct lj_session *s)
+{
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        h->sessions = s->next;
+    if (s->next)
+        s->next->prev = s->prev;
+    h->nsessions--;
+}
+
+void lj_hub_session_closed(struct lj_hub *h, struct lj_session *s)
+{
+    struct lj_session **pp = &h->dirty;
+    session_unlink(h, s);
+    while (*pp && *pp != s)
+        pp = &(*pp)->dirty_next;
+    if (*pp)
+        *pp = s->dirty_next;
+    s->dirty = false;
+    s->wsi = NULL;
+    s->closing = true;
+    s->next = h->graveyard;
+    h->graveyard = s;
+}
+
+size_t lj_hub_session_count(const struct lj_hub *h)
+{
+    return h->nsessions;
+}
+
+void lj_hub_each_session(struct lj_hub *h, void (*fn)(struct lj_session *s))
+{
+    for (struct lj_session *s = h->sessions, *n; s; s = n) {
+        n = s->next;
+        fn(s);
+    }
+}
+
+/* ---- housekeeping ---- */
+
+static void tick_watches(struct lj_hub *h, int64_t now)
+{
+    for (size_t b = 0; b < NBUCKETS; b++)
+        for (struct lj_watch *w = h->watches[b], *n; w; w = n) {
+            n = w->bnext;
+            if (!w->ntaps && w->idle_since && now - w->idle_since > h->cfg.linger_ns)
+                watch_free(h, w);
+            else if (!w->fetching && w->retry_at && now >= w->retry_at)
+                watch_fetch(h, w, 0);
+        }
+}
+
+void lj_hub_tick(struct lj_hub *h, void (*close_cb)(struct lj_session *s))
+{
+    int64_t now = lj_time_mono_ns();
+    /* Sessions closed during the last second: no callback of theirs is running. */
+    while (h->graveyard) {
+        struct lj_session *s = h->graveyard;
+        h->graveyard = s->next;
+        lj_session_destroy(s);
+    }
+    tick_watches(h, now);
+    for (struct lj_session *s = h->sessions, *n; s; s = n) {
+        n = s->next;
+        if (s->qlen && !s->closing && now - s->progress_ns > h->cfg.stall_ns) {
+            h->stats.slow_closes++;
+            close_cb(s);
+        }
+    }
+}
+
+void lj_hub_destroy(struct lj_hub *h)
+{
+    if (!h)
+        return;
+    while (h->sessions) {
+        struct lj_session *s = h->sessions;
+        lj_hub_session_closed(h, s);
+    }
+    while (h->graveyard) {
+        struct lj_session *s = h->graveyard;
+        h->graveyard = s->next;
+        lj_session_destroy(s);
+    }
+    for (size_t b = 0; b < NBUCKETS; b++) {
+        while (h->watches[b])
+            watch_free(h, h->watches[b]);
+        while (h->registry[b]) {
+            struct centry *c = h->registry[b];
+            h->registry[b] = c->bnext;
+            centry_free(c);
+        }
+    }
+    free(h);
+}
+
+struct lj_hub_stats *lj_hub_stats(struct lj_hub *h) { return &h->stats; }
+
+const char *lj_hub_watch_key(const struct lj_watch *w) { return w ? w->key : ""; }
+
+uint32_t lj_hub_depth(const struct lj_hub *h) { return h->cfg.depth; }
+
+bool lj_hub_nats_connected(const struct lj_hub *h)
+{
+    return h->feed && lj_feed_connected(h->feed);
+}
+
+/* ---- /metrics ---- */
+
+static void counter(struct lj_buf *b, const char *name, const char *help, uint64_t v)
+{
+    lj_metrics_header(b, name, "counter", help);
+    lj_metrics_u64(b, name, NULL, NULL, v);
+}
+
+static void gauge(struct lj_buf *b, const char *name, const char *help, uint64_t v)
+{
+    lj_metrics_header(b, name, "gauge", help);
+    lj_metrics_u64(b, name, NULL, NULL, v);
+}
+
+void lj_hub_metrics(struct lj_hub *h, struct lj_buf *b)
+{
+    const struct lj_hub_stats *st = &h->stats;
+    size_t subs = 0, queued = 0;
+    for (struct lj_session *s = h->sessions; s; s = s->next) {
+        subs += s->nsubs;
+        queued += s->qbytes;
+    }
+    gauge(b, "logjet_gateway_clients", "Open WebSocket clients.", h->nsessions);
+    gauge(b, "logjet_gateway_subscriptions", "Client subscriptions.", subs);
+    gauge(b, "logjet_gateway_nats_subscriptions",
+          "Core NATS subscriptions on live subjects (one per watched container).", h->nwatches);
+    gauge(b, "logjet_gateway_containers", "Containers known from the registry.", h->ncontainers);
+    gauge(b, "logjet_gateway_queued_bytes", "Bytes queued for clients.", queued);
+    gauge(b, "logjet_gateway_nats_connected", "1 when connected to NATS.", lj_hub_nats_connected(h));
+    counter(b, "logjet_gateway_jetstream_consumers_created_total",
+            "JetStream consumers created (ring fills, gap fills, catch-ups).",
+            h->feed ? lj_feed_consumers_created(h->feed) : 0);
+    counter(b, "logjet_gateway_fetch_errors_total", "Failed JetStream fetches.",
+            h->feed ? lj_feed_fetch_errors(h->feed) : 0);
+    counter(b, "logjet_gateway_nats_connects_total", "NATS (re)connections.",
+            h->feed ? lj_feed_reconnects(h->feed) : 0);
+    counter(b, "logjet_gateway_lines_in_total", "Distinct lines added to rings.", st->lines_in);
+    counter(b, "logjet_gateway_gap_fills_total", "Missed republishes repaired from JetStream.",
+            st->gap_fills);
+    counter(b, "logjet_gateway_replays_total", "Subscriptions served from a ring.",
+            st->replays_from_ring);
+    counter(b, "logjet_gateway_frames_out_total", "WebSocket frames sent.", st->frames_out);
+    counter(b, "logjet_gateway_bytes_out_total", "WebSocket payload bytes sent.", st->bytes_out);
+    counter(b, "logjet_gateway_lines_out_total", "Lines sent to clients.", st->lines_out);
+    lj_metrics_header(b, "logjet_gateway_gaps_total", "counter", "Gap messages sent, by reason.");
+    lj_metrics_u64(b, "logjet_gateway_gaps_total", "reason", "slow_client", st->gaps_slow);
+    lj_metrics_u64(b, "logjet_gateway_gaps_total", "reason", "expired", st->gaps_expired);
+    lj_metrics_header(b, "logjet_gateway_lost_lines_total", "counter",
+                      "Lines announced as lost in gap messages, by reason.");
+    lj_metrics_u64(b, "logjet_gateway_lost_lines_total", "reason", "slow_client", st->lost_slow);
+    lj_metrics_u64(b, "logjet_gateway_lost_lines_total", "reason", "expired", st->lost_expired);
+    counter(b, "logjet_gateway_slow_client_closes_total", "Clients closed for staying stalled.",
+            st->slow_closes);
+    counter(b, "logjet_gateway_control_errors_total", "Control messages answered with error.",
+            st->control_errors);
+    lj_metrics_header(b, "logjet_gateway_lag_seconds", "gauge",
+                      "Container write to frame sent, for the newest frame.");
+    lj_metrics_f64(b, "logjet_gateway_lag_seconds", NULL, NULL, (double)st->lag_ns / 1e9);
+}

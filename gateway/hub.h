@@ -1,0 +1,100 @@
+/* hub.h - the fan-out: one watch per container that has viewers, shared by all of them.
+ *
+ * A watch owns the core NATS subscription on the container's live subject and a ring
+ * of its last `depth` lines. The ring is filled from JetStream once, when the first
+ * viewer arrives; after that every viewer's replay comes from memory. A line whose
+ * Nats-Last-Sequence is beyond the ring's newest seq reveals a missed republish: the
+ * hole is fetched from JetStream and the held lines follow it, so viewers never see a
+ * hole the stream does not have. A watch lingers `linger` after its last viewer.
+ *
+ * The hub also keeps the container registry (from the LOGJET_CONTAINERS bucket), the
+ * list of sessions and the counters behind /metrics. Service thread only, except
+ * where a function says otherwise.
+ */
+#ifndef LJ_HUB_H
+#define LJ_HUB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "buf.h"
+#include "feed.h"
+#include "ring.h"
+#include "session.h"
+
+struct lj_hub_config {
+    uint32_t depth;            /* ring size and replay bound (default 1000) */
+    int64_t linger_ns;         /* keep a watch this long after its last viewer */
+    int64_t stall_ns;          /* close a session whose queue made no progress this long */
+    struct lj_session_limits limits;
+};
+
+struct lj_hub_stats {
+    uint64_t lines_in;         /* distinct lines added to rings */
+    uint64_t frames_out, bytes_out, lines_out;
+    uint64_t gaps_slow, gaps_expired;
+    uint64_t lost_slow, lost_expired;      /* lines announced in gaps */
+    uint64_t gap_fills;                    /* JetStream fetches to repair a missed republish */
+    uint64_t replays_from_ring;            /* subscriptions served from memory */
+    uint64_t slow_closes, control_errors;
+    int64_t lag_ns;                        /* container write -> frame, newest frame */
+};
+
+struct lj_hub;
+
+/* On LJ_OK *out belongs to the caller (lj_hub_destroy). */
+lj_status lj_hub_create(const struct lj_hub_config *cfg, struct lj_hub **out);
+
+/* Frees watches, sessions and registry. The feed must be destroyed first (no more
+ * events) or never set. */
+void lj_hub_destroy(struct lj_hub *h);
+
+/* Gives the hub its NATS feed (not owned; NULL to detach before the feed goes). */
+void lj_hub_set_feed(struct lj_hub *h, struct lj_feed *feed);
+
+/* The server's "call me back when wsi is writable" request. */
+void lj_hub_set_writable(struct lj_hub *h, void (*writable)(void *wsi));
+
+/* Takes every queued feed event: lines into rings and taps, registry changes, fetch
+ * results; then asks for a writable callback on each session that got data. */
+void lj_hub_service(struct lj_hub *h);
+
+/* Once a second: retries failed fetches, releases lingering watches, frees closed
+ * sessions, and returns (through close_cb) sessions stalled past stall_ns. */
+void lj_hub_tick(struct lj_hub *h, void (*close_cb)(struct lj_session *s));
+
+/* Session list. add: the hub owns s from now on. closed: the connection is gone
+ * (called from its CLOSED callback): s is detached and freed on a later tick. */
+void lj_hub_session_add(struct lj_hub *h, struct lj_session *s);
+void lj_hub_session_closed(struct lj_hub *h, struct lj_session *s);
+size_t lj_hub_session_count(const struct lj_hub *h);
+
+/* Calls fn for every open session (for shutdown). */
+void lj_hub_each_session(struct lj_hub *h, void (*fn)(struct lj_session *s));
+
+/* Puts s on the wake list (it has something to send). */
+void lj_hub_mark_dirty(struct lj_hub *h, struct lj_session *s);
+
+/* Attaches sub's taps: one for a plain container, one per matching registry entry for
+ * a glob (and later ones as they appear). LJ_NOMEM, LJ_INVAL (malformed name),
+ * LJ_NATS (cannot subscribe). */
+lj_status lj_hub_subscribe(struct lj_hub *h, struct lj_sub *sub);
+
+/* Detaches every tap of sub and forgets it as a glob. */
+void lj_hub_unsubscribe(struct lj_hub *h, struct lj_sub *sub);
+
+/* Appends {"host":..,"name":..,...} objects, comma separated, for every registry
+ * entry grant allows. */
+void lj_hub_containers_json(struct lj_hub *h, const struct lj_grant *grant, struct lj_buf *out);
+
+/* Appends the Prometheus text of the hub's gauges and counters. */
+void lj_hub_metrics(struct lj_hub *h, struct lj_buf *out);
+
+struct lj_hub_stats *lj_hub_stats(struct lj_hub *h);
+/* "host/name" of a watch ("" for NULL). */
+const char *lj_hub_watch_key(const struct lj_watch *w);
+uint32_t lj_hub_depth(const struct lj_hub *h);
+bool lj_hub_nats_connected(const struct lj_hub *h);
+
+#endif

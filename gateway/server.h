@@ -1,0 +1,50 @@
+/* server.h - the libwebsockets side: listening socket, HTTP endpoints, /ws.
+ *
+ * HTTP: GET / and static files from --ui-dir (lws file mount with MIME types and
+ * caching headers), /healthz, /metrics, /api/containers. WebSocket upgrades are
+ * accepted on /ws only, after the origin, token and client-cap checks; each
+ * connection gets a struct lj_session. Runs on the service thread, which is the only
+ * thread calling into lws except lj_server_wake.
+ */
+#ifndef LJ_SERVER_H
+#define LJ_SERVER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "auth.h"
+#include "hub.h"
+#include "status.h"
+
+struct lj_server_config {
+    const char *host;            /* listen address; "" = all interfaces */
+    int port;                    /* 0 = any free port */
+    const char *ui_dir;          /* NULL = no static files */
+    const struct lj_auth *auth;  /* NULL = no tokens required */
+    const char *allowed_origins; /* see lj_auth_origin_ok */
+    size_t max_clients;
+    struct lj_session_limits limits;
+    int ping_secs, idle_secs;    /* keepalive ping after idle; hang up after */
+    bool deflate;                /* offer permessage-deflate */
+};
+
+struct lj_server;
+
+/* Creates the lws context and listens. On LJ_OK *out belongs to the caller. */
+lj_status lj_server_create(const struct lj_server_config *cfg, struct lj_hub *hub,
+                           struct lj_server **out, char *err, size_t errlen);
+
+void lj_server_destroy(struct lj_server *s);
+
+/* The port actually listened on. */
+int lj_server_port(const struct lj_server *s);
+
+/* Serves until *stop becomes true, then closes every client with 1001 (going away)
+ * and waits up to 3 s for them to go. Service thread. */
+void lj_server_run(struct lj_server *s, atomic_bool *stop);
+
+/* Wakes the service loop. Any thread, and async-signal context. arg is the server. */
+void lj_server_wake(void *arg);
+
+#endif

@@ -398,6 +398,8 @@ static void test_tty_continuation(void)
     char *buf = malloc(5 * body), err[128];
     struct got g = {0};
 
+    if (buf == NULL)
+        abort();
     n += (size_t)sprintf(buf + n, "%s ", TS1);
     memset(buf + n, 'a', body);
     n += body;

@@ -88,13 +88,14 @@ static void test_edges(void)
     CHECK_INT(lj_level_detect(big, sizeof big), LJ_LEVEL_UNKNOWN);
 
     /* Arbitrary bytes never crash and never read past len. */
+    static const char alphabet[] = "{}\"[]:= \x1b\\ELWIFlevrion01#*.-/";
     unsigned seed = 1;
     for (int i = 0; i < 20000; i++) {
         char junk[64];
         size_t n = (size_t)(i % 64);
         for (size_t j = 0; j < n; j++) {
             seed = seed * 1103515245u + 12345u;
-            junk[j] = "{}\"[]:= \x1b\\ELWIFlevrion01#*.-/"[(seed >> 16) % 31];
+            junk[j] = alphabet[(seed >> 16) % (sizeof alphabet - 1)];
         }
         char *heap = malloc(n ? n : 1);
         memcpy(heap, junk, n);

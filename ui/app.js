@@ -22,7 +22,7 @@ const el = (tag, cls, text) => {
 // ---------------------------------------------------------------- state ---
 
 const S = {
-  containers: [], levels: [], streams: [], q: '', re: false,
+  containers: [], levels: [], streams: [], q: '', re: false, cs: false,
   ts: true, utc: false, wrap: false, theme: 'auto',
   buf: DEFAULT_BUF, replay: DEFAULT_REPLAY,
 };
@@ -35,6 +35,7 @@ function readUrl() {
   S.streams = (p.get('st') || '').split(',').filter((x) => STREAMS.includes(x));
   S.q = p.get('q') || '';
   S.re = p.get('re') === '1';
+  S.cs = p.get('cs') === '1';
   S.ts = p.get('ts') !== '0';
   S.utc = p.get('utc') === '1';
   S.wrap = p.get('wrap') === '1';
@@ -57,6 +58,7 @@ function writeUrl() {
   if (S.streams.length) p.set('st', S.streams.join(','));
   if (S.q) p.set('q', S.q);
   if (S.re) p.set('re', '1');
+  if (S.cs) p.set('cs', '1');
   if (!S.ts) p.set('ts', '0');
   if (S.utc) p.set('utc', '1');
   if (S.wrap) p.set('wrap', '1');
@@ -151,8 +153,11 @@ function buildSearch() {
   searchErr = '';
   searchRe = null;
   if (!S.q) return;
+  let src = S.re ? S.q : escapeRe(S.q);
+  let flags = S.cs ? '' : 'i';
+  if (src.startsWith('(?i)')) { src = src.slice(4); flags = 'i'; }
   try {
-    searchRe = new RegExp(S.re ? S.q : escapeRe(S.q));
+    searchRe = new RegExp(src, flags);
   } catch (e) {
     searchErr = 'invalid regular expression';
   }
@@ -160,7 +165,8 @@ function buildSearch() {
 
 function serverGrep() {
   if (!S.q || searchErr) return undefined;
-  return S.re ? S.q : escapeRe(S.q);
+  const src = S.re ? S.q : escapeRe(S.q);
+  return S.cs || src.startsWith('(?i)') ? src : '(?i)' + src;
 }
 
 function localFilterActive() {
@@ -588,7 +594,7 @@ function appendHighlighted(parent, segs) {
   let ranges = null;
   if (searchRe) {
     ranges = [];
-    const re = new RegExp(searchRe.source, 'g');
+    const re = new RegExp(searchRe.source, searchRe.flags + 'g');
     let m;
     let guard = 0;
     while ((m = re.exec(plain)) !== null && guard++ < 1000) {
@@ -937,7 +943,7 @@ function filtersChanged(loosened) {
 }
 
 let qTimer = 0;
-let lastQ = { q: '', re: false };
+let lastQ = { q: '', re: false, cs: false };
 $('q').addEventListener('input', () => {
   clearTimeout(qTimer);
   qTimer = setTimeout(searchChanged, 250);
@@ -948,11 +954,16 @@ $('q').addEventListener('keydown', (ev) => {
 });
 function searchChanged() {
   S.q = $('q').value;
-  if (S.q === lastQ.q && S.re === lastQ.re) return;
-  const loosened = !!lastQ.q && (S.q === '' || S.re !== lastQ.re || !S.q.includes(lastQ.q) || S.re);
-  lastQ = { q: S.q, re: S.re };
+  if (S.q === lastQ.q && S.re === lastQ.re && S.cs === lastQ.cs) return;
+  const loosened = !!lastQ.q && (S.q === '' || S.re !== lastQ.re || S.cs !== lastQ.cs || !S.q.includes(lastQ.q) || S.re);
+  lastQ = { q: S.q, re: S.re, cs: S.cs };
   filtersChanged(loosened);
 }
+$('cs').addEventListener('click', () => {
+  S.cs = !S.cs;
+  $('cs').setAttribute('aria-pressed', String(S.cs));
+  searchChanged();
+});
 $('re').addEventListener('click', () => {
   S.re = !S.re;
   $('re').setAttribute('aria-pressed', String(S.re));
@@ -1085,8 +1096,9 @@ applyTheme();
 buildToggles('levels', LEVELS, 'levels');
 buildToggles('streams', STREAMS, 'streams');
 $('q').value = S.q;
-lastQ = { q: S.q, re: S.re };
+lastQ = { q: S.q, re: S.re, cs: S.cs };
 $('re').setAttribute('aria-pressed', String(S.re));
+$('cs').setAttribute('aria-pressed', String(S.cs));
 $('ts').setAttribute('aria-pressed', String(S.ts));
 $('utc').setAttribute('aria-pressed', String(S.utc));
 $('wrap').setAttribute('aria-pressed', String(S.wrap));

@@ -81,9 +81,11 @@ test('1. pick a container: the last 1000 lines, then live lines; ts -> screen la
   const recv = live.map((r) => r.receivedAt - r.ts);
   const sLat = summary(lat);
   const sRecv = summary(recv);
+  const sPage = summary(live.map((r) => r.paintedAt - r.receivedAt));
   console.log(`latency record ts -> on screen (ms): n=${sLat.n} p50=${sLat.p50.toFixed(1)} p90=${sLat.p90.toFixed(1)} p99=${sLat.p99.toFixed(1)} max=${sLat.max.toFixed(1)}`);
   console.log(`latency record ts -> frame received by the page (ms): p50=${sRecv.p50.toFixed(1)} p99=${sRecv.p99.toFixed(1)}`);
-  saveArtifact('latency-ui.json', JSON.stringify({ screen: sLat, received: sRecv, when: new Date().toISOString() }, null, 2));
+  console.log(`latency frame received -> on screen, inside the page (ms): p50=${sPage.p50.toFixed(1)} p99=${sPage.p99.toFixed(1)} max=${sPage.max.toFixed(1)}`);
+  saveArtifact('latency-ui.json', JSON.stringify({ screen: sLat, received: sRecv, page: sPage, when: new Date().toISOString() }, null, 2));
   // generous sanity bound only; the figures are recorded in bench/ui/RESULTS-ui.md
   assert.ok(sLat.p50 < 2000, `p50 ${sLat.p50} ms`);
   // the newest line is on screen

@@ -14,6 +14,8 @@
 
 #include "record.h"
 
+/* The level of line (len bytes, need not be NUL-terminated; NULL only with len 0).
+ * A pure function of the first 512 bytes: safe from any thread, cannot fail. */
 enum lj_level lj_level_detect(const char *line, size_t len);
 
 #endif

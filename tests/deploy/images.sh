@@ -7,8 +7,9 @@
 #      (--rebuild-base forces this);
 #   2. logjet-nats, logjet-publisher, logjet-gateway built with
 #      deploy/docker/build-images.sh (tag :test);
-#   3. the three run with --network host on free loopback ports, the publisher
-#      with the Docker socket mounted read-only;
+#   3. the three run from deploy/compose.yaml with docker-compose (or, without
+#      it or with LOGJET_IMAGES_NO_COMPOSE=1, the same containers with docker
+#      run), host networking, free loopback ports, the Docker socket read-only;
 #   4. a busybox container prints one line, and a WebSocket client on the
 #      gateway's /ws must receive it (tests/deploy/ws-expect.js).
 # It checks too that the gateway image runs as non-root and that the runtime
@@ -38,14 +39,19 @@ for a in "$@"; do
 done
 
 RUN_ID=lj-images-$$
-HOST_ID=$RUN_ID
+# With host networking the containers have the host's name: the default host id.
+HOST_ID=$(hostname)
 CONTAINERS=()
+COMPOSE=0
 tmp=$(mktemp -d)
 
 cleanup() {
     local c
     if [ "$KEEP" = 0 ]; then
         for c in "${CONTAINERS[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
+        if [ "$COMPOSE" = 1 ]; then
+            docker-compose -p "$RUN_ID" -f deploy/compose.yaml down -v --remove-orphans >/dev/null 2>&1 || true
+        fi
     fi
     rm -rf "$tmp"
 }
@@ -56,6 +62,7 @@ die() { fail "$*"; summary; exit 1; }
 # show_logs: the containers' logs, for a failure.
 show_logs() {
     local c
+    compose_logs
     for c in "${CONTAINERS[@]}"; do
         echo "--- docker logs $c"
         docker logs --tail 30 "$c" 2>&1 | sed 's/^/    /'
@@ -130,28 +137,53 @@ busybox_image() {
     tar -C "$dir" -c . | docker import --change 'ENV PATH=/bin' - "logjet-test-busybox:$TAG" >/dev/null
 }
 
+# start_stack: nats, publisher and gateway on free loopback ports: with
+# docker-compose and deploy/compose.yaml when it is installed, else the same
+# containers with docker run.
 start_stack() {
-    local nats_port mon_port pub_port
-    nats_port=$(free_port)
-    mon_port=$(free_port)
-    pub_port=$(free_port)
-    GW_PORT=$(free_port)
+    NATS_PORT=$(free_port)
+    NATS_MONITOR_PORT=$(free_port)
+    PUBLISHER_PORT=$(free_port)
+    GATEWAY_PORT=$(free_port)
+    export NATS_PORT NATS_MONITOR_PORT PUBLISHER_PORT GATEWAY_PORT TAG
+    if command -v docker-compose >/dev/null && [ "${LOGJET_IMAGES_NO_COMPOSE:-0}" = 0 ]; then
+        echo "images: docker-compose -p $RUN_ID -f deploy/compose.yaml up -d --no-build"
+        COMPOSE=1
+        if ! docker-compose -p "$RUN_ID" -f deploy/compose.yaml up -d --no-build > "$tmp/compose.log" 2>&1; then
+            sed 's/^/    /' "$tmp/compose.log"
+            compose_logs
+            die "docker-compose up of deploy/compose.yaml"
+        fi
+        pass "docker-compose up of deploy/compose.yaml (nats healthy first, then the daemons)"
+    else
+        start_stack_run
+    fi
+    wait_http "http://127.0.0.1:$NATS_MONITOR_PORT/healthz?js-enabled-only=true" 30 || { show_logs; die "nats healthy"; }
+    pass "nats healthy on 127.0.0.1:$NATS_PORT"
+    wait_http "http://127.0.0.1:$PUBLISHER_PORT/healthz" 60 || { show_logs; die "publisher healthy"; }
+    pass "publisher healthy on 127.0.0.1:$PUBLISHER_PORT"
+    wait_http "http://127.0.0.1:$GATEWAY_PORT/healthz" 60 || { show_logs; die "gateway healthy"; }
+    pass "gateway healthy on 127.0.0.1:$GATEWAY_PORT"
+    check "gateway serves the UI at /" curl -fsS -o /dev/null "http://127.0.0.1:$GATEWAY_PORT/"
+}
+
+start_stack_run() {
     run_container "$RUN_ID-nats" --network host --tmpfs /var/lib/nats:mode=1777 \
-        "logjet-nats:$TAG" -c /etc/nats/nats-server.conf -p "$nats_port" -m "$mon_port"
-    wait_http "http://127.0.0.1:$mon_port/healthz?js-enabled-only=true" 30 || { show_logs; die "nats container healthy"; }
-    pass "nats container healthy on 127.0.0.1:$nats_port"
+        "logjet-nats:$TAG" -c /etc/nats/nats-server.conf -p "$NATS_PORT" -m "$NATS_MONITOR_PORT"
     run_container "$RUN_ID-publisher" --network host \
         -v /var/run/docker.sock:/var/run/docker.sock:ro \
-        -e "LOGJET_NATS_URL=nats://127.0.0.1:$nats_port" -e "LOGJET_HOST_ID=$HOST_ID" \
-        -e "LOGJET_HTTP=127.0.0.1:$pub_port" "logjet-publisher:$TAG"
+        -e "LOGJET_NATS_URL=nats://127.0.0.1:$NATS_PORT" -e "LOGJET_HTTP=127.0.0.1:$PUBLISHER_PORT" \
+        "logjet-publisher:$TAG"
     run_container "$RUN_ID-gateway" --network host \
-        -e "LOGJET_NATS_URL=nats://127.0.0.1:$nats_port" -e "LOGJET_LISTEN=127.0.0.1:$GW_PORT" \
+        -e "LOGJET_NATS_URL=nats://127.0.0.1:$NATS_PORT" -e "LOGJET_LISTEN=127.0.0.1:$GATEWAY_PORT" \
         "logjet-gateway:$TAG"
-    wait_http "http://127.0.0.1:$pub_port/healthz" 60 || { show_logs; die "publisher container healthy"; }
-    pass "publisher container healthy on 127.0.0.1:$pub_port"
-    wait_http "http://127.0.0.1:$GW_PORT/healthz" 60 || { show_logs; die "gateway container healthy"; }
-    pass "gateway container healthy on 127.0.0.1:$GW_PORT"
-    check "gateway container serves the UI at /" curl -fsS -o /dev/null "http://127.0.0.1:$GW_PORT/"
+    pass "nats, publisher and gateway containers started with docker run"
+}
+
+compose_logs() {
+    [ "$COMPOSE" = 1 ] || return 0
+    echo "--- docker-compose logs"
+    docker-compose -p "$RUN_ID" -f deploy/compose.yaml logs --no-color --tail 30 2>&1 | sed 's/^/    /'
 }
 
 line_flows() {
@@ -160,7 +192,7 @@ line_flows() {
     busybox_image
     run_container "$name" --network none --log-driver json-file "logjet-test-busybox:$TAG" \
         sh -c "echo '$text'; exec sleep 600"
-    if node "$LJ_TESTS_DIR/ws-expect.js" "ws://127.0.0.1:$GW_PORT/ws" "$HOST_ID/$name" "$text" 60; then
+    if node "$LJ_TESTS_DIR/ws-expect.js" "ws://127.0.0.1:$GATEWAY_PORT/ws" "$HOST_ID/$name" "$text" 60; then
         pass "a line printed by a container reached a WebSocket client"
     else
         show_logs

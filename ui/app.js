@@ -702,7 +702,10 @@ $('layer').addEventListener('click', (ev) => {
 });
 
 viewport.addEventListener('scroll', () => {
-  const atBottom = viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight - 24;
+  let atBottom = viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight - 24;
+  // Following, and not moved up from where the page itself put the view: still following
+  // (the content may have grown or been trimmed meanwhile).
+  if (follow && vlist.followTop !== undefined && viewport.scrollTop >= vlist.followTop - 2) atBottom = true;
   if (atBottom !== follow) {
     follow = atBottom;
     if (follow) newCount = 0;

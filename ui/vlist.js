@@ -124,6 +124,7 @@ export class VList {
     if (follow) {
       const target = Math.max(0, this.total - vh);
       if (Math.abs(vp.scrollTop - target) > 1) vp.scrollTop = target;
+      this.followTop = vp.scrollTop;
     } else if (anchor) {
       const i = this.findIndex(anchor.rec);
       if (i >= 0) {

@@ -43,6 +43,9 @@ static void view(const struct lj_record *r, lj_pb_record *m)
     m->line_no = r->line_no;
     m->truncated = r->truncated;
     m->ts_index = r->ts_index;
+    m->other_seen = r->other_seen;
+    m->other_ts_unix_nano = r->other_ts_unix_nano;
+    m->other_ts_index = r->other_ts_index;
 }
 
 size_t lj_record_packed_size(const struct lj_record *r)

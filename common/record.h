@@ -35,6 +35,9 @@ struct lj_record {
     uint64_t line_no;
     bool truncated;
     uint32_t ts_index;
+    bool other_seen;            /* the other stream's position below is meaningful */
+    int64_t other_ts_unix_nano;
+    uint32_t other_ts_index;
 };
 
 /* Lower-case names as used in the browser protocol: "info", "stderr". */

@@ -93,6 +93,12 @@ lj_status lj_time_parse(const char *s, size_t len, int64_t *unix_ns)
         return LJ_OK;
     }
     time_t sec = timegm(&tm) - offset;
+    if (sec < 0) {
+        *unix_ns = 0; /* an offset pushed 1970 before the epoch: as "never" */
+        return LJ_OK;
+    }
+    if (sec > INT64_MAX / 1000000000 - 1)
+        return LJ_INVAL; /* past 2262: does not fit int64 nanoseconds */
     *unix_ns = (int64_t)sec * 1000000000 + frac;
     return LJ_OK;
 }

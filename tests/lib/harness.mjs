@@ -9,6 +9,7 @@
 import { spawn, execFile } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -157,6 +158,19 @@ async function httpOk(url) {
   }
 }
 
+/** GET path from the test engine's API; resolves the body as a Buffer. */
+export function engineGet(path) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ socketPath: DOCKER_HOST.replace(/^unix:\/\//, ''), path: `/v1.41${path}` }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks))
+        : reject(new Error(`engine GET ${path}: HTTP ${res.statusCode} ${Buffer.concat(chunks)}`))));
+    });
+    req.on('error', reject);
+  });
+}
+
 export class Stack {
   /**
    * Starts nats-server and, when asked, the publisher and the gateway.
@@ -282,6 +296,41 @@ export class Stack {
 
   docker(args, opts) { return docker(args, opts); }
 
+  /**
+   * A container's log as the engine stores it, in the engine's order:
+   * [{stream: 'STDOUT'|'STDERR', line: Buffer}], read from the Engine API and
+   * demultiplexed here (8-byte frame headers; TTY containers are one raw stream).
+   * Long lines split by Docker into 16 KiB pieces are joined again.
+   */
+  async engineLogs(name, { tty = false } = {}) {
+    const body = await engineGet(`/containers/${name}/logs?stdout=1&stderr=1`);
+    const out = [];
+    const partial = { 1: [], 2: [] };
+    const push = (type, chunk) => {
+      let start = 0;
+      for (let i = 0; i < chunk.length; i++) {
+        if (chunk[i] !== 0x0a) continue;
+        let piece = chunk.subarray(start, i);
+        const line = Buffer.concat([...partial[type], piece]);
+        partial[type] = [];
+        out.push({ stream: type === 2 ? 'STDERR' : 'STDOUT', line: tty && line.at(-1) === 0x0d ? line.subarray(0, -1) : line });
+        start = i + 1;
+      }
+      if (start < chunk.length) partial[type].push(chunk.subarray(start));
+    };
+    if (tty) {
+      push(1, body);
+    } else {
+      for (let o = 0; o + 8 <= body.length;) {
+        const type = body[o], len = body.readUInt32BE(o + 4);
+        push(type === 2 ? 2 : 1, body.subarray(o + 8, o + 8 + len));
+        o += 8 + len;
+      }
+    }
+    for (const t of [1, 2]) if (partial[t].length) out.push({ stream: t === 2 ? 'STDERR' : 'STDOUT', line: Buffer.concat(partial[t]) });
+    return out;
+  }
+
   /** A nats.js connection to this stack's server (reconnecting; closed in stop()). */
   async nc() {
     if (!this._nc) {
@@ -292,28 +341,34 @@ export class Stack {
 
   /**
    * Every stored LogRecord of a container (decoded, with .seq = stream sequence and
-   * .msgId), in stream order. Reads with an ordered consumer; creates nothing durable.
+   * .msgId), in stream order. Creates nothing on the server.
    */
   async records(name, stream = 'LOGS') {
     const nc = await this.nc();
-    const js = nc.jetstream();
     const jsm = await nc.jetstreamManager();
     const subject = this.subject(name);
-    const info = await jsm.streams.info(stream, { subjects_filter: subject }).catch(() => null);
-    const want = info?.state?.subjects?.[subject] ?? 0;
     const { LogRecord } = await proto();
     const out = [];
-    if (want === 0) return out;
-    const c = await js.consumers.get(stream, { filterSubjects: [subject] });
-    const iter = await c.consume({ max_messages: 1000 });
-    for await (const m of iter) {
-      const rec = LogRecord.toObject(LogRecord.decode(m.data), { longs: Number, bytes: Buffer, defaults: true, enums: String });
+    // Direct gets walk the subject without creating a consumer (the stream has
+    // AllowDirect): next message of the subject at or after seq, until none is left.
+    for (let seq = 1; ;) {
+      let m;
+      try {
+        m = await jsm.direct.getMessage(stream, { seq, next_by_subj: subject });
+      } catch (e) {
+        if (e.code === '404' || /message not found/i.test(String(e.message))) break;
+        throw e;
+      }
+      if (!m) break;
+      // ts_unix_nano stays a string: nanoseconds do not fit a double.
+      const rec = LogRecord.toObject(LogRecord.decode(m.data),
+        { longs: String, bytes: Buffer, defaults: true, enums: String });
+      rec.lineNo = Number(rec.lineNo);
       rec.seq = m.seq;
-      rec.msgId = m.headers?.get('Nats-Msg-Id');
+      rec.msgId = m.header?.get('Nats-Msg-Id');
       out.push(rec);
-      if (m.info.pending === 0) break;
+      seq = m.seq + 1;
     }
-    await iter.close();
     return out;
   }
 

@@ -1,0 +1,458 @@
+/* follow.c - one container: logs transfer, demux, record FIFO, acks, retries.
+ *
+ * FIFO invariants (checked by assert_fifo in debug builds):
+ *   - entries are consecutive line_nos: entry i holds head_line_no + i;
+ *   - states are ACKED/SENT/UNSENT in any mix, but only the head may leave, and only
+ *     when ACKED; UNSENT entries are sent strictly in line_no order (next_unsent);
+ *   - in_flight == number of SENT entries <= LJ_FOLLOW_WINDOW (+ the ones a rewind
+ *     turned back into UNSENT, which it subtracts).
+ */
+#include "follow.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "demux.h"
+#include "docker.h"
+#include "level.h"
+#include "subject.h"
+#include "timeutil.h"
+
+enum pend_state { PEND_UNSENT, PEND_SENT, PEND_ACKED };
+
+struct pend {
+    uint8_t *payload;       /* packed LogRecord, owned */
+    size_t len;
+    size_t line_len;
+    int64_t ts_ns;          /* Docker's timestamp, for lag */
+    int64_t sent_mono_ns;   /* when last sent, for the ack timeout */
+    uint32_t attempt;
+    uint32_t ts_index;
+    int stream;             /* 0 stdout, 1 stderr */
+    char subject[LJ_SUBJECT_MAX]; /* where it goes: fixed when taken (renames) */
+    enum pend_state state;
+};
+
+struct lj_follow {
+    struct lj_follow_config cfg;
+    uint64_t follow_id;
+    char id[65];
+    char name[256];
+    char subject[LJ_SUBJECT_MAX];
+    bool tty;
+
+    struct lj_demux *demux;
+    CURL *handle;            /* running transfer, or NULL */
+    bool paused;             /* the transfer is paused for backpressure */
+    bool pause_next;         /* the next write callback should pause */
+    char error[256];         /* demux error of the running transfer */
+    lj_status error_status;
+
+    uint64_t line_no;        /* line_no of the newest line taken */
+    /* Cursor, per stream (stdout, stderr): the newest line taken from it. Docker keeps
+     * each stream in time order but may write a stdout and a stderr line out of time
+     * order, so one position per stream is what makes skipping exact. */
+    struct lj_follow_pos cursor[2];
+    /* Per transfer and stream: the previous line's position, to number lines sharing
+     * a timestamp (index 0, 1, ...). */
+    struct lj_follow_pos seen[2];
+    int64_t newest_ts;       /* newest ts taken from either stream, for lag */
+
+    struct pend *fifo;       /* ring; capacity fifo_cap (power of two) */
+    size_t fifo_cap, fifo_head, fifo_len;
+    uint64_t head_line_no;   /* line_no of fifo[fifo_head] */
+    size_t next_unsent;      /* offset from head of the first UNSENT entry */
+    size_t in_flight;
+    int64_t acked_ts;        /* ts of the newest acked line */
+
+    struct lj_follow_stats stats;
+};
+
+static struct pend *entry(struct lj_follow *f, size_t i)
+{
+    return &f->fifo[(f->fifo_head + i) & (f->fifo_cap - 1)];
+}
+
+static void assert_fifo(struct lj_follow *f)
+{
+#ifndef NDEBUG
+    size_t sent = 0;
+    for (size_t i = 0; i < f->fifo_len; i++) {
+        const struct pend *p = entry(f, i);
+        sent += p->state == PEND_SENT;
+        assert(i < f->next_unsent || p->state == PEND_UNSENT);
+    }
+    assert(sent == f->in_flight);
+    assert(f->next_unsent <= f->fifo_len);
+    assert(f->fifo_len == 0 || f->head_line_no + f->fifo_len - 1 == f->line_no);
+#else
+    (void)f;
+#endif
+}
+
+struct lj_follow *lj_follow_create(const struct lj_follow_config *cfg, uint64_t follow_id,
+                                   const char *id, const char *name, bool tty)
+{
+    struct lj_follow *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return NULL;
+    f->cfg = *cfg;
+    f->follow_id = follow_id;
+    f->tty = tty;
+    snprintf(f->id, sizeof f->id, "%s", id);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->fifo_cap = 256;
+    f->fifo = calloc(f->fifo_cap, sizeof *f->fifo);
+    f->demux = lj_demux_create(tty, cfg->max_line_bytes);
+    for (int i = 0; i < 2; i++)
+        f->cursor[i] = (struct lj_follow_pos){ 0, -1 };
+    if (f->fifo == NULL || f->demux == NULL ||
+        lj_subject_build("logs", cfg->host, name, f->subject, sizeof f->subject) != LJ_OK) {
+        lj_follow_destroy(f);
+        return NULL;
+    }
+    return f;
+}
+
+void lj_follow_destroy(struct lj_follow *f)
+{
+    if (f == NULL)
+        return;
+    assert(f->handle == NULL);
+    for (size_t i = 0; i < f->fifo_len; i++)
+        free(entry(f, i)->payload);
+    free(f->fifo);
+    lj_demux_destroy(f->demux);
+    free(f);
+}
+
+void lj_follow_set_position(struct lj_follow *f, uint64_t last_line_no,
+                            const struct lj_follow_pos *stdout_pos,
+                            const struct lj_follow_pos *stderr_pos, int64_t since_ns)
+{
+    assert(f->fifo_len == 0);
+    f->line_no = last_line_no;
+    f->head_line_no = last_line_no + 1;
+    f->cursor[LJ_STREAM_STDOUT] = stdout_pos ? *stdout_pos : (struct lj_follow_pos){ since_ns, -1 };
+    f->cursor[LJ_STREAM_STDERR] = stderr_pos ? *stderr_pos : (struct lj_follow_pos){ since_ns, -1 };
+    f->newest_ts = f->cursor[0].ts > f->cursor[1].ts ? f->cursor[0].ts : f->cursor[1].ts;
+    f->acked_ts = f->newest_ts;
+}
+
+/* ---- taking lines -------------------------------------------------------------------- */
+
+static lj_status fifo_grow(struct lj_follow *f)
+{
+    size_t cap = f->fifo_cap * 2;
+    struct pend *n = calloc(cap, sizeof *n);
+    if (n == NULL)
+        return LJ_NOMEM;
+    for (size_t i = 0; i < f->fifo_len; i++)
+        n[i] = *entry(f, i);
+    free(f->fifo);
+    f->fifo = n;
+    f->fifo_cap = cap;
+    f->fifo_head = 0;
+    return LJ_OK;
+}
+
+/* True when the line of stream st at (ts, index) was taken before: it is at or before
+ * that stream's cursor. */
+static bool already_taken(const struct lj_follow *f, int st, int64_t ts, int64_t index)
+{
+    const struct lj_follow_pos *c = &f->cursor[st];
+    return ts < c->ts || (ts == c->ts && index <= c->index);
+}
+
+static void take_line(void *ctx, const struct lj_demux_line *l)
+{
+    struct lj_follow *f = ctx;
+    int st = l->stream == LJ_STREAM_STDERR ? 1 : 0;
+    int64_t index = l->ts_unix_nano == f->seen[st].ts ? f->seen[st].index + 1 : 0;
+    const struct lj_follow_pos *other = &f->cursor[1 - st];
+    struct lj_record r;
+    struct pend *p;
+
+    f->seen[st] = (struct lj_follow_pos){ l->ts_unix_nano, index };
+    if (already_taken(f, st, l->ts_unix_nano, index)) {
+        f->stats.skipped++;
+        return;
+    }
+    if (f->fifo_len == f->fifo_cap && fifo_grow(f) != LJ_OK) {
+        /* Out of memory: stop this transfer; it restarts from the cursor. */
+        f->error_status = LJ_NOMEM;
+        snprintf(f->error, sizeof f->error, "out of memory");
+        return;
+    }
+    r = (struct lj_record){
+        .host = f->cfg.host, .container_id = f->id, .container = f->name,
+        .stream = l->stream, .ts_unix_nano = l->ts_unix_nano,
+        .line = (const uint8_t *)l->data, .line_len = l->len,
+        .level = lj_level_detect(l->data, l->len), .line_no = f->line_no + 1,
+        .truncated = l->truncated, .ts_index = (uint32_t)index,
+        .other_seen = other->index >= 0, .other_ts_unix_nano = other->index >= 0 ? other->ts : 0,
+        .other_ts_index = other->index >= 0 ? (uint32_t)other->index : 0,
+    };
+    p = entry(f, f->fifo_len);
+    memset(p, 0, sizeof *p);
+    p->len = lj_record_packed_size(&r);
+    p->payload = malloc(p->len ? p->len : 1);
+    if (p->payload == NULL) {
+        f->error_status = LJ_NOMEM;
+        snprintf(f->error, sizeof f->error, "out of memory");
+        return;
+    }
+    lj_record_pack(&r, p->payload);
+    p->line_len = l->len;
+    p->ts_ns = l->ts_unix_nano;
+    p->ts_index = (uint32_t)index;
+    p->stream = st;
+    p->state = PEND_UNSENT;
+    memcpy(p->subject, f->subject, sizeof p->subject);
+    if (f->fifo_len == 0)
+        f->head_line_no = f->line_no + 1;
+    f->fifo_len++;
+    f->line_no++;
+    f->cursor[st] = (struct lj_follow_pos){ l->ts_unix_nano, index };
+    if (l->ts_unix_nano > f->newest_ts)
+        f->newest_ts = l->ts_unix_nano;
+    f->stats.truncated += l->truncated;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *ctx)
+{
+    struct lj_follow *f = ctx;
+    size_t len = size * n;
+
+    if (f->error_status != LJ_OK)
+        return 0; /* abort the transfer; it restarts from the cursor */
+    if (f->pause_next || f->fifo_len >= LJ_FOLLOW_HIGH_WATER) {
+        /* curl keeps these bytes and hands them over again after unpausing. */
+        f->paused = true;
+        f->pause_next = false;
+        return CURL_WRITEFUNC_PAUSE;
+    }
+    f->error_status = lj_demux_feed(f->demux, data, len, take_line, f, f->error,
+                                    sizeof f->error);
+    return f->error_status == LJ_OK ? len : 0;
+}
+
+/* ---- transfers ----------------------------------------------------------------------- */
+
+lj_status lj_follow_start(struct lj_follow *f, struct lj_docker *docker, CURLM *multi,
+                          bool follow)
+{
+    char path[512];
+    int64_t since = f->cursor[0].ts > f->cursor[1].ts ? f->cursor[0].ts : f->cursor[1].ts;
+
+    if (f->handle != NULL)
+        return LJ_AGAIN;
+    /* A line of one stream may sit in the log after newer lines of the other; starting
+     * LJ_FOLLOW_REORDER_NS before the newest position catches it (already_taken skips
+     * what was seen). since= takes sec.nanosec and is inclusive. */
+    since = since > LJ_FOLLOW_REORDER_NS ? since - LJ_FOLLOW_REORDER_NS : 0;
+    snprintf(path, sizeof path,
+             "/containers/%s/logs?stdout=1&stderr=1&timestamps=1&follow=%d&since=%" PRId64
+             ".%09" PRId64, f->id, follow ? 1 : 0, since / 1000000000, since % 1000000000);
+    f->handle = lj_docker_stream(docker, path, on_body, f);
+    if (f->handle == NULL)
+        return LJ_NOMEM;
+    for (int i = 0; i < 2; i++)
+        f->seen[i] = (struct lj_follow_pos){ INT64_MIN, -1 };
+    f->paused = f->pause_next = false;
+    f->error_status = LJ_OK;
+    f->error[0] = '\0';
+    if (curl_multi_add_handle(multi, f->handle) != CURLM_OK) {
+        curl_easy_cleanup(f->handle);
+        f->handle = NULL;
+        return LJ_NOMEM;
+    }
+    return LJ_OK;
+}
+
+void lj_follow_stop(struct lj_follow *f, CURLM *multi)
+{
+    if (f->handle == NULL)
+        return;
+    curl_multi_remove_handle(multi, f->handle);
+    curl_easy_cleanup(f->handle);
+    f->handle = NULL;
+    f->paused = false;
+    /* A partial line stays in the demux's buffers only until the next transfer resets
+     * it; the next transfer reads it again from the cursor. */
+    lj_demux_destroy(f->demux);
+    f->demux = lj_demux_create(f->tty, f->cfg.max_line_bytes);
+}
+
+lj_status lj_follow_transfer_done(struct lj_follow *f, CURLM *multi, CURLcode rc, char *err,
+                                  size_t errlen)
+{
+    lj_status s = f->error_status;
+    if (s == LJ_OK && rc == CURLE_OK) {
+        lj_demux_finish(f->demux, take_line, f);
+    } else if (s != LJ_OK) {
+        lj_fail(err, errlen, s, "%s", f->error);
+    } else {
+        s = lj_fail(err, errlen, LJ_DOCKER, "%s", curl_easy_strerror(rc));
+    }
+    curl_multi_remove_handle(multi, f->handle);
+    curl_easy_cleanup(f->handle);
+    f->handle = NULL;
+    f->paused = false;
+    if (s != LJ_OK) {
+        /* Unterminated text of a broken transfer is not flushed: the next transfer
+         * reads the whole line again from the cursor. */
+        lj_demux_destroy(f->demux);
+        f->demux = lj_demux_create(f->tty, f->cfg.max_line_bytes);
+        f->error_status = f->demux ? LJ_OK : LJ_NOMEM;
+    }
+    return s;
+}
+
+/* ---- publishing and acks ------------------------------------------------------------- */
+
+static void msg_id(const struct lj_follow *f, const struct pend *p, char *dst, size_t n)
+{
+    snprintf(dst, n, "%.12s-%d-%" PRId64 "-%" PRIu32, f->id, p->stream, p->ts_ns, p->ts_index);
+}
+
+size_t lj_follow_pump(struct lj_follow *f, struct lj_sink *sink)
+{
+    size_t sent = 0;
+    char id[96];
+
+    while (f->next_unsent < f->fifo_len && f->in_flight < LJ_FOLLOW_WINDOW) {
+        struct pend *p = entry(f, f->next_unsent);
+        uint64_t line_no = f->head_line_no + f->next_unsent;
+        msg_id(f, p, id, sizeof id);
+        if (lj_sink_publish(sink, p->subject, id, p->payload, p->len, f->follow_id, line_no,
+                            p->attempt) != LJ_OK)
+            break; /* not connected: the reconnect rewinds and pumps again */
+        p->state = PEND_SENT;
+        p->sent_mono_ns = lj_time_mono_ns();
+        f->in_flight++;
+        f->next_unsent++;
+        sent++;
+    }
+    if (f->paused && f->handle != NULL && f->fifo_len < LJ_FOLLOW_LOW_WATER) {
+        f->paused = false;
+        curl_easy_pause(f->handle, CURLPAUSE_CONT); /* may call on_body right away */
+    }
+    assert_fifo(f);
+    return sent;
+}
+
+static void pop_acked(struct lj_follow *f)
+{
+    while (f->fifo_len > 0 && entry(f, 0)->state == PEND_ACKED) {
+        struct pend *p = entry(f, 0);
+        f->stats.lines++;
+        f->stats.bytes += p->line_len;
+        f->acked_ts = p->ts_ns;
+        free(p->payload);
+        p->payload = NULL;
+        f->fifo_head = (f->fifo_head + 1) & (f->fifo_cap - 1);
+        f->fifo_len--;
+        f->head_line_no++;
+        f->next_unsent--;
+    }
+}
+
+void lj_follow_on_ack(struct lj_follow *f, const struct lj_ack *a)
+{
+    if (a->line_no < f->head_line_no || a->line_no >= f->head_line_no + f->fifo_len)
+        return; /* a late ack for a record already acked through another attempt */
+    struct pend *p = entry(f, a->line_no - f->head_line_no);
+    if (a->ok) {
+        if (p->state == PEND_SENT)
+            f->in_flight--;
+        if (p->state == PEND_UNSENT) {
+            /* Stored by an earlier attempt while a rewind queued it again: it stays
+             * queued (next_unsent order) but the resend will be a duplicate. */
+            return;
+        }
+        p->state = PEND_ACKED;
+        pop_acked(f);
+    } else if (p->state == PEND_SENT && a->attempt == p->attempt) {
+        f->stats.errors++;
+        lj_follow_rewind(f);
+    }
+    assert_fifo(f);
+}
+
+void lj_follow_rewind(struct lj_follow *f)
+{
+    size_t first = f->next_unsent;
+    for (size_t i = 0; i < f->next_unsent; i++) {
+        if (entry(f, i)->state == PEND_SENT) {
+            first = i;
+            break;
+        }
+    }
+    /* From the oldest unacked record on, everything is sent again in line_no order,
+     * acked ones included: resending a stored record is a harmless duplicate (same
+     * Nats-Msg-Id), while skipping it could let a later line overtake an earlier one. */
+    for (size_t i = first; i < f->next_unsent; i++) {
+        struct pend *p = entry(f, i);
+        p->state = PEND_UNSENT;
+        p->attempt++;
+        f->stats.retries++;
+    }
+    f->in_flight = 0;
+    f->next_unsent = first;
+    assert_fifo(f);
+}
+
+void lj_follow_check_timeouts(struct lj_follow *f, int64_t now_mono_ns)
+{
+    for (size_t i = 0; i < f->next_unsent; i++) {
+        struct pend *p = entry(f, i);
+        if (p->state != PEND_SENT)
+            continue;
+        if (now_mono_ns - p->sent_mono_ns > f->cfg.ack_timeout_ns)
+            lj_follow_rewind(f);
+        return; /* only the oldest SENT entry matters */
+    }
+}
+
+lj_status lj_follow_rename(struct lj_follow *f, const char *name, uint64_t last_line_no)
+{
+    char subject[LJ_SUBJECT_MAX];
+    lj_status s = lj_subject_build("logs", f->cfg.host, name, subject, sizeof subject);
+    if (s != LJ_OK)
+        return s;
+    snprintf(f->name, sizeof f->name, "%s", name);
+    memcpy(f->subject, subject, sizeof subject);
+    /* Records already taken keep their subject and numbers; new ones continue the new
+     * subject's numbering. The FIFO must be empty for line_nos to stay consecutive, so
+     * the caller renames only a drained follow (or accepts a reset numbering). */
+    if (f->fifo_len == 0) {
+        f->line_no = last_line_no;
+        f->head_line_no = last_line_no + 1;
+        return LJ_OK;
+    }
+    return LJ_AGAIN;
+}
+
+/* ---- accessors ----------------------------------------------------------------------- */
+
+bool lj_follow_transferring(const struct lj_follow *f) { return f->handle != NULL; }
+bool lj_follow_idle(const struct lj_follow *f) { return f->handle == NULL && f->fifo_len == 0; }
+size_t lj_follow_pending(const struct lj_follow *f) { return f->fifo_len; }
+size_t lj_follow_in_flight(const struct lj_follow *f) { return f->in_flight; }
+uint64_t lj_follow_id(const struct lj_follow *f) { return f->follow_id; }
+const char *lj_follow_container_id(const struct lj_follow *f) { return f->id; }
+const char *lj_follow_name(const struct lj_follow *f) { return f->name; }
+const char *lj_follow_subject(const struct lj_follow *f) { return f->subject; }
+CURL *lj_follow_handle(const struct lj_follow *f) { return f->handle; }
+const struct lj_follow_stats *lj_follow_stats(const struct lj_follow *f) { return &f->stats; }
+
+double lj_follow_lag_seconds(const struct lj_follow *f)
+{
+    if (f->fifo_len == 0 || f->newest_ts <= f->acked_ts)
+        return 0;
+    return (double)(f->newest_ts - f->acked_ts) / 1e9;
+}

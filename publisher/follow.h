@@ -1,0 +1,122 @@
+/* follow.h - one container's log stream: from Docker bytes to acknowledged records.
+ *
+ * A follow owns the container's logs transfer (a curl easy handle in the main loop's
+ * multi), its demux, and a FIFO of records in line_no order, each UNSENT, SENT (waiting
+ * for JetStream's ack) or ACKED. Records leave the FIFO from the head only once acked,
+ * and the FIFO's length is the backpressure signal: past LJ_FOLLOW_HIGH_WATER records
+ * the transfer is paused (Docker's log file is the buffer), below LJ_FOLLOW_LOW_WATER it
+ * resumes. Nothing is dropped.
+ *
+ * Cursor: per stream, (ts, ts_index) of the newest line taken into the FIFO, where
+ * ts_index numbers the lines of that stream sharing one timestamp. Docker keeps each
+ * stream in time order, but a stderr line may be written after a newer stdout line, so
+ * a new transfer asks for since = newest position - LJ_FOLLOW_REORDER_NS (inclusive)
+ * and skips every line at or before its stream's cursor. Restarts of the transfer, of
+ * the container or of the publisher (which recovers both positions from the subject's
+ * last stored record) neither skip nor repeat a line.
+ * Each record's Nats-Msg-Id is "<container id>-<stream>-<ts>-<ts_index>": the same line
+ * always gets the same id, so a resent line is stored once (JetStream deduplicates
+ * within its 2 minute window).
+ *
+ * Main thread only. The curl write callback runs inside curl_multi_perform.
+ */
+#ifndef LJ_FOLLOW_H
+#define LJ_FOLLOW_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sink.h"
+#include "status.h"
+
+#define LJ_FOLLOW_HIGH_WATER 4096  /* records in the FIFO before the transfer pauses */
+#define LJ_FOLLOW_LOW_WATER 1024   /* ... and below which it resumes */
+#define LJ_FOLLOW_WINDOW 1024      /* records SENT but not yet acked, at most */
+#define LJ_FOLLOW_REORDER_NS 1000000000LL /* how far stdout and stderr may interleave */
+
+/* A position in one stream: Docker's timestamp and the index among lines sharing it.
+ * index -1 means "nothing taken at ts": every line with a timestamp >= ts is new. */
+struct lj_follow_pos {
+    int64_t ts;
+    int64_t index;
+};
+
+struct lj_follow_stats {
+    uint64_t lines, bytes;         /* acked records and their line bytes */
+    uint64_t retries;              /* records sent again after a failure or timeout */
+    uint64_t errors;               /* negative acks received */
+    uint64_t skipped;              /* lines Docker sent again that were already taken */
+    uint64_t truncated;            /* lines cut at max_line_bytes */
+};
+
+struct lj_follow;
+struct lj_docker;
+
+struct lj_follow_config {
+    const char *host;              /* --host-id */
+    size_t max_line_bytes;
+    int64_t ack_timeout_ns;
+};
+
+/* A follow for container id/name (tty: raw stream). id is 64 hex. Returns NULL on no
+ * memory or when the name cannot form a subject. Destroy with lj_follow_destroy, after
+ * removing its transfer from the multi (lj_follow_stop). */
+struct lj_follow *lj_follow_create(const struct lj_follow_config *cfg, uint64_t follow_id,
+                                   const char *id, const char *name, bool tty);
+void lj_follow_destroy(struct lj_follow *f);
+
+/* Sets where the subject stands: the last stored line_no and the positions of each
+ * stream taken so far (NULL: none, lines from since_ns on are new). Call once, before
+ * the first transfer. */
+void lj_follow_set_position(struct lj_follow *f, uint64_t last_line_no,
+                            const struct lj_follow_pos *stdout_pos,
+                            const struct lj_follow_pos *stderr_pos, int64_t since_ns);
+
+/* Starts a logs transfer from the cursor (follow=1 to keep following, 0 to read what is
+ * there and end) and adds it to multi. LJ_AGAIN if one is already running. */
+lj_status lj_follow_start(struct lj_follow *f, struct lj_docker *docker, CURLM *multi,
+                          bool follow);
+
+/* Removes the running transfer, if any, from multi (its partial line is kept). */
+void lj_follow_stop(struct lj_follow *f, CURLM *multi);
+
+/* The transfer behind handle h finished with rc. Flushes an unterminated last line and
+ * releases the handle. Returns the transfer's error text in err when rc != CURLE_OK or
+ * the stream was malformed (the follow is then ready for a new transfer). */
+lj_status lj_follow_transfer_done(struct lj_follow *f, CURLM *multi, CURLcode rc, char *err,
+                                  size_t errlen);
+
+/* Publishes UNSENT records while the window allows; resumes a paused transfer when the
+ * FIFO has drained below the low water mark. Returns records sent. */
+size_t lj_follow_pump(struct lj_follow *f, struct lj_sink *sink);
+
+/* Applies one ack addressed to this follow. */
+void lj_follow_on_ack(struct lj_follow *f, const struct lj_ack *a);
+
+/* Every SENT record goes back to UNSENT with a new attempt number (after a reconnect, a
+ * negative ack or an ack timeout). */
+void lj_follow_rewind(struct lj_follow *f);
+
+/* Rewinds when the oldest SENT record has waited longer than the ack timeout. */
+void lj_follow_check_timeouts(struct lj_follow *f, int64_t now_mono_ns);
+
+/* A rename: records taken from now on go to the new name's subject, continuing its
+ * line_no after last_line_no. */
+lj_status lj_follow_rename(struct lj_follow *f, const char *name, uint64_t last_line_no);
+
+bool lj_follow_transferring(const struct lj_follow *f);
+bool lj_follow_idle(const struct lj_follow *f);   /* no transfer and an empty FIFO */
+size_t lj_follow_pending(const struct lj_follow *f); /* records in the FIFO */
+size_t lj_follow_in_flight(const struct lj_follow *f);
+uint64_t lj_follow_id(const struct lj_follow *f);
+const char *lj_follow_container_id(const struct lj_follow *f);
+const char *lj_follow_name(const struct lj_follow *f);
+const char *lj_follow_subject(const struct lj_follow *f);
+CURL *lj_follow_handle(const struct lj_follow *f);
+/* Seconds between the newest line read and the newest line acked (0 when caught up). */
+double lj_follow_lag_seconds(const struct lj_follow *f);
+const struct lj_follow_stats *lj_follow_stats(const struct lj_follow *f);
+
+#endif

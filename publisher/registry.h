@@ -1,0 +1,22 @@
+/* registry.h - the LOGJET_CONTAINERS key-value entries: one logjet.v1.ContainerInfo per
+ * <host>.<container> (tokens %HH-encoded), written on every start, die, rename and
+ * destroy so gateways can list containers, including removed ones whose lines are
+ * still retained. Main thread only; each put is one blocking request.
+ */
+#ifndef LJ_REGISTRY_H
+#define LJ_REGISTRY_H
+
+#include "docker.h"
+#include "sink.h"
+#include "status.h"
+
+/* Writes c's entry; state overrides c->state when not NULL (e.g. "removed").
+ * LJ_NATS when the bucket could not be written (the caller retries later). */
+lj_status lj_registry_put(struct lj_sink *sink, const char *host,
+                          const struct lj_docker_container *c, const char *state, char *err,
+                          size_t errlen);
+
+/* The key of host/name: "<enc(host)>.<enc(name)>" into dst. */
+lj_status lj_registry_key(const char *host, const char *name, char *dst, size_t n);
+
+#endif

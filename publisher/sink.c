@@ -1,0 +1,501 @@
+/* sink.c - NATS connection, JetStream set-up and pipelined publishing.
+ *
+ * Ack reply subjects, one per published message:
+ *
+ *   <inbox>.<follow_id>.<line_no>.<attempt>      e.g. _INBOX.abc123.7.4001.0
+ *
+ * JetStream answers on it with a PubAck JSON
+ *   {"stream":"LOGS","seq":1234}                  stored
+ *   {"stream":"LOGS","seq":1234,"duplicate":true} already stored (same Nats-Msg-Id)
+ *   {"error":{"code":503,"err_code":10077,"description":"..."}}
+ * or, when no stream listens, nats-server's 503 "no responders" status message.
+ *
+ * Does not decide what to retry or when: it reports, the follow decides.
+ */
+#include "sink.h"
+
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <nats/nats.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define REGISTRY_BUCKET "LOGJET_CONTAINERS"
+#define DUPLICATE_WINDOW_NS (120LL * 1000000000)
+#define JS_WAIT_MS 2000
+
+struct lj_sink {
+    natsConnection *nc;
+    natsSubscription *acks_sub;
+    jsCtx *js;
+    kvStore *kv;               /* registry bucket; NULL until lj_sink_ensure succeeds */
+    char inbox[64];            /* "<_INBOX.nuid>" without trailing dot */
+    struct lj_sink_config cfg;
+    lj_sink_wake_fn wake;
+    void *wake_ctx;
+
+    pthread_mutex_t lock;      /* guards the ack queue below */
+    struct lj_ack *queue;      /* acks waiting for the main thread, oldest first */
+    size_t qlen, qcap;
+
+    atomic_uint_fast64_t reconnects;
+    atomic_bool connected;
+};
+
+static void set_nats_error(char *err, size_t errlen, const char *what, natsStatus st)
+{
+    const char *detail = nats_GetLastError(NULL);
+    lj_fail(err, errlen, LJ_NATS, "%s: %s%s%s", what, natsStatus_GetText(st),
+            detail && *detail ? ": " : "", detail && *detail ? detail : "");
+}
+
+/* ---- callbacks on nats.c threads -------------------------------------------------- */
+
+static void push_ack(struct lj_sink *s, const struct lj_ack *a)
+{
+    bool was_empty;
+    pthread_mutex_lock(&s->lock);
+    if (s->qlen == s->qcap) {
+        size_t cap = s->qcap ? s->qcap * 2 : 1024;
+        struct lj_ack *q = realloc(s->queue, cap * sizeof *q);
+        if (q == NULL) {
+            /* Dropping the ack is safe: the follow's ack timeout resends the line and
+             * the server deduplicates it by its Nats-Msg-Id. */
+            pthread_mutex_unlock(&s->lock);
+            return;
+        }
+        s->queue = q;
+        s->qcap = cap;
+    }
+    was_empty = s->qlen == 0;
+    s->queue[s->qlen++] = *a;
+    pthread_mutex_unlock(&s->lock);
+    if (was_empty)
+        s->wake(s->wake_ctx);
+}
+
+/* Reads "<follow>.<line>.<attempt>" from the tail of the reply subject. */
+static bool parse_reply_subject(const char *subj, size_t prefix_len, struct lj_ack *a)
+{
+    const char *p = subj + prefix_len;
+    char *end;
+    if (strlen(subj) <= prefix_len || *p != '.')
+        return false;
+    a->follow_id = strtoull(p + 1, &end, 10);
+    if (*end != '.')
+        return false;
+    a->line_no = strtoull(end + 1, &end, 10);
+    if (*end != '.')
+        return false;
+    a->attempt = (uint32_t)strtoul(end + 1, &end, 10);
+    return *end == '\0';
+}
+
+static void parse_puback(natsMsg *msg, struct lj_ack *a)
+{
+    int len = natsMsg_GetDataLength(msg);
+    cJSON *root = len > 0 ? cJSON_ParseWithLength(natsMsg_GetData(msg), (size_t)len) : NULL;
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
+    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
+
+    if (natsMsg_IsNoResponders(msg)) {
+        snprintf(a->error, sizeof a->error, "no responders (stream missing or no leader)");
+    } else if (root == NULL) {
+        snprintf(a->error, sizeof a->error, "unparsable ack");
+    } else if (error != NULL) {
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(error, "description");
+        snprintf(a->error, sizeof a->error, "%s",
+                 cJSON_IsString(d) ? d->valuestring : "JetStream error");
+    } else if (cJSON_IsNumber(seq)) {
+        a->ok = true;
+        a->seq = (uint64_t)seq->valuedouble;
+        a->duplicate = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "duplicate"));
+    } else {
+        snprintf(a->error, sizeof a->error, "ack without sequence");
+    }
+    cJSON_Delete(root);
+}
+
+static void on_ack(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
+{
+    struct lj_sink *s = closure;
+    struct lj_ack a;
+    (void)nc;
+    (void)sub;
+
+    memset(&a, 0, sizeof a);
+    if (parse_reply_subject(natsMsg_GetSubject(msg), strlen(s->inbox), &a)) {
+        parse_puback(msg, &a);
+        push_ack(s, &a);
+    }
+    natsMsg_Destroy(msg);
+}
+
+static void on_disconnected(natsConnection *nc, void *closure)
+{
+    struct lj_sink *s = closure;
+    (void)nc;
+    atomic_store(&s->connected, false);
+    lj_log(LJ_LOG_WARN, "disconnected from NATS", NULL);
+    s->wake(s->wake_ctx);
+}
+
+static void on_reconnected(natsConnection *nc, void *closure)
+{
+    struct lj_sink *s = closure;
+    char url[256] = "";
+    natsConnection_GetConnectedUrl(nc, url, sizeof url);
+    atomic_fetch_add(&s->reconnects, 1);
+    atomic_store(&s->connected, true);
+    lj_log(LJ_LOG_INFO, "reconnected to NATS", "url=%s", url);
+    s->wake(s->wake_ctx);
+}
+
+static void on_connected(natsConnection *nc, void *closure)
+{
+    struct lj_sink *s = closure;
+    char url[256] = "";
+    natsConnection_GetConnectedUrl(nc, url, sizeof url);
+    atomic_store(&s->connected, true);
+    lj_log(LJ_LOG_INFO, "connected to NATS", "url=%s", url);
+    s->wake(s->wake_ctx);
+}
+
+static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
+                     void *closure)
+{
+    (void)nc;
+    (void)sub;
+    (void)closure;
+    /* Slow-consumer on the ack inbox would drop acks; the ack timeout recovers. */
+    lj_log(LJ_LOG_WARN, "NATS asynchronous error", "error=\"%s\"", natsStatus_GetText(err));
+}
+
+/* ---- set-up ------------------------------------------------------------------------ */
+
+/* Splits the comma-separated URL list into opts. */
+static natsStatus set_servers(natsOptions *opts, const char *urls)
+{
+    char *copy = strdup(urls), *save = NULL;
+    const char *list[16];
+    int n = 0;
+    natsStatus st;
+    if (copy == NULL)
+        return NATS_NO_MEMORY;
+    for (char *tok = strtok_r(copy, ",", &save); tok && n < 16; tok = strtok_r(NULL, ",", &save))
+        list[n++] = tok;
+    st = n > 0 ? natsOptions_SetServers(opts, list, n) : NATS_INVALID_ARG;
+    free(copy);
+    return st;
+}
+
+static natsStatus make_options(struct lj_sink *s, natsOptions **out)
+{
+    natsOptions *o = NULL;
+    natsStatus st = natsOptions_Create(&o);
+    if (st == NATS_OK) st = set_servers(o, s->cfg.nats_url);
+    if (st == NATS_OK) st = natsOptions_SetName(o, "logjet-publisher");
+    if (st == NATS_OK) st = natsOptions_SetMaxReconnect(o, -1);
+    if (st == NATS_OK) st = natsOptions_SetReconnectWait(o, 250);
+    if (st == NATS_OK) st = natsOptions_SetReconnectJitter(o, 100, 1000);
+    if (st == NATS_OK) st = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, s);
+    if (st == NATS_OK) st = natsOptions_SetDisconnectedCB(o, on_disconnected, s);
+    if (st == NATS_OK) st = natsOptions_SetReconnectedCB(o, on_reconnected, s);
+    if (st == NATS_OK) st = natsOptions_SetErrorHandler(o, on_error, s);
+    /* A line should leave within a fraction of a millisecond: skip the 1 ms flusher. */
+    if (st == NATS_OK) st = natsOptions_SetSendAsap(o, true);
+    if (st == NATS_OK) st = natsOptions_SetTimeout(o, 2000);
+    if (st != NATS_OK) {
+        natsOptions_Destroy(o);
+        return st;
+    }
+    *out = o;
+    return NATS_OK;
+}
+
+static lj_status subscribe_acks(struct lj_sink *s, char *err, size_t errlen)
+{
+    natsInbox *inbox = NULL;
+    char subject[80];
+    natsStatus st = natsInbox_Create(&inbox);
+    if (st != NATS_OK) {
+        set_nats_error(err, errlen, "creating inbox", st);
+        return LJ_NATS;
+    }
+    snprintf(s->inbox, sizeof s->inbox, "%s", (const char *)inbox);
+    natsInbox_Destroy(inbox);
+    snprintf(subject, sizeof subject, "%s.>", s->inbox);
+    st = natsConnection_Subscribe(&s->acks_sub, s->nc, subject, on_ack, s);
+    if (st == NATS_OK)
+        st = natsSubscription_SetPendingLimits(s->acks_sub, 4 * 1024 * 1024, 512 * 1024 * 1024);
+    if (st != NATS_OK) {
+        set_nats_error(err, errlen, "subscribing to acks", st);
+        return LJ_NATS;
+    }
+    return LJ_OK;
+}
+
+lj_status lj_sink_create(struct lj_sink **out, const struct lj_sink_config *cfg,
+                         lj_sink_wake_fn wake, void *ctx, char *err, size_t errlen)
+{
+    struct lj_sink *s = calloc(1, sizeof *s);
+    natsOptions *opts = NULL;
+    jsOptions jo;
+    natsStatus st;
+
+    if (s == NULL)
+        return LJ_NOMEM;
+    s->cfg = *cfg;
+    s->wake = wake;
+    s->wake_ctx = ctx;
+    pthread_mutex_init(&s->lock, NULL);
+    if ((st = make_options(s, &opts)) != NATS_OK) {
+        set_nats_error(err, errlen, cfg->nats_url, st);
+        goto fail;
+    }
+    st = natsConnection_Connect(&s->nc, opts);
+    natsOptions_Destroy(opts);
+    if (st != NATS_OK && st != NATS_NOT_YET_CONNECTED) {
+        set_nats_error(err, errlen, cfg->nats_url, st);
+        goto fail;
+    }
+    if (st == NATS_OK)
+        atomic_store(&s->connected, true);
+    if (subscribe_acks(s, err, errlen) != LJ_OK)
+        goto fail;
+    jsOptions_Init(&jo);
+    jo.Wait = JS_WAIT_MS;
+    if ((st = natsConnection_JetStream(&s->js, s->nc, &jo)) != NATS_OK) {
+        set_nats_error(err, errlen, "JetStream context", st);
+        goto fail;
+    }
+    *out = s;
+    return LJ_OK;
+fail:
+    lj_sink_destroy(s);
+    return LJ_NATS;
+}
+
+void lj_sink_destroy(struct lj_sink *s)
+{
+    if (s == NULL)
+        return;
+    kvStore_Destroy(s->kv);
+    jsCtx_Destroy(s->js);
+    if (s->acks_sub != NULL) {
+        natsSubscription_Unsubscribe(s->acks_sub);
+        natsSubscription_Destroy(s->acks_sub);
+    }
+    if (s->nc != NULL) {
+        natsConnection_Close(s->nc);
+        natsConnection_Destroy(s->nc);
+    }
+    pthread_mutex_destroy(&s->lock);
+    free(s->queue);
+    free(s);
+}
+
+bool lj_sink_connected(struct lj_sink *s)
+{
+    return atomic_load(&s->connected);
+}
+
+uint64_t lj_sink_reconnects(struct lj_sink *s)
+{
+    return atomic_load(&s->reconnects);
+}
+
+/* ---- stream and bucket -------------------------------------------------------------- */
+
+static void compare_stream(const struct lj_sink *s, const jsStreamConfig *c, char *warn,
+                           size_t warnlen)
+{
+    size_t o = 0;
+#define DIFF(...) do { if (o < warnlen) o += (size_t)snprintf(warn + o, warnlen - o, __VA_ARGS__); } while (0)
+    if (c->MaxMsgsPerSubject != s->cfg.replay_depth)
+        DIFF("max_msgs_per_subject=%" PRId64 " (want %ld) ", c->MaxMsgsPerSubject,
+             s->cfg.replay_depth);
+    if (c->Storage != js_FileStorage)
+        DIFF("storage=memory (want file) ");
+    if (c->Duplicates < DUPLICATE_WINDOW_NS)
+        DIFF("duplicate_window=%" PRId64 "ms (want >= 120000ms) ", c->Duplicates / 1000000);
+    if (!c->AllowDirect)
+        DIFF("allow_direct=false ");
+    if (c->RePublish == NULL || c->RePublish->Destination == NULL ||
+        strcmp(c->RePublish->Destination, "live.logs.>") != 0)
+        DIFF("republish missing (want logs.> -> live.logs.>; gateways need it) ");
+    if (c->Replicas != s->cfg.replicas)
+        DIFF("replicas=%" PRId64 " (want %ld) ", c->Replicas, s->cfg.replicas);
+#undef DIFF
+    if (o > 0 && o < warnlen && warn[o - 1] == ' ')
+        warn[o - 1] = '\0';
+}
+
+static lj_status ensure_stream(struct lj_sink *s, char *warn, size_t warnlen, char *err,
+                               size_t errlen)
+{
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus st = js_GetStreamInfo(&si, s->js, s->cfg.stream, NULL, &jerr);
+
+    if (st == NATS_OK) {
+        compare_stream(s, si->Config, warn, warnlen);
+        jsStreamInfo_Destroy(si);
+        return LJ_OK;
+    }
+    if (st != NATS_NOT_FOUND) {
+        set_nats_error(err, errlen, "stream info", st);
+        return LJ_NATS;
+    }
+    const char *subjects[] = { "logs.>" };
+    jsStreamConfig sc;
+    jsRePublish rp;
+    jsStreamConfig_Init(&sc);
+    jsRePublish_Init(&rp);
+    rp.Source = "logs.>";
+    rp.Destination = "live.logs.>";
+    sc.Name = s->cfg.stream;
+    sc.Description = "logjet: container log lines, the last N per container";
+    sc.Subjects = subjects;
+    sc.SubjectsLen = 1;
+    sc.MaxMsgsPerSubject = s->cfg.replay_depth;
+    sc.Discard = js_DiscardOld;
+    sc.Storage = js_FileStorage;
+    sc.Replicas = s->cfg.replicas;
+    sc.Duplicates = DUPLICATE_WINDOW_NS;
+    sc.AllowDirect = true;
+    sc.RePublish = &rp;
+    st = js_AddStream(&si, s->js, &sc, NULL, &jerr);
+    jsStreamInfo_Destroy(si);
+    if (st != NATS_OK) {
+        set_nats_error(err, errlen, "creating stream", st);
+        return LJ_NATS;
+    }
+    lj_log(LJ_LOG_INFO, "created stream", "stream=%s max_msgs_per_subject=%ld replicas=%ld",
+           s->cfg.stream, s->cfg.replay_depth, s->cfg.replicas);
+    return LJ_OK;
+}
+
+static lj_status ensure_bucket(struct lj_sink *s, char *err, size_t errlen)
+{
+    natsStatus st;
+    if (s->kv != NULL)
+        return LJ_OK;
+    st = js_KeyValue(&s->kv, s->js, REGISTRY_BUCKET);
+    if (st == NATS_NOT_FOUND) {
+        kvConfig kc;
+        kvConfig_Init(&kc);
+        kc.Bucket = REGISTRY_BUCKET;
+        kc.Description = "logjet: one ContainerInfo per <host>.<container>";
+        kc.History = 1;
+        kc.StorageType = js_FileStorage;
+        kc.Replicas = (int)s->cfg.replicas;
+        st = js_CreateKeyValue(&s->kv, s->js, &kc);
+        if (st == NATS_OK)
+            lj_log(LJ_LOG_INFO, "created registry bucket", "bucket=" REGISTRY_BUCKET);
+    }
+    if (st != NATS_OK) {
+        s->kv = NULL;
+        set_nats_error(err, errlen, "registry bucket " REGISTRY_BUCKET, st);
+        return LJ_NATS;
+    }
+    return LJ_OK;
+}
+
+lj_status lj_sink_ensure(struct lj_sink *s, char *warn, size_t warnlen, char *err,
+                         size_t errlen)
+{
+    if (warnlen > 0)
+        warn[0] = '\0';
+    if (!lj_sink_connected(s))
+        return lj_fail(err, errlen, LJ_NATS, "not connected to %s", s->cfg.nats_url);
+    if (ensure_stream(s, warn, warnlen, err, errlen) != LJ_OK)
+        return LJ_NATS;
+    return ensure_bucket(s, err, errlen);
+}
+
+/* ---- publishing and reading ------------------------------------------------------- */
+
+lj_status lj_sink_publish(struct lj_sink *s, const char *subject, const char *msg_id,
+                          const uint8_t *data, size_t len, uint64_t follow_id,
+                          uint64_t line_no, uint32_t attempt)
+{
+    char reply[128];
+    natsMsg *msg = NULL;
+    natsStatus st;
+
+    if (!lj_sink_connected(s))
+        return LJ_CLOSED;
+    snprintf(reply, sizeof reply, "%s.%" PRIu64 ".%" PRIu64 ".%" PRIu32, s->inbox, follow_id,
+             line_no, attempt);
+    st = natsMsg_Create(&msg, subject, reply, (const char *)data, (int)len);
+    if (st == NATS_OK)
+        st = natsMsgHeader_Set(msg, "Nats-Msg-Id", msg_id);
+    if (st == NATS_OK)
+        st = natsConnection_PublishMsg(s->nc, msg);
+    natsMsg_Destroy(msg);
+    if (st == NATS_OK)
+        return LJ_OK;
+    return st == NATS_CONNECTION_CLOSED || st == NATS_INSUFFICIENT_BUFFER ? LJ_CLOSED : LJ_NATS;
+}
+
+size_t lj_sink_take_acks(struct lj_sink *s, struct lj_ack *out, size_t max)
+{
+    size_t n;
+    pthread_mutex_lock(&s->lock);
+    n = s->qlen < max ? s->qlen : max;
+    memcpy(out, s->queue, n * sizeof *out);
+    memmove(s->queue, s->queue + n, (s->qlen - n) * sizeof *out);
+    s->qlen -= n;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+lj_status lj_sink_last_record(struct lj_sink *s, const char *subject, lj_pb_record **out,
+                              uint64_t *seq, char *err, size_t errlen)
+{
+    natsMsg *msg = NULL;
+    jsErrCode jerr = 0;
+    natsStatus st = js_GetLastMsg(&msg, s->js, s->cfg.stream, subject, NULL, &jerr);
+    lj_status ls;
+
+    if (st == NATS_NOT_FOUND)
+        return LJ_NOT_FOUND;
+    if (st != NATS_OK) {
+        set_nats_error(err, errlen, subject, st);
+        return LJ_NATS;
+    }
+    *seq = natsMsg_GetSequence(msg);
+    ls = lj_record_unpack((const uint8_t *)natsMsg_GetData(msg),
+                          (size_t)natsMsg_GetDataLength(msg), out);
+    natsMsg_Destroy(msg);
+    if (ls != LJ_OK)
+        return lj_fail(err, errlen, LJ_PROTO, "last message of %s is not a LogRecord", subject);
+    return LJ_OK;
+}
+
+lj_status lj_sink_kv_put(struct lj_sink *s, const char *key, const uint8_t *value,
+                         size_t len, char *err, size_t errlen)
+{
+    uint64_t rev;
+    natsStatus st;
+    if (s->kv == NULL)
+        return lj_fail(err, errlen, LJ_NATS, "registry bucket not ready");
+    st = kvStore_Put(&rev, s->kv, key, value, (int)len);
+    if (st != NATS_OK) {
+        set_nats_error(err, errlen, key, st);
+        return LJ_NATS;
+    }
+    return LJ_OK;
+}
+
+void lj_sink_flush(struct lj_sink *s, int timeout_ms)
+{
+    if (lj_sink_connected(s))
+        natsConnection_FlushTimeout(s->nc, timeout_ms);
+}

@@ -276,7 +276,7 @@ static lj_status do_subscribe(struct lj_session *s, const struct lj_control *c)
         return send_error(s, c->id, "limit", "too many subscriptions (64)");
     if (!lj_glob_is_pattern(c->container) && !lj_grant_allows(s->grant, c->container))
         return send_error(s, c->id, "forbidden", "container not allowed for this token");
-    if (!strchr(c->container, '/'))
+    if (!lj_glob_is_pattern(c->container) && !strchr(c->container, '/'))
         return send_error(s, c->id, "bad_request", "container must be \"<host>/<name>\"");
     st = sub_create(s, c, &sub, msg, sizeof(msg));
     if (st != LJ_OK)

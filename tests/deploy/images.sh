@@ -128,15 +128,6 @@ check_images() {
     done
 }
 
-busybox_image() {
-    local dir="$tmp/busybox" a bb
-    bb=$(command -v busybox) || die "busybox is not installed (apt-get install busybox-static)"
-    mkdir -p "$dir/bin"
-    cp "$bb" "$dir/bin/busybox"
-    for a in $("$bb" --list); do [ "$a" = busybox ] || ln -s busybox "$dir/bin/$a"; done
-    tar -C "$dir" -c . | docker import --change 'ENV PATH=/bin' - "logjet-test-busybox:$TAG" >/dev/null
-}
-
 # start_stack: nats, publisher and gateway on free loopback ports: with
 # docker-compose and deploy/compose.yaml when it is installed, else the same
 # containers with docker run.
@@ -189,7 +180,7 @@ compose_logs() {
 line_flows() {
     local name="$RUN_ID-echo" text
     text="images suite line $RUN_ID $(date +%s%N)"
-    busybox_image
+    busybox_image "$TAG" || die "busybox image"
     run_container "$name" --network none --log-driver json-file "logjet-test-busybox:$TAG" \
         sh -c "echo '$text'; exec sleep 600"
     if node "$LJ_TESTS_DIR/ws-expect.js" "ws://127.0.0.1:$GATEWAY_PORT/ws" "$HOST_ID/$name" "$text" 60; then

@@ -76,3 +76,25 @@ wait_http() {
     done
     return 1
 }
+
+# busybox_image TAG: imports a busybox image (Debian's busybox-static, every
+# applet a symlink, PATH=/bin) as logjet-test-busybox:TAG unless it exists.
+busybox_image() {
+    local img="logjet-test-busybox:$1" dir bb a
+    docker image inspect "$img" >/dev/null 2>&1 && return 0
+    bb=$(command -v busybox) || { echo "busybox is not installed (apt-get install busybox-static)" >&2; return 1; }
+    dir=$(mktemp -d)
+    mkdir -p "$dir/bin"
+    cp "$bb" "$dir/bin/busybox"
+    for a in $("$bb" --list); do [ "$a" = busybox ] || ln -s busybox "$dir/bin/$a"; done
+    tar -C "$dir" -c . | docker import --change 'ENV PATH=/bin' - "$img" >/dev/null
+    rm -rf "$dir"
+}
+
+# starttime PID: the process's start time (field 22 of /proc/PID/stat), which
+# tells a process from a later one that got the same pid.
+starttime() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    awk '{ print $20 }' <<<"${stat##*) }"
+}

@@ -1,0 +1,144 @@
+#!/bin/bash
+# NATS cluster failover: three nats-servers on loopback made from
+# deploy/nats/cluster/nats-{1,2,3}.conf (ports and store moved to free ones),
+# the publisher with --replicas 3 and all three URLs, the gateway likewise.
+# A container prints "line 1" .. "line N"; while it prints, the LOGS stream's
+# leader is killed (SIGKILL). Then:
+#   - the subject holds exactly N records, line_no 1..N contiguous, each the
+#     right line: none lost, none doubled (tests/deploy/stream-check.js);
+#   - the publisher and the gateway still answer /healthz;
+#   - a WebSocket client replaying through the gateway gets all N lines.
+#
+# Environment: LOGJET_BUILD_DIR (default build/) holds the two daemons.
+# Needs nats-server, a Docker engine, busybox-static, node and npm.
+set -euo pipefail
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$LJ_ROOT"
+
+BUILD=${LOGJET_BUILD_DIR:-$LJ_ROOT/build}
+PUBLISHER="$BUILD/publisher/logjet-publisher"
+GATEWAY="$BUILD/gateway/logjet-gateway"
+LINES=${LOGJET_CLUSTER_LINES:-1000}
+RUN_ID=lj-cluster-$$
+HOST_ID=$RUN_ID
+NAME=$RUN_ID-count
+tmp=$(mktemp -d)
+declare -A PID ST
+
+# start NAME LOG CMD...: a background process, remembered with its start time.
+start() {
+    local name=$1 log=$2
+    shift 2
+    "$@" > "$log" 2>&1 < /dev/null &
+    PID[$name]=$!
+    ST[$name]=$(starttime "${PID[$name]}" || echo gone)
+}
+
+# stop NAME [SIGNAL]: only the process this script started.
+stop() {
+    local name=$1 sig=${2:-TERM} pid=${PID[$1]:-}
+    [ -n "$pid" ] || return 0
+    if [ "$(starttime "$pid" 2>/dev/null)" = "${ST[$name]}" ]; then
+        kill "-$sig" "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    unset "PID[$name]"
+}
+
+cleanup() {
+    local n
+    docker rm -f "$NAME" >/dev/null 2>&1 || true
+    for n in "${!PID[@]}"; do stop "$n"; done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+die() { fail "$*"; show_logs; summary; exit 1; }
+
+show_logs() {
+    local f
+    for f in "$tmp"/*.log; do
+        [ -e "$f" ] || continue
+        echo "--- $(basename "$f")"
+        tail -n 15 "$f" | sed 's/^/    /'
+    done
+}
+
+for bin in "$PUBLISHER" "$GATEWAY"; do
+    [ -x "$bin" ] || { fail "$bin is built (set LOGJET_BUILD_DIR)"; summary; exit 1; }
+done
+docker version >/dev/null 2>&1 || { fail "a Docker engine answers"; summary; exit 1; }
+node_deps || { fail "node and npm packages (tests/deploy/package.json)"; summary; exit 1; }
+busybox_image cluster || die "busybox image"
+
+# --- three nats-servers from the shipped configs ------------------------------
+declare -a CP RP MP
+for n in 1 2 3; do CP[n]=$(free_port); RP[n]=$(free_port); MP[n]=$(free_port); done
+for n in 1 2 3; do
+    expr=(-e "s|/var/lib/nats/logjet-nats-$n|$tmp/store-$n|")
+    for m in 1 2 3; do
+        expr+=(-e "s/127\.0\.0\.1:$((4221 + m))\b/127.0.0.1:${CP[m]}/g"
+               -e "s/127\.0\.0\.1:$((6221 + m))\b/127.0.0.1:${RP[m]}/g"
+               -e "s/127\.0\.0\.1:$((8221 + m))\b/127.0.0.1:${MP[m]}/g")
+    done
+    sed "${expr[@]}" "deploy/nats/cluster/nats-$n.conf" > "$tmp/nats-$n.conf"
+    start "nats-$n" "$tmp/nats-$n.log" nats-server -c "$tmp/nats-$n.conf"
+done
+URLS="nats://127.0.0.1:${CP[1]},nats://127.0.0.1:${CP[2]},nats://127.0.0.1:${CP[3]}"
+for n in 1 2 3; do
+    wait_http "http://127.0.0.1:${MP[n]}/healthz?js-enabled-only=true" 60 || die "nats-$n is healthy"
+done
+pass "three-node cluster up from deploy/nats/cluster ($URLS)"
+
+# --- publisher and gateway ----------------------------------------------------
+PUB_PORT=$(free_port)
+GW_PORT=$(free_port)
+start publisher "$tmp/publisher.log" "$PUBLISHER" --nats-url "$URLS" --host-id "$HOST_ID" \
+    --replicas 3 --http "127.0.0.1:$PUB_PORT" --include "^$RUN_ID-"
+start gateway "$tmp/gateway.log" "$GATEWAY" --nats-url "$URLS" --listen "127.0.0.1:$GW_PORT" \
+    --ui-dir "$LJ_ROOT/ui"
+wait_http "http://127.0.0.1:$PUB_PORT/healthz" 60 || die "publisher is healthy"
+wait_http "http://127.0.0.1:$GW_PORT/healthz" 60 || die "gateway is healthy"
+pass "publisher (--replicas 3) and gateway healthy"
+
+# --- a container counts while the stream leader dies --------------------------
+docker run -d --name "$NAME" --network none --log-driver json-file "logjet-test-busybox:cluster" \
+    sh -c "i=1; while [ \$i -le $LINES ]; do echo \"line \$i\"; i=\$((i + 1)); usleep 20000; done; exec sleep 600" \
+    > /dev/null || die "docker run $NAME"
+sleep 5
+
+leader=""
+for i in $(seq 1 40); do
+    leader=$(curl -fsS "http://127.0.0.1:${MP[1]}/jsz?streams=true" 2>/dev/null |
+        node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);
+          for (const a of j.account_details||[]) for (const st of a.stream_detail||[])
+            if (st.name==="LOGS" && st.cluster && st.cluster.leader) { console.log(st.cluster.leader); return; }})' || true)
+    [ -n "$leader" ] && break
+    sleep 0.5
+done
+[[ $leader =~ ^logjet-nats-[123]$ ]] || die "found the LOGS stream leader (got '$leader')"
+victim=${leader#logjet-nats-}
+stop "nats-$victim" KILL
+pass "killed the stream leader $leader (SIGKILL) while the container prints"
+
+# --- nothing lost, nothing doubled ---------------------------------------------
+survivors=""
+for n in 1 2 3; do [ "$n" = "$victim" ] || survivors="$survivors,nats://127.0.0.1:${CP[n]}"; done
+survivors=${survivors#,}
+subject="logs.$HOST_ID.$NAME"
+deadline=$((SECONDS + 120))
+while [ "$SECONDS" -lt "$deadline" ]; do
+    done_lines=$(curl -fsS "http://127.0.0.1:$PUB_PORT/metrics" 2>/dev/null |
+        awk -v c="$HOST_ID/$NAME" 'index($0, "logjet_publisher_lines_total{container=\"" c "\"}") == 1 { print $2 }')
+    [ "${done_lines:-0}" -ge "$LINES" ] && break
+    sleep 1
+done
+check "the subject holds line_no 1..$LINES, each line once and in order" \
+    node "$LJ_TESTS_DIR/stream-check.js" "$survivors" LOGS "$subject" "$LINES" --numbered
+check "publisher still healthy after the failover" curl -fsS -o /dev/null "http://127.0.0.1:$PUB_PORT/healthz"
+check "gateway still healthy after the failover" curl -fsS -o /dev/null "http://127.0.0.1:$GW_PORT/healthz"
+check "a WebSocket client replaying through the gateway gets line $LINES" \
+    node "$LJ_TESTS_DIR/ws-expect.js" "ws://127.0.0.1:$GW_PORT/ws" "$HOST_ID/$NAME" "line $LINES" 30
+[ "$LJ_FAILED" = 0 ] || show_logs
+summary

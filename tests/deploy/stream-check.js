@@ -1,0 +1,73 @@
+// Reads every record of one container's subject from the JetStream stream and
+// checks what the design promises: line_no runs 1, 2, 3, ... with no gap and
+// no repeat, and each line is the one the container printed ("line <n>" when
+// --numbered is given, as the test containers print them).
+//
+// usage: node stream-check.js NATS_URLS STREAM SUBJECT EXPECT_COUNT [--numbered]
+// Prints a one-line summary; exit 0 when the subject holds exactly records
+// 1..EXPECT_COUNT in order.
+'use strict';
+const path = require('path');
+const protobuf = require('protobufjs');
+const { connect } = require('nats');
+
+const [urls, stream, subject, expectArg, flag] = process.argv.slice(2);
+if (!urls || !stream || !subject || !expectArg) {
+  console.error('usage: node stream-check.js NATS_URLS STREAM SUBJECT EXPECT_COUNT [--numbered]');
+  process.exit(2);
+}
+const expect = Number(expectArg);
+const numbered = flag === '--numbered';
+
+async function main() {
+  const root = await protobuf.load(path.join(__dirname, '../../proto/logjet/v1/logjet.proto'));
+  const LogRecord = root.lookupType('logjet.v1.LogRecord');
+  const nc = await connect({ servers: urls.split(','), timeout: 10000 });
+  const problems = [];
+  let count = 0;
+  let prevLineNo = 0;
+  let prevSeq = 0;
+  try {
+    const js = nc.jetstream();
+    const consumer = await js.consumers.get(stream, { filterSubjects: subject });
+    // Batches until one comes back empty (2 s without a message).
+    for (;;) {
+      let got = 0;
+      const batch = await consumer.fetch({ max_messages: 500, expires: 2000 });
+      for await (const m of batch) {
+        got++;
+        const r = LogRecord.toObject(LogRecord.decode(m.data), { longs: Number, defaults: true });
+        const lineNo = r.lineNo;
+        const text = Buffer.from(r.line).toString('utf8');
+        count++;
+        if (lineNo !== prevLineNo + 1 && problems.length < 10) {
+          problems.push(`seq ${m.seq}: line_no ${lineNo} after ${prevLineNo}`);
+        }
+        if (m.seq <= prevSeq) problems.push(`seq ${m.seq} after ${prevSeq}`);
+        if (numbered && text !== `line ${lineNo}` && problems.length < 10) {
+          problems.push(`line_no ${lineNo} holds "${text.slice(0, 80)}"`);
+        }
+        prevLineNo = lineNo;
+        prevSeq = m.seq;
+      }
+      if (got === 0) break;
+    }
+  } finally {
+    await nc.close();
+  }
+  if (count !== expect) problems.push(`${count} records, want ${expect}`);
+  console.log(`stream-check: ${subject}: ${count} records, last line_no ${prevLineNo}` +
+    (problems.length ? `; problems: ${problems.join('; ')}` : '; line_no contiguous from 1'));
+  process.exit(problems.length ? 1 : 0);
+}
+
+// However the server behaves, give an answer within two minutes.
+setTimeout(() => {
+  console.log('stream-check: gave up after 120 s');
+  process.exit(1);
+}, 120000).unref();
+
+main().catch((e) => {
+  console.log(`stream-check: ${e.message}`);
+  process.exit(1);
+});

@@ -149,14 +149,14 @@ lj_status lj_docker_ping(struct lj_docker *d, char *err, size_t errlen)
     return LJ_OK;
 }
 
-lj_status lj_docker_list_running(struct lj_docker *d, char (**ids)[65], size_t *n, char *err,
-                                 size_t errlen)
+lj_status lj_docker_list(struct lj_docker *d, bool all, char (**ids)[65], size_t *n, char *err,
+                         size_t errlen)
 {
     char url[700];
     cJSON *list = NULL;
     lj_status s;
 
-    snprintf(url, sizeof url, "%s/containers/json", d->base);
+    snprintf(url, sizeof url, "%s/containers/json%s", d->base, all ? "?all=1" : "");
     if ((s = get_json(d, url, &list, err, errlen)) != LJ_OK)
         return s == LJ_NOT_FOUND ? LJ_DOCKER : s;
     int count = cJSON_GetArraySize(list);

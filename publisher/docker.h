@@ -42,10 +42,10 @@ void lj_docker_destroy(struct lj_docker *d);
  * LJ_DOCKER with curl's or the engine's error in err. */
 lj_status lj_docker_ping(struct lj_docker *d, char *err, size_t errlen);
 
-/* Ids of running containers (GET /containers/json). *ids is malloc'd, each id a
- * 65-byte slot; caller frees *ids. */
-lj_status lj_docker_list_running(struct lj_docker *d, char (**ids)[65], size_t *n, char *err,
-                                 size_t errlen);
+/* Ids of containers (GET /containers/json; all=false: running only). *ids is malloc'd,
+ * each id a 65-byte slot; caller frees *ids. */
+lj_status lj_docker_list(struct lj_docker *d, bool all, char (**ids)[65], size_t *n, char *err,
+                         size_t errlen);
 
 /* GET /containers/{id}/json into out (caller finishes it). LJ_NOT_FOUND when gone. */
 lj_status lj_docker_inspect(struct lj_docker *d, const char *id,

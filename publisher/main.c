@@ -540,20 +540,43 @@ static lj_status start_events(struct app *a)
     return LJ_OK;
 }
 
-/* Follows every running container, as after start-up or an engine outage. */
-static lj_status sync_running(struct app *a, char *err, size_t errlen)
+/* A stopped container is read to its end only if this publisher stored lines of it
+ * before: it may have printed its last lines while the publisher was down. */
+static bool has_own_record(struct app *a, const struct lj_docker_container *c)
+{
+    char subject[LJ_SUBJECT_MAX], err[256];
+    lj_pb_record *last = NULL;
+    uint64_t seq;
+    bool own;
+    if (lj_subject_build("logs", a->host_id, c->name, subject, sizeof subject) != LJ_OK ||
+        lj_sink_last_record(a->sink, subject, &last, &seq, err, sizeof err) != LJ_OK)
+        return false;
+    own = strcmp(last->container_id, c->id) == 0;
+    lj_record_free(last);
+    return own;
+}
+
+/* Follows every running container, and finishes reading stopped ones this publisher
+ * had followed, as after start-up or an engine outage. */
+static lj_status sync_containers(struct app *a, char *err, size_t errlen)
 {
     char (*ids)[65] = NULL;
     size_t n = 0;
-    lj_status st = lj_docker_list_running(a->docker, &ids, &n, err, errlen);
+    lj_status st = lj_docker_list(a->docker, true, &ids, &n, err, errlen);
     if (st != LJ_OK)
         return st;
     for (size_t i = 0; i < n; i++) {
         struct lj_docker_container c;
         if (lj_docker_inspect(a->docker, ids[i], &c, err, errlen) != LJ_OK)
             continue;
-        registry_put(a, &c, NULL);
-        follow_container(a, &c, c.started_ns);
+        if (c.running) {
+            registry_put(a, &c, NULL);
+            follow_container(a, &c, c.started_ns);
+        } else if (selected(a, &c) && slot_by_container(a, c.id) == NULL &&
+                   has_own_record(a, &c)) {
+            registry_put(a, &c, NULL);
+            follow_container(a, &c, c.started_ns);
+        }
         lj_docker_container_finish(&c);
     }
     free(ids);
@@ -577,7 +600,7 @@ static void connect_engine(struct app *a)
     }
     a->engine_up = true;
     a->engine_backoff_ms = 0;
-    if (sync_running(a, err, sizeof err) != LJ_OK)
+    if (sync_containers(a, err, sizeof err) != LJ_OK)
         lj_log(LJ_LOG_WARN, "listing containers failed", "error=%s",
                lj_log_quote(q, sizeof q, err));
     lj_log(LJ_LOG_INFO, "Docker engine connected", "host=%s containers_followed=%zu",
@@ -691,7 +714,9 @@ static void tick(struct app *a)
         if (s->f == NULL)
             continue;
         lj_follow_check_timeouts(s->f, now);
-        if (s->removed && lj_follow_idle(s->f)) {
+        if ((s->removed || s->drained) && lj_follow_idle(s->f)) {
+            /* Removed, or stopped and read to the end: a start event brings it back,
+             * positioned again from its last stored record. */
             slot_free(a, s);
             continue;
         }

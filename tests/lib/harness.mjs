@@ -341,34 +341,37 @@ export class Stack {
 
   /**
    * Every stored LogRecord of a container (decoded, with .seq = stream sequence and
-   * .msgId), in stream order. Creates nothing on the server.
+   * .msgId), in stream order, read with an ephemeral ordered consumer.
    */
   async records(name, stream = 'LOGS') {
     const nc = await this.nc();
     const jsm = await nc.jetstreamManager();
     const subject = this.subject(name);
+    const info = await jsm.streams.info(stream, { subjects_filter: subject });
+    if (!info.state.subjects?.[subject]) return [];
     const { LogRecord } = await proto();
     const out = [];
-    // Direct gets walk the subject without creating a consumer (the stream has
-    // AllowDirect): next message of the subject at or after seq, until none is left.
-    for (let seq = 1; ;) {
-      let m;
-      try {
-        m = await jsm.direct.getMessage(stream, { seq, next_by_subj: subject });
-      } catch (e) {
-        if (e.code === '404' || /message not found/i.test(String(e.message))) break;
-        throw e;
+    // An ordered (ephemeral, flow-controlled) consumer on the one subject, read until
+    // it reports nothing pending.
+    const consumer = await nc.jetstream().consumers.get(stream, { filterSubjects: subject });
+    for (let done = false; !done;) {
+      const iter = await consumer.fetch({ max_messages: 10000, expires: 2000 });
+      let got = 0;
+      for await (const m of iter) {
+        got++;
+        // ts_unix_nano stays a string: nanoseconds do not fit a double.
+        const rec = LogRecord.toObject(LogRecord.decode(m.data),
+          { longs: String, bytes: Buffer, defaults: true, enums: String });
+        rec.lineNo = Number(rec.lineNo);
+        rec.line = Buffer.from(rec.line);
+        rec.seq = m.seq;
+        rec.msgId = m.headers?.get('Nats-Msg-Id');
+        out.push(rec);
+        if (m.info.pending === 0) { done = true; break; }
       }
-      if (!m) break;
-      // ts_unix_nano stays a string: nanoseconds do not fit a double.
-      const rec = LogRecord.toObject(LogRecord.decode(m.data),
-        { longs: String, bytes: Buffer, defaults: true, enums: String });
-      rec.lineNo = Number(rec.lineNo);
-      rec.seq = m.seq;
-      rec.msgId = m.header?.get('Nats-Msg-Id');
-      out.push(rec);
-      seq = m.seq + 1;
+      if (got === 0) done = true;
     }
+    await consumer.delete().catch(() => {});
     return out;
   }
 

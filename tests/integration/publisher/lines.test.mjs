@@ -1,0 +1,83 @@
+// Line shapes and container kinds: long and over-long lines, TTY containers, names that
+// need escaping, opted-out containers, and the container registry.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Stack, waitFor, sleep, proto, token } from '../../lib/harness.mjs';
+
+let s;
+before(async () => { s = await Stack.start({ publisher: true }); });
+after(async () => { if (s) await s.stop(); });
+
+async function settled(name, n, timeoutMs = 30000) {
+  await waitFor(async () => {
+    const r = await s.records(name);
+    return r.length && r.at(-1).lineNo >= n;
+  }, timeoutMs, `${name} to reach line_no ${n}`, 200);
+  return s.records(name);
+}
+
+test('a 40,000-byte line is one record; a 200 KiB line is cut at 64 KiB and marked truncated', async () => {
+  const c = await s.run('long',
+    'echo before; head -c 40000 /dev/zero | tr "\\0" a; echo; ' +
+    'head -c 204800 /dev/zero | tr "\\0" b; echo; echo after');
+  await s.wait(c.name);
+  const recs = await settled(c.name, 4);
+  assert.equal(recs.length, 4);
+  assert.equal(recs[0].line.toString(), 'before');
+  assert.equal(recs[1].line.length, 40000);
+  assert.ok(recs[1].line.every((b) => b === 0x61));
+  assert.equal(recs[1].truncated, false);
+  assert.equal(recs[2].line.length, 64 * 1024);
+  assert.ok(recs[2].line.every((b) => b === 0x62));
+  assert.equal(recs[2].truncated, true);
+  assert.equal(recs[3].line.toString(), 'after');
+  // One timestamp per line even though Docker split them into 16 KiB pieces.
+  const engine = await s.engineLogs(c.name);
+  assert.equal(engine[1].line.length, 40000);
+});
+
+test('a TTY container: lines without \\r, on stdout, in order', async () => {
+  const c = await s.run('tty', 'echo one; echo two >&2; printf "three\\n"; echo four', { tty: true });
+  await s.wait(c.name);
+  const recs = await settled(c.name, 4);
+  assert.deepEqual(recs.map((r) => r.line.toString()), ['one', 'two', 'three', 'four']);
+  assert.ok(recs.every((r) => r.stream === 'STDOUT'));
+});
+
+test('a name with dots gets an escaped subject token', async () => {
+  const c = await s.run('my.app', 'echo dotted');
+  await s.wait(c.name);
+  assert.match(s.subject(c.name), /my%2Eapp$/);
+  const recs = await settled(c.name, 1);
+  assert.equal(recs[0].line.toString(), 'dotted');
+  assert.equal(recs[0].container, c.name);
+});
+
+test('logjet.enable=false is not followed; the registry lists the others', async () => {
+  const off = await s.run('optout', 'echo secret; sleep 1; echo secret2', { labels: { 'logjet.enable': 'false' } });
+  const on = await s.run('optin', 'echo visible; sleep 1; echo visible2', { labels: { team: 'core' } });
+  await s.wait(off.name);
+  await s.wait(on.name);
+  await settled(on.name, 2);
+  await sleep(500);
+  assert.equal((await s.records(off.name)).length, 0);
+  const m = await s.metrics('publisher');
+  assert.ok(!Object.keys(m).some((k) => k.includes(off.name)), 'opted-out container shows in metrics');
+  // Registry: LOGJET_CONTAINERS holds a ContainerInfo for the followed one, with its state.
+  const nc = await s.nc();
+  const kv = await nc.jetstream().views.kv('LOGJET_CONTAINERS');
+  const { ContainerInfo } = await proto();
+  const info = await waitFor(async () => {
+    const e = await kv.get(`${token(s.hostId)}.${token(on.name)}`);
+    if (!e || !e.value.length) return null;
+    const ci = ContainerInfo.toObject(ContainerInfo.decode(e.value), { longs: String, defaults: true });
+    return ci.state === 'exited' ? ci : null;
+  }, 10000, 'registry entry in state exited');
+  assert.equal(info.id, on.id);
+  assert.equal(info.name, on.name);
+  assert.equal(info.host, s.hostId);
+  assert.equal(info.labels.team, 'core');
+  assert.equal(info.image, 'logjet-test-busybox');
+  assert.notEqual(info.startedAtUnixNano, '0');
+  assert.equal(await kv.get(`${token(s.hostId)}.${token(off.name)}`), null);
+});

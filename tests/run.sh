@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# tests/run.sh - runs every logjet test suite; exits non-zero on any failure.
+#
+# On a fresh Debian 12 machine (root, or a user with sudo) it installs what the tests
+# need, builds, starts its own dockerd (private socket, data and exec roots under a
+# temporary folder, so it never disturbs an engine already running) and runs:
+#   unit + fuzz        plain build, then again under valgrind and under ASan/UBSan
+#   integration + e2e  real dockerd, nats-server (each test starts its own), publisher,
+#                      gateway, WebSocket clients and headless Chromium
+# Everything it starts is stopped by PID at exit.
+#
+# Usage: tests/run.sh [--quick] [--no-sanitizers] [--suite NAME]... [--deploy]
+#   --quick          unit and fuzz suites only (no servers)
+#   --no-sanitizers  skip the valgrind and ASan/UBSan passes
+#   --suite NAME     run only this meson suite (unit, fuzz, integration, e2e); repeatable
+#   --deploy         also run the slow deployment suite (image builds, cluster, balancer)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+quick=0 sanitizers=1 deploy=0
+suites=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) quick=1 ;;
+        --no-sanitizers) sanitizers=0 ;;
+        --suite) suites+=("$2"); shift ;;
+        --deploy) deploy=1 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        *) echo "tests/run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+[ "${LOGJET_TEST_DEPLOY:-0}" = 1 ] && deploy=1
+
+log() { printf '\n== %s\n' "$*"; }
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+# ---- packages ---------------------------------------------------------------------------
+PACKAGES=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev valgrind python3
+          libnats-dev libcurl4-openssl-dev libcjson-dev libwebsockets-dev
+          libprotobuf-c-dev protobuf-c-compiler
+          nats-server docker.io busybox-static curl nodejs npm chromium)
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    log "installing: ${missing[*]}"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# ---- build --------------------------------------------------------------------------------
+log "building (build/)"
+[ -f build/build.ninja ] || meson setup build
+meson compile -C build
+
+if [ $quick -eq 0 ]; then
+    log "node test dependencies (tests/node_modules)"
+    (cd tests && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+# ---- a private Docker engine ----------------------------------------------------------------
+STATE=$(mktemp -d /tmp/logjet-tests.XXXXXX)
+DOCKERD_PID=
+cleanup() {
+    rc=$?
+    if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
+        DOCKER_HOST="unix://$STATE/docker.sock" docker ps -aq 2>/dev/null |
+            xargs -r env DOCKER_HOST="unix://$STATE/docker.sock" docker rm -f >/dev/null 2>&1 || true
+        kill "$DOCKERD_PID" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$DOCKERD_PID" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$DOCKERD_PID" 2>/dev/null || true
+    fi
+    # dockerd unmounts its layers on exit; anything still mounted is left, not forced.
+    grep -q "$STATE" /proc/mounts || rm -rf "$STATE"
+    exit $rc
+}
+trap cleanup EXIT INT TERM
+
+start_dockerd() {
+    log "starting a private dockerd ($STATE/docker.sock)"
+    $SUDO dockerd --host "unix://$STATE/docker.sock" --data-root "$STATE/data" \
+        --exec-root "$STATE/exec" --pidfile "$STATE/dockerd.pid" \
+        --iptables=false --ip-forward=false --bridge=none >"$STATE/dockerd.log" 2>&1 &
+    DOCKERD_PID=$!
+    for _ in $(seq 1 150); do
+        DOCKER_HOST="unix://$STATE/docker.sock" docker version >/dev/null 2>&1 && break
+        kill -0 "$DOCKERD_PID" 2>/dev/null || { tail -20 "$STATE/dockerd.log"; return 1; }
+        sleep 0.2
+    done
+    DOCKER_HOST="unix://$STATE/docker.sock" docker version --format 'engine {{.Server.Version}} API {{.Server.APIVersion}}'
+    export LOGJET_TEST_DOCKER_HOST="unix://$STATE/docker.sock"
+    # The busybox image every test container runs: made here, no registry needed.
+    local img="$STATE/image"
+    mkdir -p "$img/bin"
+    cp /bin/busybox "$img/bin/busybox"
+    for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$img/bin/$a"; done
+    tar -C "$img" -c . | DOCKER_HOST="unix://$STATE/docker.sock" docker import \
+        --change 'ENV PATH=/bin' - logjet-test-busybox >/dev/null
+    export LOGJET_TEST_IMAGE=logjet-test-busybox
+}
+
+# ---- suites -------------------------------------------------------------------------------
+if [ ${#suites[@]} -eq 0 ]; then
+    if [ $quick -eq 1 ]; then suites=(unit fuzz); else suites=(unit fuzz integration e2e); fi
+fi
+needs_servers=0
+for s in "${suites[@]}"; do case "$s" in integration|e2e) needs_servers=1 ;; esac; done
+[ $needs_servers -eq 1 ] && start_dockerd
+
+results=()
+run_meson() { # name builddir [meson test args...]
+    local name=$1 dir=$2; shift 2
+    log "meson test: $name"
+    local rc=0
+    meson test -C "$dir" --print-errorlogs "$@" || rc=$?
+    cp "$dir/meson-logs/testlog.json" "$STATE/testlog-$name.json" 2>/dev/null || true
+    results+=("$name")
+    return $rc
+}
+
+status=0
+suite_args=()
+for s in "${suites[@]}"; do suite_args+=(--suite "$s"); done
+run_meson main build "${suite_args[@]}" || status=1
+
+fast=()
+for s in "${suites[@]}"; do case "$s" in unit|fuzz) fast+=(--suite "$s") ;; esac; done
+if [ $sanitizers -eq 1 ] && [ ${#fast[@]} -gt 0 ]; then
+    run_meson valgrind build --setup=valgrind "${fast[@]}" || status=1
+    log "building with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
+    [ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
+    meson compile -C build-asan
+    run_meson asan build-asan --setup=asan "${fast[@]}" || status=1
+fi
+
+if [ $deploy -eq 1 ]; then
+    for t in tests/deploy/*.sh; do
+        log "deploy suite: $t"
+        if bash "$t"; then echo "deploy: $t passed"; else echo "deploy: $t FAILED"; status=1; fi
+    done
+fi
+
+# One closing line over every pass above, counted from meson's own logs.
+python3 - "$STATE" "${results[@]}" <<'EOF'
+import json, sys, os
+state, names = sys.argv[1], sys.argv[2:]
+passed = failed = skipped = 0
+for n in names:
+    path = os.path.join(state, f"testlog-{n}.json")
+    if not os.path.exists(path):
+        continue
+    for line in open(path):
+        r = json.loads(line).get("result")
+        if r in ("OK", "EXPECTEDFAIL"): passed += 1
+        elif r == "SKIP": skipped += 1
+        else: failed += 1
+print()
+print(f"logjet: {passed} passed, {failed} failed, {skipped} skipped")
+EOF
+exit $status

@@ -314,9 +314,12 @@ lj_status lj_follow_transfer_done(struct lj_follow *f, CURLM *multi, CURLcode rc
 
 /* ---- publishing and acks ------------------------------------------------------------- */
 
-static void msg_id(const struct lj_follow *f, const struct pend *p, char *dst, size_t n)
+size_t lj_follow_msg_id(const char *container_id, int stream, int64_t ts_ns,
+                        uint32_t ts_index, char *dst, size_t n)
 {
-    snprintf(dst, n, "%.12s-%d-%" PRId64 "-%" PRIu32, f->id, p->stream, p->ts_ns, p->ts_index);
+    int len = snprintf(dst, n, "%.12s-%d-%" PRId64 "-%" PRIu32, container_id, stream, ts_ns,
+                       ts_index);
+    return len < 0 ? 0 : (size_t)len;
 }
 
 size_t lj_follow_pump(struct lj_follow *f, struct lj_sink *sink)
@@ -327,7 +330,7 @@ size_t lj_follow_pump(struct lj_follow *f, struct lj_sink *sink)
     while (f->next_unsent < f->fifo_len && f->in_flight < LJ_FOLLOW_WINDOW) {
         struct pend *p = entry(f, f->next_unsent);
         uint64_t line_no = f->head_line_no + f->next_unsent;
-        msg_id(f, p, id, sizeof id);
+        lj_follow_msg_id(f->id, p->stream, p->ts_ns, p->ts_index, id, sizeof id);
         if (lj_sink_publish(sink, p->subject, id, p->payload, p->len, f->follow_id, line_no,
                             p->attempt) != LJ_OK)
             break; /* not connected: the reconnect rewinds and pumps again */

@@ -106,6 +106,12 @@ void lj_follow_check_timeouts(struct lj_follow *f, int64_t now_mono_ns);
  * line_no after last_line_no. */
 lj_status lj_follow_rename(struct lj_follow *f, const char *name, uint64_t last_line_no);
 
+/* The Nats-Msg-Id of a line: "<first 12 of container id>-<stream 0|1>-<ts>-<ts_index>".
+ * Depends only on where the line sits in the container's log, so it is the same in
+ * every publisher process that ever reads that line. Returns its length. */
+size_t lj_follow_msg_id(const char *container_id, int stream, int64_t ts_ns,
+                        uint32_t ts_index, char *dst, size_t n);
+
 bool lj_follow_transferring(const struct lj_follow *f);
 bool lj_follow_idle(const struct lj_follow *f);   /* no transfer and an empty FIFO */
 size_t lj_follow_pending(const struct lj_follow *f); /* records in the FIFO */

@@ -1,4 +1,5 @@
 /* Unit tests for gateway/grep.c: ERE subset semantics and bounded cost. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -73,15 +74,18 @@ int main(void)
     line[LJ_GREP_SCAN_MAX - 1] = '!';
     const char *evil[] = { "(a+)+$", "(a|aa)*c", "((a*)*)*b$", "(a*)*(b*)*(c*)*x", "(.*a){20}z",
                            "(a?){30}a{30}" };
+    /* under valgrind everything is ~50x slower: only the native run checks the time */
+    const char *preload = getenv("LD_PRELOAD");
+    double bound = preload && strstr(preload, "vgpreload") ? 60000 : 250;
     for (size_t i = 0; i < sizeof(evil) / sizeof(evil[0]); i++) {
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
         int r = m(evil[i], line);
         double ms = ms_since(&t0);
         CHECK(r == 0 || r == 1);
-        if (ms > 250)
+        if (ms > bound / 4)
             fprintf(stderr, "pattern %s took %.1f ms\n", evil[i], ms);
-        CHECK(ms < 250);
+        CHECK(ms < bound);
     }
     CHECK_DONE();
 }

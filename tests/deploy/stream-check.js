@@ -17,16 +17,18 @@ if (!urls || !stream || !subject || !expectArg) {
   process.exit(2);
 }
 const expect = Number(expectArg);
+const problems = [];
+const seen = new Map(); // line_no -> times stored
+let outOfOrder = 0;
+let count = 0;
+let prevLineNo = 0;
+let prevSeq = 0;
 const numbered = flag === '--numbered';
 
 async function main() {
   const root = await protobuf.load(path.join(__dirname, '../../proto/logjet/v1/logjet.proto'));
   const LogRecord = root.lookupType('logjet.v1.LogRecord');
   const nc = await connect({ servers: urls.split(','), timeout: 10000 });
-  const problems = [];
-  let count = 0;
-  let prevLineNo = 0;
-  let prevSeq = 0;
   try {
     const js = nc.jetstream();
     const consumer = await js.consumers.get(stream, { filterSubjects: subject });
@@ -40,8 +42,10 @@ async function main() {
         const lineNo = r.lineNo;
         const text = Buffer.from(r.line).toString('utf8');
         count++;
-        if (lineNo !== prevLineNo + 1 && problems.length < 10) {
-          problems.push(`seq ${m.seq}: line_no ${lineNo} after ${prevLineNo}`);
+        seen.set(lineNo, (seen.get(lineNo) || 0) + 1);
+        if (lineNo !== prevLineNo + 1) {
+          if (lineNo < prevLineNo) outOfOrder++;
+          if (problems.length < 10) problems.push(`seq ${m.seq}: line_no ${lineNo} after ${prevLineNo}`);
         }
         if (m.seq <= prevSeq) problems.push(`seq ${m.seq} after ${prevSeq}`);
         if (numbered && text !== `line ${lineNo}` && problems.length < 10) {
@@ -56,14 +60,19 @@ async function main() {
     await nc.close();
   }
   if (count !== expect) problems.push(`${count} records, want ${expect}`);
-  console.log(`stream-check: ${subject}: ${count} records, last line_no ${prevLineNo}` +
-    (problems.length ? `; problems: ${problems.join('; ')}` : '; line_no contiguous from 1'));
+  let missing = 0;
+  let doubled = 0;
+  for (let i = 1; i <= expect; i++) if (!seen.has(i)) missing++;
+  for (const n of seen.values()) if (n > 1) doubled += n - 1;
+  console.log(`stream-check: ${subject}: ${count} records, ${missing} line_no missing, ` +
+    `${doubled} doubled, ${outOfOrder} stored out of order` +
+    (problems.length ? `; first problems: ${problems.join('; ')}` : '; line_no 1..N contiguous in stream order'));
   process.exit(problems.length ? 1 : 0);
 }
 
 // However the server behaves, give an answer within two minutes.
 setTimeout(() => {
-  console.log('stream-check: gave up after 120 s');
+  console.log(`stream-check: gave up after 120 s, ${count} records read, last line_no ${prevLineNo}`);
   process.exit(1);
 }, 120000).unref();
 

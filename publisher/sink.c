@@ -209,6 +209,11 @@ static natsStatus make_options(struct lj_sink *s, natsOptions **out)
     if (st == NATS_OK) st = natsOptions_SetErrorHandler(o, on_error, s);
     /* A line should leave within a fraction of a millisecond: skip the 1 ms flusher. */
     if (st == NATS_OK) st = natsOptions_SetSendAsap(o, true);
+    /* No buffering while reconnecting (0 would mean nats.c's 8 MB default): a line
+     * buffered then would reach the new connection before the older unacked lines we
+     * resend after the reconnect, and be stored out of order. With one byte, publishing
+     * fails at once (NATS_INSUFFICIENT_BUFFER) and the follow simply waits. */
+    if (st == NATS_OK) st = natsOptions_SetReconnectBufSize(o, 1);
     if (st == NATS_OK) st = natsOptions_SetTimeout(o, 2000);
     if (st != NATS_OK) {
         natsOptions_Destroy(o);

@@ -42,7 +42,10 @@ SUDO=
 PACKAGES=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev valgrind python3
           libnats-dev libcurl4-openssl-dev libcjson-dev libwebsockets-dev
           libprotobuf-c-dev protobuf-c-compiler
-          nats-server docker.io busybox-static curl nodejs npm chromium)
+          nats-server docker.io busybox-static curl chromium)
+# Node.js may come from outside Debian (a newer one); only install Debian's when none is there.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

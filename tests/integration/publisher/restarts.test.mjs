@@ -55,7 +55,7 @@ test('kill -9 of the publisher while a container prints, at several points', asy
 });
 
 test('nats-server stopped for 10 s mid-stream and restarted: nothing lost or doubled', async () => {
-  const c = await s.run('natsdown', 'i=1; while [ $i -le 4000 ]; do echo "paced $i"; usleep 3000; i=$((i+1)); done');
+  const c = await s.run('natsdown', 'i=1; while [ $i -le 12000 ]; do echo "paced $i"; usleep 1000; i=$((i+1)); done');
   await sleep(2000);
   await s.stopNats();
   await sleep(10000);

@@ -121,7 +121,10 @@ run_meson() { # name builddir [meson test args...]
     log "meson test: $name"
     local rc=0
     meson test -C "$dir" --print-errorlogs "$@" || rc=$?
-    cp "$dir/meson-logs/testlog.json" "$STATE/testlog-$name.json" 2>/dev/null || true
+    # meson names the log after the setup (testlog-valgrind.json); take the newest.
+    local newest
+    newest=$(ls -t "$dir"/meson-logs/testlog*.json 2>/dev/null | head -n 1)
+    [ -z "$newest" ] || cp "$newest" "$STATE/testlog-$name.json"
     results+=("$name")
     return $rc
 }

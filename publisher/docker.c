@@ -235,7 +235,6 @@ CURL *lj_docker_stream(struct lj_docker *d, const char *path, curl_write_callbac
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, ctx);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 64L * 1024);
     curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
     return h;
 }

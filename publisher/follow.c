@@ -32,7 +32,6 @@ struct pend {
     uint32_t attempt;
     uint32_t ts_index;
     int stream;             /* 0 stdout, 1 stderr */
-    char subject[LJ_SUBJECT_MAX]; /* where it goes: fixed when taken (renames) */
     enum pend_state state;
 };
 
@@ -211,7 +210,6 @@ static void take_line(void *ctx, const struct lj_demux_line *l)
     p->ts_index = (uint32_t)index;
     p->stream = st;
     p->state = PEND_UNSENT;
-    memcpy(p->subject, f->subject, sizeof p->subject);
     if (f->fifo_len == 0)
         f->head_line_no = f->line_no + 1;
     f->fifo_len++;
@@ -331,7 +329,7 @@ size_t lj_follow_pump(struct lj_follow *f, struct lj_sink *sink)
         struct pend *p = entry(f, f->next_unsent);
         uint64_t line_no = f->head_line_no + f->next_unsent;
         lj_follow_msg_id(f->id, p->stream, p->ts_ns, p->ts_index, id, sizeof id);
-        if (lj_sink_publish(sink, p->subject, id, p->payload, p->len, f->follow_id, line_no,
+        if (lj_sink_publish(sink, f->subject, id, p->payload, p->len, f->follow_id, line_no,
                             p->attempt) != LJ_OK)
             break; /* not connected: the reconnect rewinds and pumps again */
         p->state = PEND_SENT;
@@ -424,20 +422,18 @@ void lj_follow_check_timeouts(struct lj_follow *f, int64_t now_mono_ns)
 lj_status lj_follow_rename(struct lj_follow *f, const char *name, uint64_t last_line_no)
 {
     char subject[LJ_SUBJECT_MAX];
-    lj_status s = lj_subject_build("logs", f->cfg.host, name, subject, sizeof subject);
-    if (s != LJ_OK)
+    lj_status s;
+    /* Every queued record is published on the follow's one subject, so a rename waits
+     * for the FIFO to drain; then numbering continues the new subject's. */
+    if (f->fifo_len > 0)
+        return LJ_AGAIN;
+    if ((s = lj_subject_build("logs", f->cfg.host, name, subject, sizeof subject)) != LJ_OK)
         return s;
     snprintf(f->name, sizeof f->name, "%s", name);
     memcpy(f->subject, subject, sizeof subject);
-    /* Records already taken keep their subject and numbers; new ones continue the new
-     * subject's numbering. The FIFO must be empty for line_nos to stay consecutive, so
-     * the caller renames only a drained follow (or accepts a reset numbering). */
-    if (f->fifo_len == 0) {
-        f->line_no = last_line_no;
-        f->head_line_no = last_line_no + 1;
-        return LJ_OK;
-    }
-    return LJ_AGAIN;
+    f->line_no = last_line_no;
+    f->head_line_no = last_line_no + 1;
+    return LJ_OK;
 }
 
 /* ---- accessors ----------------------------------------------------------------------- */

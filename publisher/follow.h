@@ -103,7 +103,8 @@ void lj_follow_rewind(struct lj_follow *f);
 void lj_follow_check_timeouts(struct lj_follow *f, int64_t now_mono_ns);
 
 /* A rename: records taken from now on go to the new name's subject, continuing its
- * line_no after last_line_no. */
+ * line_no after last_line_no. LJ_AGAIN (nothing changed) while records are queued:
+ * stop the transfer and call again once lj_follow_pending() is 0. */
 lj_status lj_follow_rename(struct lj_follow *f, const char *name, uint64_t last_line_no);
 
 /* The Nats-Msg-Id of a line: "<first 12 of container id>-<stream 0|1>-<ts>-<ts_index>".

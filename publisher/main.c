@@ -678,31 +678,31 @@ static void take_acks(struct app *a)
 static void finish_rename(struct app *a, struct slot *s)
 {
     struct lj_docker_container c;
-    char err[256];
+    char err[256], subject[LJ_SUBJECT_MAX], old[LJ_SUBJECT_MAX];
     lj_pb_record *last = NULL;
     uint64_t seq, line_no = 0;
+    lj_status st;
 
     if (lj_follow_pending(s->f) > 0 || !a->nats_ready)
         return;
     if (lj_docker_inspect(a->docker, lj_follow_container_id(s->f), &c, err, sizeof err) != LJ_OK)
         return;
-    char subject[LJ_SUBJECT_MAX];
-    snprintf(subject, sizeof subject, "%s", lj_follow_subject(s->f));
-    lj_status st = lj_follow_rename(s->f, c.name, 0);
-    if (st == LJ_OK) {
-        st = lj_sink_last_record(a->sink, lj_follow_subject(s->f), &last, &seq, err, sizeof err);
-        if (st == LJ_OK)
-            line_no = last->line_no;
-        lj_record_free(last);
-        if (st == LJ_OK || st == LJ_NOT_FOUND) {
-            lj_follow_rename(s->f, c.name, line_no);
-            s->rename_pending = false;
-            lj_log(LJ_LOG_INFO, "container renamed", "from=%s to=%s", subject,
-                   lj_follow_subject(s->f));
-            if (c.running)
-                start_transfer(a, s, true);
-        }
+    if (lj_subject_build("logs", a->host_id, c.name, subject, sizeof subject) != LJ_OK)
+        goto out;
+    st = lj_sink_last_record(a->sink, subject, &last, &seq, err, sizeof err);
+    if (st == LJ_OK)
+        line_no = last->line_no;
+    lj_record_free(last);
+    if (st != LJ_OK && st != LJ_NOT_FOUND)
+        goto out; /* NATS trouble: try again at the next tick */
+    snprintf(old, sizeof old, "%s", lj_follow_subject(s->f));
+    if (lj_follow_rename(s->f, c.name, line_no) == LJ_OK) {
+        s->rename_pending = false;
+        lj_log(LJ_LOG_INFO, "container renamed", "from=%s to=%s", old, subject);
+        if (c.running)
+            start_transfer(a, s, true);
     }
+out:
     lj_docker_container_finish(&c);
 }
 

@@ -81,3 +81,23 @@ test('logjet.enable=false is not followed; the registry lists the others', async
   assert.notEqual(info.startedAtUnixNano, '0');
   assert.equal(await kv.get(`${token(s.hostId)}.${token(off.name)}`), null);
 });
+
+test('a rename moves later lines to the new name\'s subject; the old entry is marked removed', async () => {
+  const c = await s.run('before', 'echo a1; echo a2; sleep 3; echo b1; echo b2');
+  await settled(c.name, 2);
+  const renamed = `${s.prefix}after`;
+  assert.equal((await s.docker(['rename', c.name, renamed])).code, 0);
+  await s.wait(renamed);
+  const after = await settled(renamed, 2);
+  assert.deepEqual(after.map((r) => [r.lineNo, r.line.toString(), r.container]),
+    [[1, 'b1', renamed], [2, 'b2', renamed]]);
+  const before = await s.records(c.name);
+  assert.deepEqual(before.map((r) => r.line.toString()), ['a1', 'a2']);
+  const nc = await s.nc();
+  const kv = await nc.jetstream().views.kv('LOGJET_CONTAINERS');
+  const { ContainerInfo } = await proto();
+  const old = await kv.get(`${token(s.hostId)}.${token(c.name)}`);
+  assert.equal(ContainerInfo.decode(old.value).state, 'removed');
+  const cur = await kv.get(`${token(s.hostId)}.${token(renamed)}`);
+  assert.equal(ContainerInfo.decode(cur.value).name, renamed);
+});

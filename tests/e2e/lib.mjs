@@ -40,13 +40,13 @@ export async function openBrowser(opts = {}) {
 
 /** Installed before the page's own scripts: long tasks and frame intervals. */
 const PERF_PROBE = `
-  window.__perf = { longtasks: [], frames: [], running: true };
+  window.__perf = { longtasks: [], frames: [], framesAt: [], running: true };
   try {
     new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__perf.longtasks.push({ start: e.startTime, dur: e.duration }); })
       .observe({ type: 'longtask', buffered: true });
   } catch (e) { window.__perf.noLongtask = String(e); }
   (function loop(prev) {
-    requestAnimationFrame((t) => { if (prev) window.__perf.frames.push(t - prev); if (window.__perf.running) loop(t); });
+    requestAnimationFrame((t) => { if (prev) { window.__perf.frames.push(t - prev); window.__perf.framesAt.push(t); } if (window.__perf.running) loop(t); });
   })(0);
 `;
 

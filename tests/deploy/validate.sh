@@ -1,7 +1,7 @@
 #!/bin/bash
 # Validates the deployment files without a network, a cluster or any image:
 #   - every nats-server config (deploy/nats and the Kubernetes ConfigMap) with
-#     `nats-server -t -c`;
+#     `nats-server -t -c`, and the haproxy config with `haproxy -c`;
 #   - deploy/compose.yaml with docker-compose config (when installed) and a
 #     structural check of what logjet needs from it;
 #   - deploy/kubernetes/*.yaml against the Kubernetes schemas and each other
@@ -31,6 +31,17 @@ nats_configs() {
         pass "cluster configs have three distinct server_name"
     else
         fail "cluster configs have three distinct server_name"
+    fi
+}
+
+# --- haproxy -----------------------------------------------------------------
+haproxy_config() {
+    if command -v haproxy >/dev/null; then
+        check "haproxy -c -f deploy/haproxy/haproxy.cfg" haproxy -c -f deploy/haproxy/haproxy.cfg
+        sed 's/^    balance leastconn/    balance leastconnn/' deploy/haproxy/haproxy.cfg > "$tmp/haproxy.cfg"
+        check_fails "haproxy -c rejects a misspelt algorithm" haproxy -c -f "$tmp/haproxy.cfg"
+    else
+        skip "haproxy config (haproxy not installed)"
     fi
 }
 
@@ -145,6 +156,7 @@ shell_scripts() {
 
 node_deps || echo "note: npm packages unavailable; schema checks are skipped"
 nats_configs
+haproxy_config
 compose_file
 kubernetes
 systemd_units

@@ -454,9 +454,12 @@ size_t lj_sink_take_acks(struct lj_sink *s, struct lj_ack *out, size_t max)
     size_t n;
     pthread_mutex_lock(&s->lock);
     n = s->qlen < max ? s->qlen : max;
-    memcpy(out, s->queue, n * sizeof *out);
-    memmove(s->queue, s->queue + n, (s->qlen - n) * sizeof *out);
-    s->qlen -= n;
+    if (n > 0) {
+        memcpy(out, s->queue, n * sizeof *out);
+        if (s->qlen > n)
+            memmove(s->queue, s->queue + n, (s->qlen - n) * sizeof *out);
+        s->qlen -= n;
+    }
     pthread_mutex_unlock(&s->lock);
     return n;
 }

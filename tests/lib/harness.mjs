@@ -394,16 +394,31 @@ export class Stack {
     }
   }
 
-  /** Stops everything this stack started and removes its containers. */
+  /**
+   * Stops everything this stack started and removes its containers. Throws when a
+   * daemon's log holds a sanitizer report (the asan test pass builds them with
+   * AddressSanitizer and UndefinedBehaviorSanitizer), so memory errors fail the test.
+   */
   async stop() {
     if (this._nc) await this._nc.close().catch(() => {});
     this._nc = null;
     for (const name of ['gateway', 'publisher', 'nats']) {
       await this.procs[name]?.stop('SIGTERM');
     }
+    const reports = [];
+    for (const name of ['gateway', 'publisher']) {
+      const p = this.procs[name];
+      if (!p) continue;
+      let log = '';
+      try { log = fs.readFileSync(p.logPath, 'utf8'); } catch { /* never started */ }
+      if (/ERROR: (Address|Leak)Sanitizer|runtime error: /.test(log)) {
+        reports.push(`--- ${name} (${p.logPath}) ---\n${log.slice(log.search(/ERROR: |runtime error: /), 20000)}`);
+      }
+    }
     const r = await docker(['ps', '-aq', '--filter', `name=^${this.prefix}`]);
     const ids = r.stdout.split('\n').filter(Boolean);
     if (ids.length) await docker(['rm', '-f', ...ids]);
+    if (reports.length) throw new Error(`sanitizer reports:\n${reports.join('\n')}`);
     if (!process.env.LOGJET_KEEP_TEST_DIRS) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

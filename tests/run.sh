@@ -5,6 +5,7 @@
 # need, builds, starts its own dockerd (private socket, data and exec roots under a
 # temporary folder, so it never disturbs an engine already running) and runs:
 #   unit + fuzz        plain build, then again under valgrind and under ASan/UBSan
+#                      (the integration suite too, with ASan-built daemons)
 #   integration + e2e  real dockerd, nats-server (each test starts its own), publisher,
 #                      gateway, WebSocket clients and headless Chromium
 # Everything it starts is stopped by PID at exit.
@@ -134,14 +135,24 @@ suite_args=()
 for s in "${suites[@]}"; do suite_args+=(--suite "$s"); done
 run_meson main build "${suite_args[@]}" || status=1
 
-fast=()
-for s in "${suites[@]}"; do case "$s" in unit|fuzz) fast+=(--suite "$s") ;; esac; done
+# Again under the sanitizers: unit and fuzz under valgrind; unit, fuzz and the daemons
+# themselves in the integration suite under ASan/UBSan (the harness fails a test whose
+# daemon logged a sanitizer report).
+fast=() with_daemons=()
+for s in "${suites[@]}"; do
+    case "$s" in
+        unit|fuzz) fast+=(--suite "$s"); with_daemons+=(--suite "$s") ;;
+        integration) with_daemons+=(--suite "$s") ;;
+    esac
+done
 if [ $sanitizers -eq 1 ] && [ ${#fast[@]} -gt 0 ]; then
     run_meson valgrind build --setup=valgrind "${fast[@]}" || status=1
+fi
+if [ $sanitizers -eq 1 ] && [ ${#with_daemons[@]} -gt 0 ]; then
     log "building with AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/)"
     [ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false
     meson compile -C build-asan
-    run_meson asan build-asan --setup=asan "${fast[@]}" || status=1
+    run_meson asan build-asan --setup=asan "${with_daemons[@]}" || status=1
 fi
 
 if [ $deploy -eq 1 ]; then

@@ -68,11 +68,11 @@ async function latency(s) {
   const nc = await s.nc();
   const sub = nc.subscribe(s.subject(c.name, 'live.logs'));
   const out = [];
-  const origin = BigInt(Math.round(performance.timeOrigin * 1e6)) * 1000n;
+  const originNs = BigInt(Math.round(performance.timeOrigin * 1000)) * 1000n;
   for await (const m of sub) {
-    const now = origin + BigInt(Math.round(performance.now() * 1e6));
-    const rec = LogRecord.decode(m.data);
-    out.push(Number(now - BigInt(rec.tsUnixNano.toString())) / 1e6);
+    const now = originNs + BigInt(Math.round(performance.now() * 1e6));
+    const rec = LogRecord.toObject(LogRecord.decode(m.data), { longs: String });
+    out.push(Number(now - BigInt(rec.tsUnixNano)) / 1e6);
     if (out.length === 2000) break;
   }
   return { p50: pct(out, 50), p99: pct(out, 99), max: Math.max(...out) };

@@ -230,8 +230,12 @@ static void drain_held(struct lj_hub *h, struct lj_watch *w)
         apply_line(h, w, x->line);
         lj_line_unref(x->line);
     }
-    memmove(w->held, w->held + i, (w->nheld - i) * sizeof(*w->held));
-    w->nheld -= i;
+    /* A fetch answer with nothing held gets here with i == 0 and held still NULL;
+     * memmove(NULL, NULL, 0) is undefined, so move only when something went. */
+    if (i > 0) {
+        memmove(w->held, w->held + i, (w->nheld - i) * sizeof(*w->held));
+        w->nheld -= i;
+    }
 }
 
 /* A live line (we own one reference). */

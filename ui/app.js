@@ -4,12 +4,19 @@
 import { Conn } from './conn.js';
 import { parseAnsi, stripAnsi } from './ansi.js';
 import { VList } from './vlist.js';
+import { Deque } from './deque.js';
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'unknown'];
 const STREAMS = ['stdout', 'stderr'];
 const COLOURS = ['#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#e377c2', '#8c564b', '#bcbd22', '#7f7f7f', '#005f5f'];
 const DEFAULT_BUF = 100000;
 const DEFAULT_REPLAY = 1000;
+// Work on lines (merging into the buffer, re-filtering) is cut in slices of a few ms with a
+// yield between them, so that input, paint and the WebSocket are never kept waiting long.
+const SLICE_MS = 4; // one slice of work between frames
+const FRAME_WORK_MS = 3; // the slice done inside an animation frame, before painting
+const INGEST_CHUNK = 500; // lines merged per step
+const FILTER_CHUNK = 1000; // lines re-filtered per step
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, cls, text) => {
@@ -83,11 +90,18 @@ const hook = {
   receivedAt: new Map(), // seq -> Date.now() when the frame carrying it arrived
   paintedAt: new Map(), // seq -> Date.now() in the animation frame that first put it in the DOM
   latencies: [], // paintedAt - record ts (ms), one per painted line, bounded
+  reactions: [], // {what, ms}: from the input event's timestamp to the end of the frame that shows its effect
   state: S,
   errors: [],
 };
 window.__logjet = hook;
 const LAT_MAX = 200000;
+let inputMark = null;
+/** Notes an input (event timestamp, same clock as performance.now()); the next painted frame closes it. */
+function markInput(what, ev) {
+  const at = ev && ev.timeStamp ? ev.timeStamp : performance.now();
+  if (!inputMark) inputMark = { what, at };
+}
 
 // -------------------------------------------------------------- records ---
 
@@ -183,51 +197,48 @@ function matches(r) {
 
 // -------------------------------------------------------------- buffers ---
 
-let buffer = []; // every line kept, sorted by (ts, seq)
+let buffer = new Deque(cmp); // every line kept, sorted by (ts, seq)
 let rows = buffer; // what is shown: buffer itself, or the lines of it that match
 let filtered = false;
-const seen = new Set(); // seqs in buffer or pending
-let incoming = []; // received, not yet merged (next frame)
-let pending = []; // received while the stream is paused
+// While the rows are rebuilt for new filters, buffer[rf.pos ..] has been filtered and
+// rows holds its matches; the rest is done a slice at a time, newest lines first.
+let rf = null;
+const seen = new Set(); // seqs in buffer or queued
+let incoming = new Deque(cmp); // received, not yet merged (FIFO)
+let pending = new Deque(cmp); // received while the stream is paused (FIFO)
 let newCount = 0;
 let gapsOpen = 0;
-
-function mergeSorted(arr, batch) {
-  if (!batch.length) return arr.length;
-  if (!arr.length || cmp(arr[arr.length - 1], batch[0]) <= 0) {
-    for (let i = 0; i < batch.length; i++) arr.push(batch[i]);
-    return arr.length - batch.length;
-  }
-  // first index in arr greater than batch[0]
-  let lo = 0, hi = arr.length;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (cmp(arr[mid], batch[0]) <= 0) lo = mid + 1; else hi = mid; }
-  const tail = arr.splice(lo);
-  let i = 0, j = 0;
-  while (i < tail.length && j < batch.length) arr.push(cmp(tail[i], batch[j]) <= 0 ? tail[i++] : batch[j++]);
-  while (i < tail.length) arr.push(tail[i++]);
-  while (j < batch.length) arr.push(batch[j++]);
-  return lo;
-}
-
-function indexOfRec(arr, r) {
-  let lo = 0, hi = arr.length;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (cmp(arr[mid], r) < 0) lo = mid + 1; else hi = mid; }
-  for (let i = lo; i < arr.length && cmp(arr[i], r) === 0; i++) if (arr[i] === r) return i;
-  return -1;
-}
 
 function refilter() {
   filtered = localFilterActive();
   if (!filtered) {
-    for (const r of buffer) r.m = true;
+    rf = null;
+    buffer.forEach((r) => { r.m = true; });
     rows = buffer;
   } else {
-    rows = [];
-    for (const r of buffer) { r.m = matches(r); if (r.m) rows.push(r); }
+    rows = new Deque(cmp);
+    rf = { pos: buffer.length };
   }
   vlist.setRows(rows);
   vlist.invalidateAll();
+  needsPaint = true;
+  if (rf) postWork();
   scheduleFrame();
+}
+
+/** Filters the next slice of the buffer (backwards from rf.pos) into rows. */
+function refilterStep() {
+  let i = rf.pos;
+  const stop = Math.max(0, i - FILTER_CHUNK);
+  let added = 0;
+  while (i > stop) {
+    const r = buffer.at(--i);
+    r.m = matches(r);
+    if (r.m) { rows.unshift(r); added++; }
+  }
+  rf.pos = i;
+  if (added) vlist.invalidateFrom(0);
+  if (i === 0) rf = null;
 }
 
 function forget(r) {
@@ -239,12 +250,13 @@ function forget(r) {
 }
 
 function clearAll() {
-  buffer = [];
+  buffer = new Deque(cmp);
   rows = buffer;
   filtered = false;
+  rf = null;
   seen.clear();
-  incoming = [];
-  pending = [];
+  incoming = new Deque(cmp);
+  pending = new Deque(cmp);
   hook.receivedAt.clear();
   hook.paintedAt.clear();
   gapsOpen = 0;
@@ -397,8 +409,15 @@ function onLines(m) {
     out.push(r);
   }
   if (s.kind === 'live') lastSeq.set(s.container, last);
-  if (out.length > S.buf * 1.5) out.splice(0, out.length - S.buf);
+  dropQueued(out);
+  if (!paused) postWork();
   scheduleFrame();
+}
+
+/** A queue past 1.5 x the bound loses its oldest lines (they would be trimmed anyway). */
+function dropQueued(q) {
+  if (q.length <= S.buf * 1.5) return;
+  stats.trimmed += q.shift(q.length - S.buf, forget);
 }
 
 function checkLineNo(r, out) {
@@ -426,9 +445,10 @@ function onGap(m) {
   const c = String(m.container || s.container);
   const prev = lastLine.get(c);
   if (prev) prev.expectGap = true; // the next line_no jump is this gap: do not report it twice
-  const k = prev ? prev.k : (buffer.length ? buffer[buffer.length - 1].k : Date.now() * 1000);
+  const k = prev ? prev.k : (buffer.length ? buffer.last().k : Date.now() * 1000);
   const g = makeGap(Object.assign({}, m, { container: c }), k);
   (paused ? pending : incoming).push(g);
+  if (!paused) postWork();
   scheduleFrame();
 }
 
@@ -441,7 +461,7 @@ function onError(m) {
     banner(`Not allowed${s ? ' to watch ' + s.container : ''}: ${m.message || 'forbidden'}.`, true);
   } else if (m.code === 'bad_request' && S.q && s) {
     $('q').classList.add('invalid');
-    $('qinfo').textContent = m.message || 'the gateway rejected the search';
+    setText('qinfo', m.message || 'the gateway rejected the search');
   } else {
     banner(`${s ? s.container + ': ' : ''}${m.code || 'error'}${m.message ? ' — ' + m.message : ''}`);
   }
@@ -476,9 +496,12 @@ function finishFill(s) {
 }
 
 function removeRec(r) {
-  const i = indexOfRec(buffer, r);
-  if (i >= 0) buffer.splice(i, 1);
-  if (rows !== buffer) { const j = indexOfRec(rows, r); if (j >= 0) rows.splice(j, 1); }
+  const i = buffer.indexOf(r);
+  if (i >= 0) {
+    buffer.removeAt(i);
+    if (rf && i < rf.pos) rf.pos--;
+  }
+  if (rows !== buffer) { const j = rows.indexOf(r); if (j >= 0) rows.removeAt(j); }
   vlist.invalidateAll();
 }
 
@@ -503,27 +526,36 @@ let rateCount = 0;
 let rateAt = performance.now();
 let rate = 0;
 
+let lastRenderAt = 0;
+let lastCreated = 0;
+let needsPaint = false; // an input asks for the next frame to paint, whatever the rate
+const FLOOD_FRAME_MS = 30;
+
 function frame() {
   frameReq = 0;
   frameTimer = 0;
   const t0 = performance.now();
   const anchor = follow ? null : vlist.anchor();
-  if (!paused && incoming.length) {
-    const batch = incoming;
-    incoming = [];
-    ingest(batch);
+  work(t0 + FRAME_WORK_MS);
+  trim(); // (the bound may have been lowered in the settings)
+  // Under a flood every frame would replace every row on screen; nobody reads 60 screens
+  // a second, so a following view that was wholly replaced is repainted at most ~30 times
+  // a second (the main thread's time goes to input and to the stream instead).
+  if (follow && lastCreated * 2 > vlist.windowSize && t0 - lastRenderAt < FLOOD_FRAME_MS && !needsPaint) {
+    updateStatus();
+    scheduleFrame();
+    if (hasWork()) postWork();
+    return;
   }
-  // bound the buffer
-  const excess = buffer.length - S.buf;
-  if (excess > 0) {
-    const removed = buffer.splice(0, excess);
-    let shown = 0;
-    for (const r of removed) { forget(r); if (r.m) shown++; }
-    stats.trimmed += removed.length;
-    if (rows !== buffer && shown) rows.splice(0, shown);
-    vlist.invalidateFrom(0);
-  }
+  needsPaint = false;
+  lastRenderAt = t0;
   const painted = vlist.render(follow, anchor);
+  lastCreated = painted.length;
+  if (inputMark) {
+    hook.reactions.push({ what: inputMark.what, ms: performance.now() - inputMark.at });
+    if (hook.reactions.length > 1000) hook.reactions.splice(0, 500);
+    inputMark = null;
+  }
   if (painted.length) {
     const now = Date.now();
     for (const r of painted) {
@@ -541,28 +573,82 @@ function frame() {
   stats.frameMsLast = dt;
   if (dt > stats.frameMsMax) stats.frameMsMax = dt;
   if (vlist.needsAnotherFrame) scheduleFrame();
+  if (hasWork()) postWork();
+}
+
+// Slices of work between frames: a MessageChannel message is a task of its own, so input
+// events, WebSocket messages and animation frames get their turn between two slices.
+const workChan = new MessageChannel();
+let workPosted = false;
+workChan.port1.onmessage = () => {
+  workPosted = false;
+  if (work(performance.now() + SLICE_MS)) scheduleFrame();
+  if (hasWork()) postWork();
+};
+function postWork() {
+  if (workPosted || !hasWork()) return;
+  workPosted = true;
+  workChan.port2.postMessage(0);
+}
+function hasWork() { return !!rf || (!paused && incoming.length > 0); }
+
+/** Merges queued lines and re-filters until `until` (performance.now()); true if the rows changed. */
+function work(until) {
+  let did = false;
+  do {
+    if (rf) { refilterStep(); did = true; }
+    if (!paused && incoming.length) { ingest(incoming.take(INGEST_CHUNK)); did = true; }
+  } while (hasWork() && performance.now() < until);
+  return did;
 }
 
 function ingest(batch) {
   batch.sort(cmp);
-  let at = mergeSorted(buffer, batch);
+  // with a re-filter under way, lines that land before its cursor are filtered when it gets there
+  let low = 0;
+  if (rf) {
+    const bound = rf.pos < buffer.length ? buffer.at(rf.pos) : null;
+    const last = buffer.last();
+    for (const r of batch) if (bound ? cmp(r, bound) < 0 : (last && cmp(r, last) < 0)) low++;
+  }
+  let at = buffer.merge(batch);
   if (rows === buffer) {
     for (const r of batch) r.m = true;
     if (!follow) newCount += batch.length;
   } else {
     const shown = [];
-    for (const r of batch) { r.m = matches(r); if (r.m) shown.push(r); }
+    for (let i = low; i < batch.length; i++) { const r = batch[i]; r.m = matches(r); if (r.m) shown.push(r); }
+    if (rf) rf.pos += low;
     if (!follow) newCount += shown.length;
-    at = shown.length ? mergeSorted(rows, shown) : rows.length;
+    at = shown.length ? rows.merge(shown) : rows.length;
   }
   vlist.invalidateFrom(at);
+  trim();
+}
+
+/** Keeps the buffer within its bound: O(lines removed), the rest does not move. */
+function trim() {
+  const excess = buffer.length - S.buf;
+  if (excess <= 0) return;
+  const unscanned = rf ? Math.min(rf.pos, excess) : 0;
+  let idx = 0;
+  let shown = 0;
+  buffer.shift(excess, (r) => {
+    forget(r);
+    if (rows !== buffer && idx >= unscanned && r.m) shown++;
+    idx++;
+  });
+  stats.trimmed += excess;
+  if (rf) { rf.pos -= unscanned; if (rf.pos === 0 && rows !== buffer) rf = null; }
+  if (rows === buffer) vlist.trimFront(excess);
+  else if (shown) { rows.shift(shown); vlist.trimFront(shown); }
 }
 
 function resume() {
   if (pending.length) {
-    incoming = incoming.length ? incoming.concat(pending) : pending;
-    pending = [];
+    if (!incoming.length) { const t = incoming; incoming = pending; pending = t; } else { incoming.pushAll(pending.toArray()); pending.clear(); }
   }
+  postWork();
 }
 
 // ---- row building
@@ -701,6 +787,7 @@ $('layer').addEventListener('click', (ev) => {
   scheduleFrame();
 });
 
+viewport.addEventListener('wheel', (ev) => markInput('wheel', ev), { passive: true });
 viewport.addEventListener('scroll', () => {
   let atBottom = viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight - 24;
   // Following, and not moved up from where the page itself put the view: still following
@@ -717,6 +804,10 @@ viewport.addEventListener('scroll', () => {
 function jumpBottom() {
   follow = true;
   newCount = 0;
+  // to the bottom now: a scroll event still on its way (a wheel animation) then finds the
+  // view where following puts it and does not end the following again
+  vlist.toBottom();
+  needsPaint = true;
   scheduleFrame();
   updateStatus();
 }
@@ -744,6 +835,15 @@ function banner(text, sticky) {
   if (text && !sticky) bannerTimer = setTimeout(() => { b.hidden = true; }, 8000);
 }
 
+const shownText = new Map();
+/** Sets an element's text only when it changes (no style or layout work for the same text). */
+function setText(id, t) {
+  if (shownText.get(id) === t) return;
+  shownText.set(id, t);
+  $(id).textContent = t;
+}
+function setHidden(e, h) { if (e.hidden !== h) e.hidden = h; }
+
 let statusAt = 0;
 function updateStatus() {
   stats.buffered = buffer.length;
@@ -751,24 +851,24 @@ function updateStatus() {
   stats.pending = pending.length;
   const now = performance.now();
   const nl = $('newlines');
-  nl.hidden = follow || newCount === 0;
-  if (!nl.hidden) nl.textContent = `${newCount.toLocaleString()} new line${newCount === 1 ? '' : 's'} ↓`;
+  setHidden(nl, follow || newCount === 0);
+  if (!nl.hidden) setText('newlines', `${newCount.toLocaleString()} new line${newCount === 1 ? '' : 's'} ↓`);
   const pb = $('pause');
-  pb.classList.toggle('paused', paused);
-  pb.textContent = paused ? `Resume (${pending.length.toLocaleString()})` : 'Pause';
-  $('st-paused').textContent = paused ? `paused: ${pending.length.toLocaleString()} lines waiting` : '';
-  $('st-follow').textContent = follow ? 'following' : 'scrolled (End to follow)';
-  $('empty').hidden = S.containers.length > 0 || rows.length > 0;
+  if (pb.classList.contains('paused') !== paused) pb.classList.toggle('paused', paused);
+  setText('pause', paused ? `Resume (${pending.length.toLocaleString()})` : 'Pause');
+  setText('st-paused', paused ? `paused: ${pending.length.toLocaleString()} lines waiting` : '');
+  setText('st-follow', follow ? 'following' : 'scrolled (End to follow)');
+  setHidden($('empty'), S.containers.length > 0 || rows.length > 0);
   if (now - statusAt < 250) return;
   statusAt = now;
   const dt = (now - rateAt) / 1000;
   if (dt >= 1) { rate = (stats.received - rateCount) / dt; rateCount = stats.received; rateAt = now; }
-  $('st-lines').textContent = filtered
-    ? `${rows.length.toLocaleString()} of ${buffer.length.toLocaleString()} lines match (max ${S.buf.toLocaleString()})`
-    : `${buffer.length.toLocaleString()} lines (max ${S.buf.toLocaleString()})`;
-  $('st-rate').textContent = `${Math.round(rate).toLocaleString()} lines/s`;
-  $('st-gaps').textContent = gapsOpen > 0 ? `${gapsOpen} gap${gapsOpen === 1 ? '' : 's'}` : '';
-  $('qinfo').textContent = searchErr || (S.q ? `${rows.length.toLocaleString()} match` : '');
+  setText('st-lines', filtered
+    ? `${rows.length.toLocaleString()} of ${buffer.length.toLocaleString()} lines match${rf ? ' (searching…)' : ''} (max ${S.buf.toLocaleString()})`
+    : `${buffer.length.toLocaleString()} lines (max ${S.buf.toLocaleString()})`);
+  setText('st-rate', `${Math.round(rate).toLocaleString()} lines/s`);
+  setText('st-gaps', gapsOpen > 0 ? `${gapsOpen} gap${gapsOpen === 1 ? '' : 's'}` : '');
+  setText('qinfo', searchErr || (S.q ? `${rows.length.toLocaleString()}${rf ? '+' : ''} match` : ''));
 }
 setInterval(() => { if (!frameReq) updateStatus(); }, 1000);
 
@@ -881,8 +981,8 @@ function containersChanged() {
   };
   if (buffer.some((r) => !keep(r))) {
     const old = buffer;
-    buffer = [];
-    for (const r of old) { if (keep(r)) buffer.push(r); else forget(r); }
+    buffer = new Deque(cmp);
+    old.forEach((r) => { if (keep(r)) buffer.push(r); else forget(r); });
     refilter();
   }
   applySubscriptions();
@@ -952,7 +1052,7 @@ $('q').addEventListener('input', () => {
   qTimer = setTimeout(searchChanged, 250);
 });
 $('q').addEventListener('keydown', (ev) => {
-  if (ev.key === 'Enter') { clearTimeout(qTimer); searchChanged(); }
+  if (ev.key === 'Enter') { clearTimeout(qTimer); markInput($('q').value ? 'search' : 'search cleared', ev); searchChanged(); }
   if (ev.key === 'Escape') { $('q').blur(); viewport.focus(); }
 });
 function searchChanged() {
@@ -976,6 +1076,7 @@ $('re').addEventListener('click', () => {
 function togglePause() {
   paused = !paused;
   if (!paused) resume();
+  needsPaint = true;
   scheduleFrame();
   updateStatus();
 }
@@ -988,7 +1089,7 @@ function setOpt(key, v) {
   document.documentElement.classList.toggle('wrap', S.wrap);
   viewport.classList.toggle('wrap', S.wrap);
   vlist.wrap = S.wrap;
-  for (const r of buffer) r.h = 0;
+  buffer.forEach((r) => { r.h = 0; });
   vlist.invalidateAll();
   writeUrl();
   scheduleFrame();
@@ -1013,11 +1114,11 @@ $('theme').addEventListener('click', () => {
 
 $('dl').addEventListener('click', () => {
   const parts = [];
-  for (const r of rows) {
-    if (r.g) { parts.push(`# ${r.lost} lines missing in ${r.c}\n`); continue; }
+  rows.forEach((r) => {
+    if (r.g) { parts.push(`# ${r.lost} lines missing in ${r.c}\n`); return; }
     const ts = new Date(Math.floor(r.k / 1000)).toISOString();
     parts.push(`${ts} ${r.c} ${r.st} ${plainOf(r)}\n`);
-  }
+  });
   const blob = new Blob(parts, { type: 'text/plain;charset=utf-8' });
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
@@ -1083,8 +1184,8 @@ document.addEventListener('keydown', (ev) => {
   if (typing) return;
   if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
   if (ev.key === '/') { ev.preventDefault(); $('q').focus(); $('q').select(); }
-  else if (ev.key === ' ' && t.tagName !== 'BUTTON') { ev.preventDefault(); togglePause(); }
-  else if (ev.key === 'End') { ev.preventDefault(); jumpBottom(); }
+  else if (ev.key === ' ' && t.tagName !== 'BUTTON') { ev.preventDefault(); markInput(paused ? 'resume' : 'pause', ev); togglePause(); }
+  else if (ev.key === 'End') { ev.preventDefault(); markInput('end', ev); jumpBottom(); }
   else if (ev.key === 'Home') { ev.preventDefault(); follow = false; viewport.scrollTop = 0; scheduleFrame(); }
   else if (ev.key === '?') { ev.preventDefault(); $('help-dlg').showModal(); }
   else if (ev.key === 'w') setOpt('wrap', !S.wrap);
@@ -1119,7 +1220,7 @@ updateStatus();
 viewport.focus();
 
 /** A compact copy of what the page holds (for tests and debugging). */
-hook.snapshot = () => buffer.map((r) => (r.g
+hook.snapshot = () => buffer.toArray().map((r) => (r.g
   ? { gap: true, c: r.c, lost: r.lost, after: r.after, upto: r.upto, done: r.done, got: r.got }
   : { seq: r.seq, ln: r.ln, c: r.c, st: r.st, lv: r.lv, ts: r.k / 1000, line: r.line, shown: r.m,
     receivedAt: hook.receivedAt.get(r.seq), paintedAt: hook.paintedAt.get(r.seq) }));

@@ -1,6 +1,7 @@
 // Virtualised list: only the rows in (and just around) the viewport are in the DOM.
-// Row heights are measured once painted (estimated before), positions are prefix sums
-// recomputed lazily from the first changed index.
+// Row heights are estimated (one line height, or the wrapped length) and measured once
+// when a row is first painted (cached on the record); positions are prefix sums recomputed
+// lazily from the first changed index, and rows leaving the front only move their origin.
 
 const OVERSCAN = 6;
 
@@ -21,7 +22,12 @@ export class VList {
     this.total = 0;
     this.needsAnotherFrame = false;
     this.first = 0;
+    this.base = 0; // tops[base] is row 0: removing rows from the front only moves it
+    this.shown = null;
+    this.lastTotal = 0;
+    this.vh = 0;
     this.measureFont();
+    new ResizeObserver(() => { this.vh = 0; }).observe(viewport);
   }
 
   measureFont() {
@@ -40,7 +46,8 @@ export class VList {
     probe.remove();
   }
 
-  setRows(rows) { this.rows = rows; this.dirty = 0; }
+  /** rows: anything with .length and .at(i), sorted by (k, seq). */
+  setRows(rows) { this.rows = rows; this.dirty = 0; this.base = 0; }
   invalidateFrom(i) { if (i < this.dirty) this.dirty = i; }
   invalidateAll() {
     for (const e of this.els.values()) e.remove();
@@ -52,6 +59,17 @@ export class VList {
     if (e) { e.remove(); this.els.delete(rec); }
     this.dirty = 0;
   }
+  /** The first k rows left the front of this.rows: O(1), the prefix sums only move their origin. */
+  trimFront(k) {
+    if (k <= 0) return;
+    if (this.dirty === Infinity || this.dirty >= k) {
+      this.base += k;
+      if (this.dirty !== Infinity) this.dirty -= k;
+    } else {
+      this.base = 0;
+      this.dirty = 0;
+    }
+  }
   recOf(e) { return e ? this.recs.get(e) : undefined; }
 
   heightOf(r) {
@@ -62,43 +80,64 @@ export class VList {
     return this.rowH * Math.max(1, Math.ceil((len * this.charW) / w));
   }
 
+  /** Prefix sums of the row heights from the first changed row on (tops[base + i] - tops[base]). */
   ensureTops() {
     const n = this.rows.length;
-    if (this.tops.length < n + 1) {
-      let cap = this.tops.length;
-      while (cap < n + 1) cap *= 2;
-      const t = new Float64Array(cap);
-      t.set(this.tops.subarray(0, Math.min(this.dirty + 1, this.tops.length)));
-      this.tops = t;
+    if (this.dirty > n && this.dirty !== Infinity) this.dirty = n;
+    if (this.dirty === Infinity) return;
+    if (this.base + n + 1 > this.tops.length) {
+      const keep = Math.min(this.dirty, n) + 1; // valid entries from base on
+      if (n + 1 <= this.tops.length && this.base > 0) {
+        this.tops.copyWithin(0, this.base, this.base + keep);
+      } else {
+        let cap = this.tops.length;
+        while (cap < n + 1) cap *= 2;
+        const t = new Float64Array(cap * 2);
+        t.set(this.tops.subarray(this.base, this.base + keep));
+        this.tops = t;
+      }
+      this.base = 0;
     }
-    if (this.dirty <= n) {
-      const tops = this.tops;
-      const rows = this.rows;
-      let y = this.dirty === 0 ? 0 : tops[this.dirty];
-      for (let i = this.dirty; i < n; i++) { tops[i] = y; y += this.heightOf(rows[i]); }
-      tops[n] = y;
-      this.total = y;
-    }
+    const tops = this.tops;
+    const rows = this.rows;
+    const b = this.base;
+    if (this.dirty === 0) tops[b] = 0;
+    let y = tops[b + this.dirty];
+    for (let i = this.dirty; i < n; i++) { tops[b + i] = y; y += this.heightOf(rows.at(i)); }
+    tops[b + n] = y;
+    this.total = y - tops[b];
     this.dirty = Infinity;
   }
 
-  /** index of the row containing y */
+  top(i) { return this.tops[this.base + i] - this.tops[this.base]; }
+
+  /** index of the row containing y (tops must be valid) */
   indexAt(y) {
     const tops = this.tops;
+    const b = this.base;
+    const y0 = tops[b] + y;
     let lo = 0, hi = this.rows.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (tops[mid + 1] <= y) lo = mid + 1; else hi = mid; }
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (tops[b + mid + 1] <= y0) lo = mid + 1; else hi = mid; }
     return lo;
   }
 
-  /** The first visible row and the offset of the viewport into it (to keep the view still). */
+  /** The row at the top of the view and the offset into it, from what was painted last
+   *  (the rows may have changed since; the record is what keeps the view still). */
   anchor() {
-    if (!this.rows.length || this.dirty !== Infinity) {
-      const r = this.firstRec;
-      return r ? { rec: r, off: this.firstOff } : null;
-    }
     const st = this.viewport.scrollTop;
-    const i = Math.min(this.indexAt(st), this.rows.length - 1);
-    return { rec: this.rows[i], off: st - this.tops[i] };
+    const sh = this.shown;
+    if (sh && sh.recs.length) {
+      const j = sh.recs.length - 1;
+      if (st >= sh.tops[0] && st < sh.tops[j] + sh.hs[j]) {
+        let lo = 0, hi = j;
+        while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (sh.tops[mid] <= st) lo = mid; else hi = mid - 1; }
+        return { rec: sh.recs[lo], off: st - sh.tops[lo] };
+      }
+    }
+    // far from what was painted (scrollbar dragged): same proportion of the current rows
+    if (!this.rows.length) return null;
+    const frac = this.lastTotal > 0 ? Math.min(1, st / this.lastTotal) : 0;
+    return { rec: this.rows.at(Math.min(this.rows.length - 1, Math.floor(frac * this.rows.length))), off: 0 };
   }
 
   findIndex(rec) {
@@ -106,74 +145,102 @@ export class VList {
     let lo = 0, hi = rows.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      const m = rows[mid];
+      const m = rows.at(mid);
       if (m.k < rec.k || (m.k === rec.k && m.seq < rec.seq)) lo = mid + 1; else hi = mid;
     }
-    return lo < rows.length && rows[lo] === rec ? lo : -1;
+    for (let i = lo; i < rows.length; i++) {
+      const m = rows.at(i);
+      if (m === rec) return i;
+      if (m.k !== rec.k || m.seq !== rec.seq) break;
+    }
+    return -1;
   }
 
-  /** Lay out and paint; returns the records whose element was created in this frame. */
+  /** Puts the view at the bottom now (before the next paint), so that scroll events
+   *  in between see it at the bottom. */
+  toBottom() {
+    this.ensureTops();
+    const h = Math.ceil(this.total) + 'px';
+    if (this.spacer.style.height !== h) this.spacer.style.height = h;
+    const target = Math.max(0, this.total - this.viewport.clientHeight);
+    this.viewport.scrollTop = target;
+    this.followTop = this.viewport.scrollTop;
+  }
+
+  /** Lay out and paint; returns the records whose element was created in this frame.
+   *  DOM writes first, then one read pass over the new rows only (their measured height
+   *  is cached on the record). */
   render(follow, anchor) {
     this.needsAnotherFrame = false;
     this.ensureTops();
     const vp = this.viewport;
     const n = this.rows.length;
+    const vh = this.vh || (this.vh = vp.clientHeight); // reads before the first write
+    const cur = vp.scrollTop;
     const h = Math.ceil(this.total) + 'px';
     if (this.spacer.style.height !== h) this.spacer.style.height = h;
-    const vh = vp.clientHeight;
+    let st;
     if (follow) {
-      const target = Math.max(0, this.total - vh);
-      if (Math.abs(vp.scrollTop - target) > 1) vp.scrollTop = target;
-      this.followTop = vp.scrollTop;
-    } else if (anchor) {
-      const i = this.findIndex(anchor.rec);
-      if (i >= 0) {
-        const want = this.tops[i] + anchor.off;
-        if (Math.abs(vp.scrollTop - want) > 1) vp.scrollTop = want;
+      st = Math.max(0, this.total - vh);
+      if (Math.abs(cur - st) > 1) vp.scrollTop = st;
+      this.followTop = st;
+    } else {
+      st = cur;
+      if (anchor) {
+        const i = this.findIndex(anchor.rec);
+        if (i >= 0) {
+          const want = Math.max(0, Math.min(this.top(i) + anchor.off, this.total - vh));
+          if (Math.abs(st - want) > 1) { vp.scrollTop = want; st = want; }
+        }
       }
+      st = Math.max(0, Math.min(st, this.total - vh));
     }
-    const st = vp.scrollTop;
     let first = 0, last = -1;
     if (n) {
       first = Math.max(0, this.indexAt(st) - OVERSCAN);
       last = Math.min(n - 1, this.indexAt(st + vh) + OVERSCAN);
     }
     const want = new Set();
-    for (let i = first; i <= last; i++) want.add(this.rows[i]);
+    for (let i = first; i <= last; i++) want.add(this.rows.at(i));
     for (const [rec, e] of this.els) if (!want.has(rec)) { e.remove(); this.els.delete(rec); }
     const created = [];
-    let cur = this.layer.firstChild;
+    const createdAt = [];
+    let at = this.layer.firstChild;
     for (let i = first; i <= last; i++) {
-      const rec = this.rows[i];
+      const rec = this.rows.at(i);
       let e = this.els.get(rec);
       if (!e) {
         e = this.build(rec);
         this.els.set(rec, e);
         this.recs.set(e, rec);
         created.push(rec);
+        createdAt.push(i);
       }
-      if (e === cur) cur = cur.nextSibling;
-      else this.layer.insertBefore(e, cur);
+      if (e === at) at = at.nextSibling;
+      else this.layer.insertBefore(e, at);
     }
-    const y = n ? this.tops[first] : 0;
+    const y = n ? this.top(first) : 0;
     const tf = `translateY(${y}px)`;
     if (this.layer.style.transform !== tf) this.layer.style.transform = tf;
-    // measure what is painted; correct the estimates
+    // measure the rows created now (one layout for all of them); the others are cached.
+    // Without wrapping, a plain line is one line high (.row has a fixed line height):
+    // no read, no forced layout.
     let changedAt = Infinity;
-    for (let i = first; i <= last; i++) {
-      const rec = this.rows[i];
-      const e = this.els.get(rec);
-      const eh = e.offsetHeight;
-      if (eh > 0 && eh !== this.heightOf(rec)) { rec.h = eh; if (i < changedAt) changedAt = i; }
-      else if (eh > 0) rec.h = eh;
+    for (let j = 0; j < created.length; j++) {
+      const rec = created[j];
+      if (!this.wrap && !rec.g && !rec.pretty) { rec.h = this.rowH; continue; }
+      const eh = this.els.get(rec).offsetHeight;
+      if (eh > 0 && eh !== this.heightOf(rec)) { if (createdAt[j] < changedAt) changedAt = createdAt[j]; }
+      if (eh > 0) rec.h = eh;
     }
-    if (changedAt !== Infinity) { this.dirty = changedAt; this.needsAnotherFrame = true; }
+    if (changedAt !== Infinity) { this.dirty = Math.min(this.dirty, changedAt); this.needsAnotherFrame = true; }
     this.first = first;
-    if (n) {
-      const i = Math.min(this.indexAt(st), n - 1);
-      this.firstRec = this.rows[i];
-      this.firstOff = st - this.tops[i];
-    } else this.firstRec = null;
+    // what is painted, for anchor()
+    const sh = { recs: [], tops: [], hs: [] };
+    for (let i = first; i <= last; i++) { const r = this.rows.at(i); sh.recs.push(r); sh.tops.push(this.top(i)); sh.hs.push(this.heightOf(r)); }
+    this.shown = sh;
+    this.lastTotal = this.total;
+    this.windowSize = last - first + 1;
     return created;
   }
 }

@@ -18,6 +18,7 @@
 #include "subject.h"
 
 #define LJ_FEED_FETCH_WAIT_MS 5000
+#define LJ_FEED_CLOSE_WAIT_MS 5000
 #define LJ_FEED_REGISTRY_BUCKET "LOGJET_CONTAINERS"
 
 struct fetch_req {
@@ -493,6 +494,13 @@ void lj_feed_destroy(struct lj_feed *f)
     if (f->nc)
         natsConnection_Close(f->nc);
     natsConnection_Destroy(f->nc);
+    /* Close only queues disconnected_cb on nats.c's callback thread, and the delivery
+     * thread may still be inside live_cb: both write into f. Wait for every nats.c
+     * thread to exit before freeing it. This needs every NATS object destroyed first
+     * (the hub's subscriptions included, see feed.h); if one was not, the wait times
+     * out and f is left allocated: a leak at exit, never a write into freed memory. */
+    if (nats_CloseAndWait(LJ_FEED_CLOSE_WAIT_MS) == NATS_TIMEOUT)
+        return;
     for (struct fetch_req *r = f->fhead, *n; r; r = n) {
         n = r->next;
         free(r->subject);

@@ -54,11 +54,17 @@ struct lj_feed;
 lj_status lj_feed_create(const struct lj_feed_config *cfg, struct lj_feed **out,
                          char *err, size_t errlen);
 
-/* Stops the threads, closes the connection, frees pending events. NULL is fine. */
+/* Stops the threads, closes the connection, waits until nats.c's threads have exited
+ * (so no callback runs afterwards) and frees pending events. That wait closes the NATS
+ * library, so there is one feed per process and no NATS use after this. Every handle
+ * from lj_feed_subscribe must be released first; otherwise the wait gives up after
+ * a few seconds and the feed is leaked rather than freed under a running callback.
+ * Main thread; blocks up to a fetch timeout plus that wait. NULL is fine. */
 void lj_feed_destroy(struct lj_feed *f);
 
 /* Subscribes to the live subject of js_subject ("logs.<h>.<c>"). *handle identifies
- * it for lj_feed_unsubscribe. Thread-safe; does not block on the network. */
+ * it for lj_feed_unsubscribe, which must come before lj_feed_destroy. Thread-safe;
+ * does not block on the network. */
 lj_status lj_feed_subscribe(struct lj_feed *f, const char *js_subject, void **handle);
 void lj_feed_unsubscribe(void *handle);   /* NULL is fine */
 

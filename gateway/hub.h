@@ -46,11 +46,12 @@ struct lj_hub;
 /* On LJ_OK *out belongs to the caller (lj_hub_destroy). */
 lj_status lj_hub_create(const struct lj_hub_config *cfg, struct lj_hub **out);
 
-/* Frees watches, sessions and registry. The feed must be destroyed first (no more
- * events) or never set. */
+/* Frees sessions, registry and watches, unsubscribing each watch from the feed.
+ * Call it after lj_server_destroy and before lj_feed_destroy, which needs every
+ * subscription released first. Main thread. NULL is fine. */
 void lj_hub_destroy(struct lj_hub *h);
 
-/* Gives the hub its NATS feed (not owned; NULL to detach before the feed goes). */
+/* Gives the hub its NATS feed (not owned; it must outlive the hub). */
 void lj_hub_set_feed(struct lj_hub *h, struct lj_feed *feed);
 
 /* The server's "call me back when wsi is writable" request. */

@@ -11,7 +11,21 @@
  * thread then calls lws_cancel_service() (gated by an atomic flag, once per batch),
  * which runs LWS_CALLBACK_EVENT_WAIT_CANCELLED -> lj_hub_service on main.
  * SIGTERM/SIGINT set a flag and wake the loop; clients are closed with 1001.
+ *
+ * Teardown order (the same after SIGTERM and after a failed start), so that no
+ * thread ever touches freed memory:
+ *  1. the wake target is cleared under wake_lock: from then on no feed or nats.c
+ *     thread calls into lws, and none is inside lj_server_wake;
+ *  2. the server: lws closes what is left, sessions move to the hub's graveyard
+ *     (lws callbacks still reach the hub and, through lj_hub_service, the feed);
+ *  3. the hub: frees sessions and watches, so every live subscription is
+ *     unsubscribed and destroyed while the connection is still open;
+ *  4. the feed: joins fetcher and registry, closes and destroys the connection,
+ *     then waits in nats_CloseAndWait until nats.c's threads have exited, so no
+ *     live_cb and no connection callback (disconnected_cb runs on close) can run
+ *     after the feed is freed.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,7 +40,13 @@
 #include "server.h"
 
 static atomic_bool stop_requested;
-static struct lj_server *_Atomic running_server;
+static struct lj_server *_Atomic running_server;    /* for the signal handler */
+
+/* The server that feed threads wake; NULL once teardown starts. A lock rather than an
+ * atomic: a thread that read the pointer must be out of lj_server_wake before the
+ * server is destroyed. Signal handlers cannot lock, so they use running_server. */
+static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct lj_server *wake_target;
 
 struct options {
     const char *nats_url, *listen, *ui_dir, *stream, *auth_tokens, *allowed_origins, *log_level;
@@ -67,13 +87,22 @@ static void on_signal(int sig)
         lj_server_wake(s);
 }
 
-/* Feed threads wake the loop through here; NULL once the server is going. */
+/* Feed and nats.c threads wake the loop through here. */
 static void wake(void *arg)
 {
     (void)arg;
-    struct lj_server *s = atomic_load(&running_server);
-    if (s)
-        lj_server_wake(s);
+    pthread_mutex_lock(&wake_lock);
+    if (wake_target)
+        lj_server_wake(wake_target);
+    pthread_mutex_unlock(&wake_lock);
+}
+
+static void set_wake_target(struct lj_server *s)
+{
+    pthread_mutex_lock(&wake_lock);
+    wake_target = s;
+    pthread_mutex_unlock(&wake_lock);
+    atomic_store(&running_server, s);
 }
 
 static int parse_args(int argc, char **argv, struct lj_server_config *sc, char *host, size_t hostlen)
@@ -159,7 +188,7 @@ int main(int argc, char **argv)
         lj_log(LJ_LOG_ERROR, "cannot start server", "error=\"%s\"", err);
         goto out;
     }
-    atomic_store(&running_server, srv);
+    set_wake_target(srv);
     struct lj_feed_config fc = { .nats_url = o.nats_url, .stream = o.stream, .wake = wake };
     if (lj_feed_create(&fc, &feed, err, sizeof(err)) != LJ_OK) {
         lj_log(LJ_LOG_ERROR, "cannot start NATS feed", "error=\"%s\"", err);
@@ -173,12 +202,11 @@ int main(int argc, char **argv)
     lj_log(LJ_LOG_INFO, "gateway stopped", NULL);
     rc = 0;
 out:
-    if (hub)
-        lj_hub_set_feed(hub, NULL);
-    lj_feed_destroy(feed);
-    atomic_store(&running_server, NULL);
+    /* The order is argued at the top of this file. */
+    set_wake_target(NULL);
     lj_server_destroy(srv);
     lj_hub_destroy(hub);
+    lj_feed_destroy(feed);
     lj_auth_destroy(auth);
     return rc;
 }

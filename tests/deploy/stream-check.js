@@ -9,7 +9,22 @@
 'use strict';
 const path = require('path');
 const protobuf = require('protobufjs');
-const { connect } = require('nats');
+const { connect, AckPolicy, DeliverPolicy, nanos } = require('nats');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// retry WHAT FN: after a failover the stream or the meta leader may still be
+// electing; JetStream API calls fail (or time out) until then.
+async function retry(what, fn) {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= 30) throw new Error(`${what}: ${e.message}`);
+      await sleep(1000);
+    }
+  }
+}
 
 const [urls, stream, subject, expectArg, flag] = process.argv.slice(2);
 if (!urls || !stream || !subject || !expectArg) {
@@ -31,7 +46,14 @@ async function main() {
   const nc = await connect({ servers: urls.split(','), timeout: 10000 });
   try {
     const js = nc.jetstream();
-    const consumer = await js.consumers.get(stream, { filterSubjects: subject });
+    const jsm = await nc.jetstreamManager({ timeout: 5000 });
+    // A plain pull consumer made here, so that a failure shows as an error
+    // rather than an ordered consumer quietly recreating itself.
+    const info = await retry('create consumer', () => jsm.consumers.add(stream, {
+      filter_subject: subject, ack_policy: AckPolicy.None, deliver_policy: DeliverPolicy.All,
+      inactive_threshold: nanos(120000), mem_storage: true, num_replicas: 1,
+    }));
+    const consumer = await js.consumers.get(stream, info.name);
     // Batches until one comes back empty (2 s without a message).
     for (;;) {
       let got = 0;

@@ -1,165 +1,294 @@
-// bench/gateway/bench.mjs - logjet-gateway vs nats-server's own WebSocket listener.
-// Status: first cut. The node load generator (publisher and all receivers in one process)
-// saturates before either server does, so its latencies measure node's event loop, not
-// the servers; a C publisher and receivers split over processes are the next step.
+// bench/gateway/bench.mjs - logjet-gateway against nats-server's own WebSocket listener,
+// end to end: a container writes timestamped lines (tsgen), the real publisher ships
+// them through dockerd into JetStream, and N WebSocket clients (wsload, C, epoll, forked
+// over processes) receive them either (A) from the gateway's /ws as JSON `lines` frames
+// or (B) straight from nats-server's websocket listener as raw NATS protocol on the
+// republished subject live.logs.<host>.<container>: the same records, one system at a
+// time, in the same run, on the same servers.
 //
-// One container's records are published to JetStream at a fixed rate (or as fast as
-// possible: "flood"); N clients receive them through (A) the gateway's /ws and (B)
-// nats-server's websocket listener speaking raw NATS protocol, subscribed to the same
-// republished subject. Reported: delivered lines/s over all clients, and p50/p99
-// latency from publish (ts_unix_nano in the record) to receipt on a sample of clients.
-// Usage: node bench.mjs [--n 1,100,1000] [--rate 5000] [--secs 10] [--flood]
-// Needs the build dir (LOGJET_BUILD_DIR, default build/) and nats-server on PATH.
+// Latency: from the container's write (CLOCK_REALTIME printed in the line) to the
+// client's read; every line on every connection. Delivered lines/s: all lines received
+// by all clients over first-to-last receipt. CPU: /proc/<pid>/stat of gateway,
+// nats-server, publisher, dockerd, containerd (+ the container's shim and tsgen), and the
+// generator's own getrusage, from the start signal to the end, over the active span.
+//
+// Usage: node bench/gateway/bench.mjs [--n 1,100,1000] [--rate 5000] [--secs 8]
+//          [--flood-n 1,100] [--flood-count 150000] [--idle 1000] [--only gateway|nats]
+//          [--idle-ms 10000] [--out results.json]
+// Needs LOGJET_BUILD_DIR (default build/) with bench/gateway/{tsgen,wsload} built:
+//   meson compile -C build bench/gateway/tsgen bench/gateway/wsload
+// plus nats-server on PATH and a Docker engine (LOGJET_TEST_DOCKER_HOST).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-const require = createRequire(new URL('../../tests/package.json', import.meta.url));
-const WebSocket = require('ws');
-const { connect, headers } = require('nats');
-const protobuf = require('protobufjs');
+import readline from 'node:readline';
+import { BUILD_DIR, IMAGE, docker, ensureImage, freePort, sleep, waitFor, token } from '../../tests/lib/harness.mjs';
 
-const arg = (k, d) => { const i = process.argv.indexOf(`--${k}`); return i > 0 ? process.argv[i + 1] : d; };
-const NS = arg('n', '1,100,1000').split(',').map(Number);
-const RATE = Number(arg('rate', 5000)), SECS = Number(arg('secs', 10)), FLOOD = process.argv.includes('--flood');
-const SRC = path.resolve(new URL('../..', import.meta.url).pathname);
-const BUILD = process.env.LOGJET_BUILD_DIR || path.join(SRC, 'build');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lj-bench-'));
-const port = 20000 + Math.floor(Math.random() * 20000), wsPort = port + 1, gwPort = port + 2;
-fs.writeFileSync(path.join(dir, 'nats.conf'),
-  `listen: 127.0.0.1:${port}\njetstream { store_dir: "${dir}/js" }\nwebsocket { listen: "127.0.0.1:${wsPort}", no_tls: true }\nmax_payload: 1MB\n`);
-const nats = spawn('nats-server', ['-c', path.join(dir, 'nats.conf')], { stdio: 'ignore' });
-await sleep(800);
-const root = await protobuf.load(path.join(SRC, 'proto/logjet/v1/logjet.proto'));
-const LogRecord = root.lookupType('logjet.v1.LogRecord');
-const nc = await connect({ servers: `nats://127.0.0.1:${port}` });
-const jsm = await nc.jetstreamManager();
-await jsm.streams.add({ name: 'LOGS', subjects: ['logs.>'], max_msgs_per_subject: 1000, storage: 'file',
-  allow_direct: true, republish: { src: 'logs.>', dest: 'live.logs.>' } });
-const js = nc.jetstream();
-const gw = spawn(path.join(BUILD, 'gateway/logjet-gateway'), ['--nats-url', `nats://127.0.0.1:${port}`,
-  '--listen', `127.0.0.1:${gwPort}`, '--max-clients', '5000', '--permessage-deflate=false'], { stdio: 'ignore' });
-await sleep(800);
+const argv = process.argv.slice(2);
+const arg = (k, d) => { const i = argv.indexOf(`--${k}`); return i >= 0 ? argv[i + 1] : d; };
+const list = (s) => (s ? String(s).split(',').filter(Boolean).map(Number) : []);
+const NS = list(arg('n', '1,100,1000'));
+const RATE = Number(arg('rate', 5000));
+const SECS = Number(arg('secs', 8));
+const FLOOD_NS = list(arg('flood-n', '1,100'));
+const FLOOD_COUNT = Number(arg('flood-count', 150000));
+const IDLE = Number(arg('idle', 1000));
+const LINE_BYTES = Number(arg('bytes', 120));
+const ONLY = arg('only', '');
+const OUT = arg('out', '');
+const IDLE_MS = Number(arg('idle-ms', 10000)); // a phase ends this long after its last line
+const SYSTEMS = ['gateway', 'nats'].filter((s) => !ONLY || s === ONLY);
 
-const filler = 'x'.repeat(120);
-let lineNo = 0;
-function record() {
-  lineNo++;
-  return LogRecord.encode({ host: 'bench', containerId: 'c'.repeat(64), container: 'app', tsUnixNano: Date.now() * 1e6,
-    line: Buffer.from(`${lineNo} ${filler}`), level: 3, lineNo }).finish();
+const TSGEN = path.join(BUILD_DIR, 'bench/gateway/tsgen');
+const WSLOAD = path.join(BUILD_DIR, 'bench/gateway/wsload');
+for (const f of [TSGEN, WSLOAD]) {
+  if (!fs.existsSync(f)) throw new Error(`${f} missing: meson compile -C ${BUILD_DIR} bench/gateway/tsgen bench/gateway/wsload`);
 }
-async function publish(secs) {
-  const end = Date.now() + secs * 1000;
-  let sent = 0;
-  const t0 = Date.now();
-  while (Date.now() < end) {
-    const batch = [];
-    const want = FLOOD ? 500 : Math.max(0, Math.floor(((Date.now() - t0) / 1000) * RATE) - sent);
-    for (let i = 0; i < want; i++) batch.push(js.publish('logs.bench.app', record()));
-    await Promise.all(batch);
-    sent += want;
-    if (!FLOOD) await sleep(2);
-  }
-  return sent;
-}
-function pct(a, p) { if (!a.length) return NaN; a.sort((x, y) => x - y); return a[Math.min(a.length - 1, Math.floor(a.length * p))]; }
+const HOST = 'ljbench';
+const CLK_TCK = 100;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lj-gwbench-'));
+const log = (...a) => console.error(new Date().toISOString().slice(11, 23), ...a);
 
-async function gatewayClients(n, lat) {
-  const cs = [];
-  let count = 0;
-  for (let i = 0; i < n; i++) {
-    const ws = new WebSocket(`ws://127.0.0.1:${gwPort}/ws`, { perMessageDeflate: false });
-    await new Promise((r) => ws.once('open', r));
-    const sample = i < 5;
-    ws.on('message', (d) => {
-      const s = d.toString();
-      if (!s.startsWith('{"type":"lines"')) return;
-      if (sample) {
-        const now = Date.now(), m = JSON.parse(s);
-        for (const l of m.lines) lat.push(now - Date.parse(l.ts));
-        count += m.lines.length;
-      } else count += (s.match(/"seq":/g) || []).length;
+// ---- servers -------------------------------------------------------------------
+const procs = [];
+function start(name, cmd, args) {
+  const fd = fs.openSync(path.join(dir, `${name}.log`), 'a');
+  const p = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  procs.push(p);
+  return p;
+}
+const natsPort = await freePort(), wsPort = await freePort(), gwPort = await freePort(), pubHttp = await freePort();
+fs.writeFileSync(path.join(dir, 'nats.conf'), [
+  `listen: "127.0.0.1:${natsPort}"`,
+  `jetstream { store_dir: "${dir}/js" }`,
+  `websocket { listen: "127.0.0.1:${wsPort}", no_tls: true }`,
+  'max_connections: 20000', ''].join('\n'));
+const nats = start('nats-server', 'nats-server', ['-c', path.join(dir, 'nats.conf')]);
+const natsUrl = `nats://127.0.0.1:${natsPort}`;
+await waitFor(() => portOpen(natsPort), 10000, 'nats-server');
+await ensureImage();
+const publisher = start('publisher', path.join(BUILD_DIR, 'publisher/logjet-publisher'), ['--nats-url', natsUrl,
+  '--host-id', HOST, '--include', '^ljbench-', '--http', `127.0.0.1:${pubHttp}`,
+  '--docker-host', process.env.LOGJET_TEST_DOCKER_HOST || 'unix:///var/run/docker.sock']);
+await waitFor(async () => (await fetch(`http://127.0.0.1:${pubHttp}/healthz`).catch(() => null))?.status === 200,
+  20000, 'publisher healthy');
+const gateway = start('gateway', path.join(BUILD_DIR, 'gateway/logjet-gateway'), ['--nats-url', natsUrl,
+  '--listen', `127.0.0.1:${gwPort}`, '--max-clients', '20000']);
+await waitFor(async () => (await fetch(`http://127.0.0.1:${gwPort}/healthz`).catch(() => null))?.status === 200,
+  20000, 'gateway healthy');
+
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.on('connect', () => { s.destroy(); resolve(true); });
+    s.on('error', () => resolve(false));
+  });
+}
+
+// ---- CPU and memory from /proc ----------------------------------------------------
+function ticks(pid) {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
+  } catch { return NaN; }
+}
+function rssKB(pid) {
+  const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m[1]);
+}
+function machineTicks() {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const idle = f[3] + f[4];
+  return { busy: f.slice(0, 8).reduce((a, b) => a + b, 0) - idle, steal: f[7] };
+}
+function pidsByName(name) {
+  return fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try { return fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === name; } catch { return false; }
+  }).map(Number);
+}
+// The engine we talk to: the dockerd whose command line names our socket (or none).
+function enginePid() {
+  const sock = (process.env.LOGJET_TEST_DOCKER_HOST || 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
+  const ds = pidsByName('dockerd').map((p) => ({ p, cmd: fs.readFileSync(`/proc/${p}/cmdline`, 'utf8') }));
+  const hit = ds.find((d) => d.cmd.includes(sock)) ||
+    (sock === '/var/run/docker.sock' ? ds.find((d) => !/--host|-H\x00/.test(d.cmd)) : undefined);
+  return hit?.p;
+}
+const dockerdPid = enginePid();
+const containerdPid = dockerdPid && pidsByName('containerd').find((p) => {
+  try { return fs.readFileSync(`/proc/${p}/status`, 'utf8').includes(`PPid:\t${dockerdPid}\n`); } catch { return false; }
+});
+function shimPid(cid) {
+  return pidsByName('containerd-shim').concat(pidsByName('containerd-shim-runc-v2'), pidsByName('containerd-shim-r'))
+    .find((p) => { try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(cid); } catch { return false; } });
+}
+
+// ---- one measured phase --------------------------------------------------------------
+let seq = 0;
+async function startContainer(rate, count) {
+  const name = `ljbench-${process.pid}-${++seq}`;
+  const ctl = path.join(dir, `ctl-${seq}`);
+  fs.mkdirSync(ctl);
+  const r = await docker(['run', '-d', '--network', 'none', '--name', name, '--log-driver', 'json-file',
+    '--log-opt', 'max-size=500m', '-v', `${TSGEN}:/tsgen:ro`, '-v', `${ctl}:/ctl`, IMAGE,
+    '/tsgen', String(rate), String(count), String(LINE_BYTES), '/ctl/go']);
+  if (r.code !== 0) throw new Error(`docker run: ${r.stderr}`);
+  const id = r.stdout.trim();
+  // registered (the gateway resolves container names through the registry)
+  await waitFor(async () => {
+    const j = await (await fetch(`http://127.0.0.1:${gwPort}/api/containers`)).json();
+    return j.containers.some((c) => c.name === name);
+  }, 20000, `${name} registered`);
+  const pid = Number((await docker(['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim());
+  return { name, id, ctl, pid, shim: shimPid(id) };
+}
+
+function runLoad(args, onReady) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(WSLOAD, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '', result = null;
+    p.stderr.on('data', (d) => { err += d; });
+    readline.createInterface({ input: p.stdout }).on('line', (l) => {
+      if (l.startsWith('ready')) onReady(l, p);
+      else if (l.startsWith('{')) result = JSON.parse(l);
     });
-    ws.send(JSON.stringify({ op: 'subscribe', id: 'b', container: 'bench/app' }));
-    cs.push(ws);
-  }
-  return { cs, count: () => count };
+    p.on('exit', (code) => (result ? resolve({ ...result, stderr: err.slice(0, 2000) })
+      : reject(new Error(`wsload exited ${code}: ${err.slice(0, 2000)}`))));
+  });
 }
 
-async function natsWsClients(n, lat) {
-  const cs = [];
-  let count = 0;
-  for (let i = 0; i < n; i++) {
-    const ws = new WebSocket(`ws://127.0.0.1:${wsPort}`, { perMessageDeflate: false });
-    await new Promise((r) => ws.once('open', r));
-    const sample = i < 5;
-    ws.on('message', (d) => {
-      const s = d.toString('latin1');
-      let k = 0, at = 0;
-      while ((at = s.indexOf('HMSG ', at)) >= 0) { k++; at += 5; }
-      if (sample && k) {
-        // decode the records of this frame for their timestamps
-        const now = Date.now() * 1e6, b = Buffer.from(d);
-        let p = 0;
-        while ((p = b.indexOf('HMSG ', p, 'latin1')) >= 0) {
-          const eol = b.indexOf('\r\n', p, 'latin1');
-          const parts = b.slice(p, eol).toString().split(' ');
-          const hlen = Number(parts.at(-2)), tlen = Number(parts.at(-1));
-          const body = b.slice(eol + 2 + hlen, eol + 2 + tlen);
-          try { lat.push((now - Number(LogRecord.decode(body).tsUnixNano)) / 1e6); } catch {}
-          p = eol + 2 + tlen;
-        }
-      }
-      count += k;
-      if (s.includes('PING')) ws.send('PONG\r\n');
-    });
-    ws.send('CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true,"protocol":1}\r\nSUB live.logs.bench.app 1\r\n');
-    cs.push(ws);
-  }
-  return { cs, count: () => count };
+async function phase(system, n, rate, count) {
+  const c = await startContainer(rate, count);
+  const subject = `live.logs.${token(HOST)}.${token(c.name)}`;
+  const procsN = Math.min(n, 2);
+  const args = system === 'gateway'
+    ? ['--mode', 'logjet', '--port', String(gwPort), '--path', '/ws', '--container', `${HOST}/${c.name}`,
+      '--observe-port', String(wsPort), '--subject', subject]
+    : ['--mode', 'nats', '--port', String(wsPort), '--path', '/', '--subject', subject];
+  args.push('--conns', String(n), '--procs', String(procsN), '--expect', String(count),
+    '--idle-ms', String(IDLE_MS), '--timeout', '150');
+  const watched = { gateway: gateway.pid, 'nats-server': nats.pid, publisher: publisher.pid,
+    dockerd: dockerdPid, containerd: containerdPid, 'shim+tsgen': [c.shim, c.pid] };
+  const sample = () => Object.fromEntries(Object.entries(watched).map(([k, p]) =>
+    [k, [].concat(p).filter(Boolean).reduce((a, q) => a + ticks(q), 0)]));
+  let t0, s0, m0, goAt;
+  const res = await runLoad(args, (line) => {
+    log(`${system} N=${n}: ${line}`);
+    s0 = sample();
+    m0 = machineTicks();
+    t0 = process.cpuUsage();
+    goAt = Date.now() * 1e6;
+    fs.writeFileSync(path.join(c.ctl, 'go'), '');
+  });
+  const s1 = sample(), m1 = machineTicks(), t1 = process.cpuUsage(t0);
+  await docker(['rm', '-f', c.name]);
+  const span = Math.max(1e-3, (res.last_rx - goAt) / 1e9);              // go -> last line received
+  const rxSpan = Math.max(1e-3, (res.last_rx - res.first_rx) / 1e9);
+  const cpu = {};
+  for (const k of Object.keys(s0)) cpu[k] = ((s1[k] - s0[k]) / CLK_TCK) / span * 100;
+  cpu.wsload = (res.cpu_user + res.cpu_sys) / span * 100;
+  cpu['bench.mjs'] = (t1.user + t1.system) / 1e6 / span * 100;
+  const ours = Object.values(cpu).reduce((a, b) => a + (Number.isFinite(b) ? b : 0), 0);
+  cpu.machine = (m1.busy - m0.busy) / CLK_TCK / span * 100;
+  cpu.other = cpu.machine - ours;
+  cpu.steal = (m1.steal - m0.steal) / CLK_TCK / span * 100;
+  const r = { system, n, rate, count, expected: n * count, lines: res.lines, missing: res.missing,
+    reorder: res.reorder, gap_lost: res.gap_lost, closed: res.closed, failed: res.failed,
+    delivered_per_s: res.lines / rxSpan, rx_span_s: rxSpan, span_s: span,
+    p50: res.p50, p90: res.p90, p99: res.p99, p999: res.p999, max: res.max,
+    observer_p50: res.observer_p50, observer_p99: res.observer_p99, observer_lines: res.observer_lines,
+    hop_p50: res.hop_p50, hop_p99: res.hop_p99, hop_lines: res.hop_lines, frames: res.frames, bytes: res.bytes, cpu };
+  const top = Object.entries(cpu).filter(([k]) => !['machine', 'other', 'steal'].includes(k))
+    .sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v.toFixed(0)}%`).join(', ');
+  log(`${system.padEnd(7)} N=${String(n).padStart(4)} ${rate ? rate + '/s' : 'flood'}: ` +
+    `${r.lines}/${r.expected} lines (missing ${r.missing}, gap-lost ${r.gap_lost}, closed ${r.closed}), ` +
+    `${(r.delivered_per_s / 1000).toFixed(1)}k/s over ${rxSpan.toFixed(1)} s, p50 ${r.p50} p99 ${r.p99} max ${r.max} ms; ` +
+    (system === 'gateway' ? `observer p50 ${r.observer_p50} p99 ${r.observer_p99}, gateway hop p50 ${r.hop_p50} p99 ${r.hop_p99} ms; ` : '') +
+    `CPU ${top}; machine ${cpu.machine.toFixed(0)}% (other ${cpu.other.toFixed(0)}%)` + (res.stderr ? `\n  wsload: ${res.stderr.trim()}` : ''));
+  await sleep(1500); // let the gateway drop the container's watch and the servers settle
+  return r;
 }
 
-async function one(kind, n) {
-  const lat = [];
-  const set = kind === 'gateway' ? await gatewayClients(n, lat) : await natsWsClients(n, lat);
+async function idleMemory(system, n) {
+  const c = await startContainer(1, 1);
+  const pid = system === 'gateway' ? gateway.pid : nats.pid;
+  const args = system === 'gateway'
+    ? ['--mode', 'logjet', '--port', String(gwPort), '--path', '/ws', '--container', `${HOST}/${c.name}`]
+    : ['--mode', 'nats', '--port', String(wsPort), '--path', '/', '--subject', `live.logs.${token(HOST)}.${token(c.name)}`];
+  args.push('--conns', String(n), '--procs', '2', '--hold');
   await sleep(1000);
-  const c0 = set.count();
-  const t0 = Date.now();
-  const sent = await publish(SECS);
-  await sleep(1000);
-  const delivered = set.count() - c0, secs = (Date.now() - t0) / 1000;
-  for (const ws of set.cs) ws.terminate();
-  await sleep(500);
-  return { kind, n, sent, rate: sent / SECS, delivered, perSec: delivered / secs, expected: sent * n,
-    p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
+  const before = rssKB(pid);
+  let after = 0;
+  await runLoad(args, async (line, p) => {
+    log(`${system} idle: ${line}`);
+    await sleep(3000);
+    after = rssKB(pid);
+    p.stdin.end();
+  });
+  await docker(['rm', '-f', c.name]);
+  await sleep(2000);
+  const r = { system, n, before_kb: before, after_kb: after, per_conn_kb: (after - before) / n };
+  log(`${system} idle memory: ${before} -> ${after} KB RSS, ${r.per_conn_kb.toFixed(1)} KB per subscribed connection (${n})`);
+  return r;
 }
 
-const rows = [];
-for (const n of NS) for (const kind of ['gateway', 'nats-ws']) {
-  const r = await one(kind, n);
-  rows.push(r);
-  console.log(`${kind.padEnd(8)} N=${String(n).padStart(4)} published ${r.rate.toFixed(0)}/s delivered ${r.perSec.toFixed(0)}/s ` +
-    `(${(100 * r.delivered / r.expected).toFixed(1)}% of ${r.expected}) p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms`);
-}
-// idle memory per connection
-{
-  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${gw.pid}/status`, 'utf8'))[1]);
-  const before = rss();
-  const cs = [];
-  for (let i = 0; i < 1000; i++) {
-    const ws = new WebSocket(`ws://127.0.0.1:${gwPort}/ws`, { perMessageDeflate: false });
-    await new Promise((r) => ws.once('open', r));
-    ws.send(JSON.stringify({ op: 'subscribe', id: 'b', container: 'bench/app' }));
-    cs.push(ws);
+// ---- the run ------------------------------------------------------------------------
+const results = { date: new Date().toISOString(), nproc: os.cpus().length, cpu: os.cpus()[0]?.model,
+  loadavg_before: fs.readFileSync('/proc/loadavg', 'utf8').trim(), line_bytes: LINE_BYTES, phases: [], idle: [] };
+try {
+  // idle memory first, while both servers are fresh (freed memory is not given back)
+  if (IDLE) for (const sys of SYSTEMS) results.idle.push(await idleMemory(sys, IDLE));
+  for (const n of NS) {
+    const count = Math.round(RATE * (n >= 1000 ? Math.min(SECS, 3) : SECS));
+    for (const sys of SYSTEMS) results.phases.push(await phase(sys, n, RATE, count));
   }
-  await sleep(1500);
-  console.log(`gateway idle memory: ${((rss() - before) / 1000).toFixed(1)} KB per subscribed connection (1000 connections)`);
-  for (const ws of cs) ws.terminate();
+  for (const n of FLOOD_NS) {
+    for (const sys of SYSTEMS) results.phases.push(await phase(sys, n, 0, n >= 100 ? Math.round(FLOOD_COUNT / 3) : FLOOD_COUNT));
+  }
+} finally {
+  results.loadavg_after = fs.readFileSync('/proc/loadavg', 'utf8').trim();
+  for (const p of procs.reverse()) {
+    p.kill('SIGTERM');
+    await new Promise((r) => { const t = setTimeout(r, 5000); p.once('exit', () => { clearTimeout(t); r(); }); });
+  }
+  const left = await docker(['ps', '-aq', '--filter', `name=^ljbench-${process.pid}-`]);
+  if (left.stdout.trim()) await docker(['rm', '-f', ...left.stdout.trim().split('\n')]);
 }
-gw.kill('SIGTERM');
-await nc.close();
-nats.kill('SIGTERM');
-await sleep(300);
+
+// ---- report ---------------------------------------------------------------------------
+const fmt = (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : v.toFixed(0));
+const ms = (v) => (v < 0 ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(0));
+console.log(`\nmachine: ${results.nproc} x ${results.cpu}; ${results.date}; load before ${results.loadavg_before}, after ${results.loadavg_after}`);
+console.log('| load | N | gateway lines/s | nats-ws lines/s | ratio | gateway p50 / p99 ms | nats-ws p50 / p99 ms | delivered gateway / nats-ws |');
+console.log('|---|---|---|---|---|---|---|---|');
+const keyOf = (p) => `${p.rate}|${p.n}`;
+const byKey = {};
+for (const p of results.phases) (byKey[keyOf(p)] ||= {})[p.system] = p;
+for (const k of Object.keys(byKey)) {
+  const g = byKey[k].gateway, a = byKey[k].nats, any = g || a;
+  const cell = (p, f) => (p ? f(p) : '-');
+  console.log(`| ${any.rate ? any.rate + '/s' : 'flood'} | ${any.n} | ${cell(g, (p) => fmt(p.delivered_per_s))} | ` +
+    `${cell(a, (p) => fmt(p.delivered_per_s))} | ${g && a ? (g.delivered_per_s / a.delivered_per_s).toFixed(2) : '-'} | ` +
+    `${cell(g, (p) => `${ms(p.p50)} / ${ms(p.p99)}`)} | ${cell(a, (p) => `${ms(p.p50)} / ${ms(p.p99)}`)} | ` +
+    `${cell(g, (p) => `${(100 * p.lines / p.expected).toFixed(1)}%`)} / ${cell(a, (p) => `${(100 * p.lines / p.expected).toFixed(1)}%`)} |`);
+}
+console.log('\nCPU, % of one core over the active span:');
+const procNames = ['gateway', 'nats-server', 'publisher', 'dockerd', 'containerd', 'shim+tsgen', 'wsload', 'bench.mjs', 'other', 'machine'];
+console.log(`| system | load | N | ${procNames.join(' | ')} |`);
+console.log(`|---|---|---|${procNames.map(() => '---').join('|')}|`);
+for (const p of results.phases) {
+  console.log(`| ${p.system} | ${p.rate ? p.rate + '/s' : 'flood'} | ${p.n} | ${procNames.map((k) => (Number.isFinite(p.cpu[k]) ? p.cpu[k].toFixed(0) : '-')).join(' | ')} |`);
+}
+console.log('\nGateway phases: latency of a direct nats-server websocket client on the same subject in the same phase (observer), and the gateway\'s own hop per line (first gateway client minus observer), ms:');
+console.log('| load | N | observer p50 / p99 | gateway client p50 / p99 | gateway hop p50 / p99 |');
+console.log('|---|---|---|---|---|');
+for (const p of results.phases.filter((q) => q.system === 'gateway')) {
+  console.log(`| ${p.rate ? p.rate + '/s' : 'flood'} | ${p.n} | ${ms(p.observer_p50)} / ${ms(p.observer_p99)} | ${ms(p.p50)} / ${ms(p.p99)} | ${ms(p.hop_p50)} / ${ms(p.hop_p99)} |`);
+}
+for (const i of results.idle) console.log(`idle ${i.system}: ${i.per_conn_kb.toFixed(1)} KB per connection (${i.n} subscribed, RSS ${i.before_kb} -> ${i.after_kb} KB)`);
+if (OUT) fs.writeFileSync(OUT, JSON.stringify(results, null, 2));
 fs.rmSync(dir, { recursive: true, force: true });

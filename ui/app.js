@@ -81,7 +81,7 @@ const token = () => localStorage.getItem('logjet_token') || '';
 // ---------------------------------------------------------- test hook ---
 
 const stats = {
-  received: 0, duplicates: 0, buffered: 0, rows: 0, pending: 0, trimmed: 0, gaps: 0,
+  received: 0, duplicates: 0, buffered: 0, rows: 0, pending: 0, queued: 0, trimmed: 0, gaps: 0,
   painted: 0, frames: 0, frameMsMax: 0, frameMsLast: 0, reconnects: 0, connected: false,
   subscriptions: 0, errors: 0,
 };
@@ -849,6 +849,7 @@ function updateStatus() {
   stats.buffered = buffer.length;
   stats.rows = rows.length;
   stats.pending = pending.length;
+  stats.queued = incoming.length;
   const now = performance.now();
   const nl = $('newlines');
   setHidden(nl, follow || newCount === 0);

@@ -529,7 +529,7 @@ let rate = 0;
 let lastRenderAt = 0;
 let lastCreated = 0;
 let needsPaint = false; // an input asks for the next frame to paint, whatever the rate
-const FLOOD_FRAME_MS = 30;
+const FLOOD_FRAME_MS = 50;
 
 function frame() {
   frameReq = 0;
@@ -539,7 +539,7 @@ function frame() {
   work(t0 + FRAME_WORK_MS);
   trim(); // (the bound may have been lowered in the settings)
   // Under a flood every frame would replace every row on screen; nobody reads 60 screens
-  // a second, so a following view that was wholly replaced is repainted at most ~30 times
+  // a second, so a following view that was wholly replaced is repainted at most ~20 times
   // a second (the main thread's time goes to input and to the stream instead).
   if (follow && lastCreated * 2 > vlist.windowSize && t0 - lastRenderAt < FLOOD_FRAME_MS && !needsPaint) {
     updateStatus();
@@ -1114,6 +1114,7 @@ $('theme').addEventListener('click', () => {
 });
 
 $('dl').addEventListener('click', () => {
+  while (rf) refilterStep(); // every match, not only those found so far
   const parts = [];
   rows.forEach((r) => {
     if (r.g) { parts.push(`# ${r.lost} lines missing in ${r.c}\n`); return; }

@@ -35,6 +35,12 @@ export class VList {
     probe.className = 'row';
     probe.style.position = 'absolute';
     probe.style.visibility = 'hidden';
+    for (const [cls, text] of [['ts', '2026-01-01 00:00:00.000'], ['sm', 'E'], ['lv', 'info']]) {
+      const s = document.createElement('span');
+      s.className = cls;
+      s.textContent = text;
+      probe.appendChild(s);
+    }
     const tx = document.createElement('span');
     tx.className = 'tx';
     tx.textContent = 'x'.repeat(100);

@@ -66,6 +66,11 @@ struct lj_follow {
     size_t next_unsent;      /* offset from head of the first UNSENT entry */
     size_t in_flight;
     int64_t acked_ts;        /* ts of the newest acked line */
+    /* Recovery after a failed or lost publish: nothing is sent before resume_at, then
+     * one record at a time until one is acknowledged (see lj_follow_recover). */
+    bool recovering;
+    int64_t resume_at;       /* monotonic ns */
+    int64_t backoff_ns;
 
     struct lj_follow_stats stats;
 };
@@ -322,10 +327,12 @@ size_t lj_follow_msg_id(const char *container_id, int stream, int64_t ts_ns,
 
 size_t lj_follow_pump(struct lj_follow *f, struct lj_sink *sink)
 {
-    size_t sent = 0;
+    size_t sent = 0, window = LJ_FOLLOW_WINDOW;
     char id[96];
 
-    while (f->next_unsent < f->fifo_len && f->in_flight < LJ_FOLLOW_WINDOW) {
+    if (f->recovering)
+        window = lj_time_mono_ns() < f->resume_at ? 0 : 1; /* wait, then probe */
+    while (f->next_unsent < f->fifo_len && f->in_flight < window) {
         struct pend *p = entry(f, f->next_unsent);
         uint64_t line_no = f->head_line_no + f->next_unsent;
         lj_follow_msg_id(f->id, p->stream, p->ts_ns, p->ts_index, id, sizeof id);
@@ -375,16 +382,24 @@ void lj_follow_on_ack(struct lj_follow *f, const struct lj_ack *a)
              * queued (next_unsent order) but the resend will be a duplicate. */
             return;
         }
+        if (f->recovering && a->attempt == p->attempt) {
+            f->recovering = false; /* the probe went through: pipeline again */
+            f->backoff_ns = 0;
+        }
         p->state = PEND_ACKED;
         pop_acked(f);
     } else if (p->state == PEND_SENT && a->attempt == p->attempt) {
         f->stats.errors++;
-        lj_follow_rewind(f);
+        f->backoff_ns = f->backoff_ns ? f->backoff_ns * 2 : 100000000LL;
+        if (f->backoff_ns > 2000000000LL)
+            f->backoff_ns = 2000000000LL;
+        lj_follow_recover(f, f->backoff_ns);
     }
     assert_fifo(f);
 }
 
-void lj_follow_rewind(struct lj_follow *f)
+/* Every SENT record goes back to UNSENT with a new attempt number. */
+static void rewind_sent(struct lj_follow *f)
 {
     size_t first = f->next_unsent;
     for (size_t i = 0; i < f->next_unsent; i++) {
@@ -407,6 +422,13 @@ void lj_follow_rewind(struct lj_follow *f)
     assert_fifo(f);
 }
 
+void lj_follow_recover(struct lj_follow *f, int64_t delay_ns)
+{
+    rewind_sent(f);
+    f->recovering = true;
+    f->resume_at = lj_time_mono_ns() + delay_ns;
+}
+
 void lj_follow_check_timeouts(struct lj_follow *f, int64_t now_mono_ns)
 {
     for (size_t i = 0; i < f->next_unsent; i++) {
@@ -414,7 +436,7 @@ void lj_follow_check_timeouts(struct lj_follow *f, int64_t now_mono_ns)
         if (p->state != PEND_SENT)
             continue;
         if (now_mono_ns - p->sent_mono_ns > f->cfg.ack_timeout_ns)
-            lj_follow_rewind(f);
+            lj_follow_recover(f, 0);
         return; /* only the oldest SENT entry matters */
     }
 }

@@ -95,11 +95,14 @@ size_t lj_follow_pump(struct lj_follow *f, struct lj_sink *sink);
 /* Applies one ack addressed to this follow. */
 void lj_follow_on_ack(struct lj_follow *f, const struct lj_ack *a);
 
-/* Every SENT record goes back to UNSENT with a new attempt number (after a reconnect, a
- * negative ack or an ack timeout). */
-void lj_follow_rewind(struct lj_follow *f);
+/* After a reconnect, a negative ack or an ack timeout: every record not yet acked is
+ * sent again, in line_no order, but only after delay_ns, and then one at a time until
+ * one is acknowledged. Pipelining on through a failure would let a later line be stored
+ * before an earlier one that failed (as when a stream leader changes); sending a single
+ * probe first means nothing can overtake. */
+void lj_follow_recover(struct lj_follow *f, int64_t delay_ns);
 
-/* Rewinds when the oldest SENT record has waited longer than the ack timeout. */
+/* Recovers when the oldest SENT record has waited longer than the ack timeout. */
 void lj_follow_check_timeouts(struct lj_follow *f, int64_t now_mono_ns);
 
 /* A rename: records taken from now on go to the new name's subject, continuing its

@@ -639,7 +639,7 @@ static void check_nats(struct app *a)
         a->seen_reconnects = rc;
         for (size_t i = 0; i < a->nslots; i++)
             if (a->slots[i].f)
-                lj_follow_rewind(a->slots[i].f);
+                lj_follow_recover(a->slots[i].f, 0);
     }
     if (a->nats_ready || !lj_sink_connected(a->sink) || lj_time_mono_ns() < a->nats_retry_at)
         return;

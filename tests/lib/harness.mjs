@@ -174,7 +174,7 @@ export function engineGet(path) {
 export class Stack {
   /**
    * Starts nats-server and, when asked, the publisher and the gateway.
-   * opts: { publisher: bool, gateway: bool, publisherArgs: [], gatewayArgs: [],
+   * opts: { publisher: bool, gateway: bool, publisherArgs: [], gatewayArgs: [], dockerHost,
    *         replayDepth: n, env: {} }
    */
   static async start(opts = {}) {
@@ -234,7 +234,7 @@ export class Stack {
 
   async startPublisher(extra = []) {
     this.ports.publisher ??= await freePort();
-    const args = ['--nats-url', this.natsUrl, '--docker-host', DOCKER_HOST, '--host-id', this.hostId,
+    const args = ['--nats-url', this.natsUrl, '--docker-host', this.opts.dockerHost || DOCKER_HOST, '--host-id', this.hostId,
       '--http', `127.0.0.1:${this.ports.publisher}`, '--include', `^${this.prefix}`,
       ...(this.opts.replayDepth ? ['--replay-depth', String(this.opts.replayDepth)] : []),
       ...(this.opts.publisherArgs || []), ...extra];

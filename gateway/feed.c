@@ -486,13 +486,16 @@ void lj_feed_destroy(struct lj_feed *f)
     if (f->watcher)
         kvWatcher_Stop(f->watcher);
     pthread_mutex_unlock(&f->lock);
+    /* Closed (not yet destroyed) before the joins: a request the fetcher or the
+     * registry is blocked in then fails at once instead of after its timeout, which
+     * with NATS down would hold the exit for seconds. */
+    if (f->nc)
+        natsConnection_Close(f->nc);
     if (f->fetcher_started)
         pthread_join(f->fetcher, NULL);
     if (f->registry_started)
         pthread_join(f->registry, NULL);
     jsCtx_Destroy(f->js);
-    if (f->nc)
-        natsConnection_Close(f->nc);
     natsConnection_Destroy(f->nc);
     /* Close only queues disconnected_cb on nats.c's callback thread, and the delivery
      * thread may still be inside live_cb: both write into f. Wait for every nats.c

@@ -8,13 +8,15 @@
 #                      (the integration suite too, with ASan-built daemons)
 #   integration + e2e  real dockerd, nats-server (each test starts its own), publisher,
 #                      gateway, WebSocket clients and headless Chromium
+#   deploy             recipes validated, quick start run and stopped, NATS cluster
+#                      failover, two gateways behind haproxy
 # Everything it starts is stopped by PID at exit.
 #
 # Usage: tests/run.sh [--quick] [--no-sanitizers] [--suite NAME]... [--deploy]
 #   --quick          unit and fuzz suites only (no servers)
 #   --no-sanitizers  skip the valgrind and ASan/UBSan passes
-#   --suite NAME     run only this meson suite (unit, fuzz, integration, e2e); repeatable
-#   --deploy         also run the slow deployment suite (image builds, cluster, balancer)
+#   --suite NAME     run only this meson suite (unit, fuzz, integration, e2e, deploy); repeatable
+#   --deploy         also build the Docker images and run the compose stack (slow)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,7 +45,7 @@ SUDO=
 PACKAGES=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev valgrind python3
           libnats-dev libcurl4-openssl-dev libcjson-dev libwebsockets-dev
           libprotobuf-c-dev protobuf-c-compiler
-          nats-server docker.io busybox-static curl chromium)
+          nats-server docker.io busybox-static curl chromium haproxy docker-compose shellcheck)
 # Node.js may come from outside Debian (a newer one); only install Debian's when none is there.
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
@@ -106,14 +108,16 @@ start_dockerd() {
     tar -C "$img" -c . | DOCKER_HOST="unix://$STATE/docker.sock" docker import \
         --change 'ENV PATH=/bin' - logjet-test-busybox >/dev/null
     export LOGJET_TEST_IMAGE=logjet-test-busybox
+    # The deployment checks drive the docker CLI and the publisher at the same engine.
+    export DOCKER_HOST="unix://$STATE/docker.sock"
 }
 
 # ---- suites -------------------------------------------------------------------------------
 if [ ${#suites[@]} -eq 0 ]; then
-    if [ $quick -eq 1 ]; then suites=(unit fuzz); else suites=(unit fuzz integration e2e); fi
+    if [ $quick -eq 1 ]; then suites=(unit fuzz); else suites=(unit fuzz integration e2e deploy); fi
 fi
 needs_servers=0
-for s in "${suites[@]}"; do case "$s" in integration|e2e) needs_servers=1 ;; esac; done
+for s in "${suites[@]}"; do case "$s" in integration|e2e|deploy) needs_servers=1 ;; esac; done
 [ $needs_servers -eq 1 ] && start_dockerd
 
 results=()
@@ -156,10 +160,8 @@ if [ $sanitizers -eq 1 ] && [ ${#with_daemons[@]} -gt 0 ]; then
 fi
 
 if [ $deploy -eq 1 ]; then
-    for t in tests/deploy/*.sh; do
-        log "deploy suite: $t"
-        if bash "$t"; then echo "deploy: $t passed"; else echo "deploy: $t FAILED"; status=1; fi
-    done
+    log "deployment images (tests/deploy/images.sh)"
+    bash tests/deploy/images.sh || status=1
 fi
 
 # One closing line over every pass above, counted from meson's own logs.

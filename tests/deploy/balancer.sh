@@ -6,7 +6,8 @@
 # balancer to the other gateway, resume with after_seq and end up with line_no
 # 1..N, each once, in order, with no gap (tests/deploy/ws-follow.js).
 #
-# Environment: LOGJET_BUILD_DIR (default build/) holds the two daemons.
+# Environment: LOGJET_BUILD_DIR (default build/) holds the two daemons; DOCKER_HOST
+# (default unix:///var/run/docker.sock) is the engine the container and publisher use.
 # Needs haproxy, nats-server, a Docker engine, busybox-static, node and npm.
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
@@ -77,7 +78,7 @@ LB_PORT=$(free_port)
 declare -a GW=("" "$(free_port)" "$(free_port)")
 mkdir -p "$tmp/store"
 start nats "$tmp/nats.log" nats-server -a 127.0.0.1 -p "$NATS_PORT" -js -sd "$tmp/store"
-start publisher "$tmp/publisher.log" "$PUBLISHER" --nats-url "nats://127.0.0.1:$NATS_PORT" \
+start publisher "$tmp/publisher.log" "$PUBLISHER" --docker-host "${DOCKER_HOST:-unix:///var/run/docker.sock}" --nats-url "nats://127.0.0.1:$NATS_PORT" \
     --host-id "$HOST_ID" --http "127.0.0.1:$PUB_PORT" --include "^$RUN_ID-"
 for n in 1 2; do
     start "gateway-$n" "$tmp/gateway-$n.log" "$GATEWAY" --nats-url "nats://127.0.0.1:$NATS_PORT" \

@@ -9,7 +9,8 @@
 #   - the publisher and the gateway still answer /healthz;
 #   - a WebSocket client replaying through the gateway gets all N lines.
 #
-# Environment: LOGJET_BUILD_DIR (default build/) holds the two daemons.
+# Environment: LOGJET_BUILD_DIR (default build/) holds the two daemons; DOCKER_HOST
+# (default unix:///var/run/docker.sock) is the engine the container and publisher use.
 # Needs nats-server, a Docker engine, busybox-static, node and npm.
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
@@ -94,7 +95,7 @@ pass "three-node cluster up from deploy/nats/cluster ($URLS)"
 # --- publisher and gateway ----------------------------------------------------
 PUB_PORT=$(free_port)
 GW_PORT=$(free_port)
-start publisher "$tmp/publisher.log" "$PUBLISHER" --nats-url "$URLS" --host-id "$HOST_ID" \
+start publisher "$tmp/publisher.log" "$PUBLISHER" --docker-host "${DOCKER_HOST:-unix:///var/run/docker.sock}" --nats-url "$URLS" --host-id "$HOST_ID" \
     --replicas 3 --http "127.0.0.1:$PUB_PORT" --include "^$RUN_ID-"
 start gateway "$tmp/gateway.log" "$GATEWAY" --nats-url "$URLS" --listen "127.0.0.1:$GW_PORT" \
     --ui-dir "$LJ_ROOT/ui"

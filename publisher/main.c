@@ -37,6 +37,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "natsurl.h"
 #include "registry.h"
 #include "subject.h"
 #include "sink.h"
@@ -176,10 +177,8 @@ static lj_status check_options(struct app *a, char *err, size_t errlen)
     } else {
         snprintf(a->host_id, sizeof a->host_id, "%s", a->o.host_id);
     }
-    if (strncmp(a->o.nats_url, "nats://", 7) != 0 && strncmp(a->o.nats_url, "tls://", 6) != 0 &&
-        strstr(a->o.nats_url, "://") != NULL)
-        return lj_fail(err, errlen, LJ_INVAL, "--nats-url '%s': expected nats://host:port",
-                       a->o.nats_url);
+    if (lj_natsurl_check(a->o.nats_url, err, errlen) != LJ_OK)
+        return LJ_INVAL;
     if (a->o.include[0] &&
         compile_regex(&a->include, a->o.include, "include", err, errlen) != LJ_OK)
         return LJ_INVAL;

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "natsurl.h"
 
 #define REGISTRY_BUCKET "LOGJET_CONTAINERS"
 #define DUPLICATE_WINDOW_NS (120LL * 1000000000)
@@ -178,27 +179,10 @@ static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
 
 /* ---- set-up ------------------------------------------------------------------------ */
 
-/* Splits the comma-separated URL list into opts. */
-static natsStatus set_servers(natsOptions *opts, const char *urls)
-{
-    char *copy = strdup(urls), *save = NULL;
-    const char *list[16];
-    int n = 0;
-    natsStatus st;
-    if (copy == NULL)
-        return NATS_NO_MEMORY;
-    for (char *tok = strtok_r(copy, ",", &save); tok && n < 16; tok = strtok_r(NULL, ",", &save))
-        list[n++] = tok;
-    st = n > 0 ? natsOptions_SetServers(opts, list, n) : NATS_INVALID_ARG;
-    free(copy);
-    return st;
-}
-
 static natsStatus make_options(struct lj_sink *s, natsOptions **out)
 {
     natsOptions *o = NULL;
     natsStatus st = natsOptions_Create(&o);
-    if (st == NATS_OK) st = set_servers(o, s->cfg.nats_url);
     if (st == NATS_OK) st = natsOptions_SetName(o, "logjet-publisher");
     if (st == NATS_OK) st = natsOptions_SetMaxReconnect(o, -1);
     if (st == NATS_OK) st = natsOptions_SetReconnectWait(o, 250);
@@ -261,6 +245,10 @@ lj_status lj_sink_create(struct lj_sink **out, const struct lj_sink_config *cfg,
     pthread_mutex_init(&s->lock, NULL);
     if ((st = make_options(s, &opts)) != NATS_OK) {
         set_nats_error(err, errlen, cfg->nats_url, st);
+        goto fail;
+    }
+    if (lj_natsurl_apply(opts, cfg->nats_url, err, errlen) != LJ_OK) {
+        natsOptions_Destroy(opts);
         goto fail;
     }
     st = natsConnection_Connect(&s->nc, opts);

@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "natsurl.h"
 #include "timeutil.h"
 
 static const char *url, *name;
@@ -110,8 +111,26 @@ static void test_time(void)
     CHECK_INT(lj_time_parse("2026-13-25T14:36:41Z", 20, &ns), LJ_INVAL);
 }
 
+static void test_natsurl(void)
+{
+    char err[256];
+    CHECK_INT(lj_natsurl_check("nats://127.0.0.1:4222", err, sizeof err), LJ_OK);
+    CHECK_INT(lj_natsurl_check("nats://a:1,nats://b:2, tls://c:3", err, sizeof err), LJ_OK);
+    CHECK_INT(lj_natsurl_check("localhost:4222", err, sizeof err), LJ_OK);
+    CHECK_INT(lj_natsurl_check("nats://a:1,http://b:2", err, sizeof err), LJ_INVAL);
+    CHECK(strstr(err, "'http://b:2'") != NULL);
+    CHECK_INT(lj_natsurl_check("", err, sizeof err), LJ_INVAL);
+    CHECK_INT(lj_natsurl_check("nats://", err, sizeof err), LJ_INVAL);
+    natsOptions *o = NULL;
+    natsOptions_Create(&o);
+    CHECK_INT(lj_natsurl_apply(o, "nats://a:1,nats://b:2", err, sizeof err), LJ_OK);
+    natsOptions_Destroy(o);
+    nats_Close();
+}
+
 int main(void)
 {
+    test_natsurl();
     test_precedence();
     test_errors_name_the_value();
     test_hostport();

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "natsurl.h"
 #include "subject.h"
 
 #define LJ_FEED_FETCH_WAIT_MS 5000
@@ -411,7 +412,6 @@ static natsStatus make_options(struct lj_feed *f, natsOptions **out)
 {
     natsOptions *o = NULL;
     natsStatus s = natsOptions_Create(&o);
-    if (s == NATS_OK) s = natsOptions_SetURL(o, f->cfg.nats_url);
     if (s == NATS_OK) s = natsOptions_SetName(o, "logjet-gateway");
     if (s == NATS_OK) s = natsOptions_SetMaxReconnect(o, -1);
     if (s == NATS_OK) s = natsOptions_SetReconnectWait(o, 250);
@@ -434,6 +434,11 @@ static lj_status connect_nats(struct lj_feed *f, char *err, size_t errlen)
     jsOptions jo;
     natsStatus s = make_options(f, &o);
 
+    /* One URL or a comma-separated list (a cluster), checked with the bad entry named. */
+    if (s == NATS_OK && lj_natsurl_apply(o, f->cfg.nats_url, err, errlen) != LJ_OK) {
+        natsOptions_Destroy(o);
+        return LJ_INVAL;
+    }
     if (s == NATS_OK) {
         s = natsConnection_Connect(&f->nc, o);
         if (s == NATS_OK)

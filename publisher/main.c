@@ -1007,6 +1007,6 @@ int main(int argc, char **argv)
     }
     teardown(&a);
     curl_global_cleanup();
-    nats_Close();
+    nats_CloseAndWait(2000);
     return rc == 0 ? 0 : 1;
 }

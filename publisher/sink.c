@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "natsurl.h"
@@ -46,6 +47,13 @@ struct lj_sink {
 
     atomic_uint_fast64_t reconnects;
     atomic_bool connected;
+
+    /* nats.c runs connection callbacks on its own thread, after natsConnection_Close
+     * returns; the closed callback is the last of them. lj_sink_destroy waits for it
+     * (closed_lock/closed_cond/closed) before freeing what they touch. */
+    pthread_mutex_t closed_lock;
+    pthread_cond_t closed_cond;
+    bool closed;
 };
 
 static void set_nats_error(char *err, size_t errlen, const char *what, natsStatus st)
@@ -167,6 +175,16 @@ static void on_connected(natsConnection *nc, void *closure)
     s->wake(s->wake_ctx);
 }
 
+static void on_closed(natsConnection *nc, void *closure)
+{
+    struct lj_sink *s = closure;
+    (void)nc;
+    pthread_mutex_lock(&s->closed_lock);
+    s->closed = true;
+    pthread_cond_signal(&s->closed_cond);
+    pthread_mutex_unlock(&s->closed_lock);
+}
+
 static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
                      void *closure)
 {
@@ -191,6 +209,7 @@ static natsStatus make_options(struct lj_sink *s, natsOptions **out)
     if (st == NATS_OK) st = natsOptions_SetDisconnectedCB(o, on_disconnected, s);
     if (st == NATS_OK) st = natsOptions_SetReconnectedCB(o, on_reconnected, s);
     if (st == NATS_OK) st = natsOptions_SetErrorHandler(o, on_error, s);
+    if (st == NATS_OK) st = natsOptions_SetClosedCB(o, on_closed, s);
     /* A line should leave within a fraction of a millisecond: skip the 1 ms flusher. */
     if (st == NATS_OK) st = natsOptions_SetSendAsap(o, true);
     /* No buffering while reconnecting (0 would mean nats.c's 8 MB default): a line
@@ -243,6 +262,8 @@ lj_status lj_sink_create(struct lj_sink **out, const struct lj_sink_config *cfg,
     s->wake = wake;
     s->wake_ctx = ctx;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->closed_lock, NULL);
+    pthread_cond_init(&s->closed_cond, NULL);
     if ((st = make_options(s, &opts)) != NATS_OK) {
         set_nats_error(err, errlen, cfg->nats_url, st);
         goto fail;
@@ -274,8 +295,24 @@ fail:
     return LJ_NATS;
 }
 
+/* Waits up to 5 s for the closed callback; false if it never came. */
+static bool wait_closed(struct lj_sink *s)
+{
+    struct timespec until;
+    bool closed;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&s->closed_lock);
+    while (!s->closed && pthread_cond_timedwait(&s->closed_cond, &s->closed_lock, &until) == 0)
+        ;
+    closed = s->closed;
+    pthread_mutex_unlock(&s->closed_lock);
+    return closed;
+}
+
 void lj_sink_destroy(struct lj_sink *s)
 {
+    bool closed = true;
     if (s == NULL)
         return;
     kvStore_Destroy(s->kv);
@@ -286,8 +323,16 @@ void lj_sink_destroy(struct lj_sink *s)
     }
     if (s->nc != NULL) {
         natsConnection_Close(s->nc);
+        closed = wait_closed(s);
         natsConnection_Destroy(s->nc);
     }
+    if (!closed) {
+        /* A callback may still run: leaking the sink beats freeing it under it. */
+        lj_log(LJ_LOG_WARN, "NATS connection did not close in time", NULL);
+        return;
+    }
+    pthread_cond_destroy(&s->closed_cond);
+    pthread_mutex_destroy(&s->closed_lock);
     pthread_mutex_destroy(&s->lock);
     free(s->queue);
     free(s);

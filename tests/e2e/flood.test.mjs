@@ -102,6 +102,9 @@ test(`flood: ${RATE} lines/s for ${SECONDS} s`, async () => {
   // pause during the flood: the screen stops, the count of waiting lines grows
   await sleep(1500);
   console.log(`flood on screen after ${Date.now() - start} ms`);
+  const phases = [];
+  const phase = async (name) => phases.push({ name, at: await page.evaluate(() => performance.now()) });
+  await phase('pause/resume');
   reactions.pause = await timed('pause', () => page.keyboard.press('Space'),
     () => page.evaluate(() => /Resume/.test(document.getElementById('pause').textContent)));
   const maxSeq = async () => Math.max(0, ...(await visibleRows(page)).map((r) => r.seq || 0));
@@ -116,18 +119,22 @@ test(`flood: ${RATE} lines/s for ${SECONDS} s`, async () => {
     async () => (await maxSeq()) > frozen);
 
   // search during the flood
+  await phase('search');
   await page.keyboard.press('/');
   reactions.search = await timed('search', async () => { await page.fill('#q', '77'); await page.press('#q', 'Enter'); },
     async () => { const v = await visibleRows(page); return v.length > 0 && v.every((r) => r.text.includes('77')); });
   await sleep(1000);
   const vis = await visibleRows(page);
   checks.push([vis.length > 0 && vis.every((r) => r.text.includes('77')), 'search applies during the flood']);
+  await phase('screenshot');
   await screenshot(page, 'ui-flood-search-light.png');
+  await phase('search cleared');
   reactions.searchClear = await timed('search cleared', async () => { await page.fill('#q', ''); await page.press('#q', 'Enter'); },
     async () => (await visibleRows(page)).some((r) => r.text && !r.text.includes('77')));
   await page.press('#q', 'Escape');
 
   // scrolling during the flood
+  await phase('scroll/End');
   await page.mouse.move(700, 400);
   reactions.scrollUp = await timed('scroll up', () => page.mouse.wheel(0, -3000),
     () => page.evaluate(() => !window.__logjet.api.follow));
@@ -147,6 +154,7 @@ test(`flood: ${RATE} lines/s for ${SECONDS} s`, async () => {
 
   // the rest of the flood
   console.log(`interactions done after ${Date.now() - start} ms`);
+  await phase('following');
   await until(async () => (await stats(page)).received >= RATE * SECONDS * 0.99 || Date.now() - floodStart > SECONDS * 1000 + 30000,
     SECONDS * 1000 + 40000, 'flood received', 250);
   await sleep(1500);
@@ -156,12 +164,18 @@ test(`flood: ${RATE} lines/s for ${SECONDS} s`, async () => {
   const tasks = stopTrace ? await stopTrace() : [];
   if (stopTrace) console.log(`trace collected in ${Date.now() - tTrace} ms`);
   const st = await stats(page);
-  const perf = await page.evaluate(() => { window.__perf.running = false; return window.__perf; });
+  const perf = await page.evaluate(() => { window.__perf.running = false; window.__perf.now = performance.now(); return window.__perf; });
   const long = perf.longtasks.filter((t) => t.start >= floodT0);
   const loadLong = perf.longtasks.filter((t) => t.start < floodT0);
   const frames = perf.frames.slice(perf.framesAt ? perf.framesAt.findIndex((t) => t >= floodT0) : 0);
   const fs = summary(frames);
   const ls = summary(long.map((t) => t.dur));
+  const byPhase = {};
+  for (let i = 0; i < phases.length; i++) {
+    const end = i + 1 < phases.length ? phases[i + 1].at : Infinity;
+    const ls2 = long.filter((t) => t.start >= phases[i].at && t.start < end).map((t) => Math.round(t.dur));
+    byPhase[phases[i].name] = { seconds: Math.round(((end === Infinity ? perf.now : end) - phases[i].at) / 100) / 10, longTasks: ls2.length, maxMs: ls2.length ? Math.max(...ls2) : 0 };
+  }
   const inPage = await page.evaluate(() => (window.__logjet.reactions || []).map((r) => ({ what: r.what, ms: Math.round(r.ms) })));
   const wallLong = tasks.filter((t) => t.wall > 50);
   const cpuTotal = tasks.reduce((a, t) => a + t.cpu, 0);
@@ -177,7 +191,7 @@ test(`flood: ${RATE} lines/s for ${SECONDS} s`, async () => {
     rate: RATE, seconds: SECONDS, received: st.received, queued: st.queued, buffered: st.buffered, bound: BUF, trimmed: st.trimmed,
     gaps: st.gaps, duplicates: st.duplicates, frames: st.frames, frameWorkMaxMs: st.frameMsMax,
     frameIntervalMs: fs, longTasks: { count: long.length, ...ls, over50: long.filter((t) => t.dur > 50).length },
-    longTasksBeforeFlood: loadLong.map((t) => Math.round(t.dur)), longTasksMs: long.map((t) => Math.round(t.dur)),
+    longTasksBeforeFlood: loadLong.map((t) => Math.round(t.dur)), longTasksMs: long.map((t) => Math.round(t.dur)), longTasksByPhase: byPhase,
     reactionsMs: reactions, effectsMs: effects, reactionsInPageMs: inPage, mainThread, heapMB: Math.round(heap / 1048576), wallMs: Date.now() - start,
     load: (await import('node:os')).loadavg().map((x) => Math.round(x * 100) / 100),
   };
@@ -185,6 +199,7 @@ test(`flood: ${RATE} lines/s for ${SECONDS} s`, async () => {
   console.log(`frames: n=${fs.n} p50=${fs.p50?.toFixed(1)} p99=${fs.p99?.toFixed(1)} max=${fs.max?.toFixed(1)} ms; ` +
     `long tasks: ${long.length} (max ${long.length ? ls.max.toFixed(0) : 0} ms, over 50 ms: ${report.longTasks.over50}); ` +
     `reactions ${JSON.stringify(reactions)} (after the input was delivered: ${JSON.stringify(effects)}); in the page (event -> painted) ${inPage.map((r) => r.what + ' ' + r.ms).join(', ')}`);
+  console.log(`long tasks by phase: ${JSON.stringify(byPhase)}`);
   if (mainThread) {
     console.log(`main thread (trace): ${mainThread.tasks} tasks, CPU ${mainThread.cpuMs} ms in ${mainThread.wallMs} ms of task wall time; ` +
       `tasks over 50 ms wall: ${mainThread.wallOver50} (their CPU at most ${mainThread.cpuOfThoseMax} ms); ` +

@@ -22,25 +22,8 @@ RUN_ID=lj-balancer-$$
 HOST_ID=$RUN_ID
 NAME=$RUN_ID-count
 tmp=$(mktemp -d)
-declare -A PID ST
 
-start() {
-    local name=$1 log=$2
-    shift 2
-    "$@" > "$log" 2>&1 < /dev/null &
-    PID[$name]=$!
-    ST[$name]=$(starttime "${PID[$name]}" || echo gone)
-}
 
-stop() {
-    local name=$1 sig=${2:-TERM} pid=${PID[$1]:-}
-    [ -n "$pid" ] || return 0
-    if [ "$(starttime "$pid" 2>/dev/null)" = "${ST[$name]}" ]; then
-        kill "-$sig" "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    unset "PID[$name]"
-}
 
 cleanup() {
     local n

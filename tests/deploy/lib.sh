@@ -98,3 +98,27 @@ starttime() {
     stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
     awk '{ print $20 }' <<<"${stat##*) }"
 }
+
+# Processes a test script starts, by name: PID and start time, so that stop never
+# signals a reused PID.
+declare -gA PID ST
+
+# start NAME LOG CMD...: a background process, remembered with its start time.
+start() {
+    local name=$1 log=$2
+    shift 2
+    "$@" > "$log" 2>&1 < /dev/null &
+    PID[$name]=$!
+    ST[$name]=$(starttime "${PID[$name]}" || echo gone)
+}
+
+# stop NAME [SIGNAL]: only the process this script started.
+stop() {
+    local name=$1 sig=${2:-TERM} pid=${PID[$1]:-}
+    [ -n "$pid" ] || return 0
+    if [ "$(starttime "$pid" 2>/dev/null)" = "${ST[$name]}" ]; then
+        kill "-$sig" "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    unset "PID[$name]"
+}

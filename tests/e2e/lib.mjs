@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { SOURCE_DIR } from '../lib/harness.mjs';
+import { SOURCE_DIR, waitFor } from '../lib/harness.mjs';
 
 const require = createRequire(import.meta.url);
 const { chromium } = require('playwright-core');
@@ -119,16 +119,7 @@ export async function screenshot(page, name) {
   return p;
 }
 
-/** Polls fn() in node until truthy. */
-export async function until(fn, timeoutMs = 15000, what = 'condition', stepMs = 100) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ': ' + last.message : ''}`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
+/** Polls fn() in node until truthy (the harness's waitFor, with the page's pace). */
+export function until(fn, timeoutMs = 15000, what = 'condition', stepMs = 100) {
+  return waitFor(fn, timeoutMs, what, stepMs);
 }

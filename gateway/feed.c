@@ -76,6 +76,12 @@ struct lj_feed_event *lj_feed_take(struct lj_feed *f)
     return e;
 }
 
+void lj_feed_rewake(struct lj_feed *f)
+{
+    if (!atomic_exchange(&f->wake_pending, true))
+        f->cfg.wake(f->cfg.wake_arg);
+}
+
 void lj_feed_event_free(struct lj_feed_event *e)
 {
     if (!e)

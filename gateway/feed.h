@@ -78,6 +78,11 @@ lj_status lj_feed_fetch(struct lj_feed *f, const char *js_subject, uint64_t star
 struct lj_feed_event *lj_feed_take(struct lj_feed *f);
 void lj_feed_event_free(struct lj_feed_event *e);
 
+/* Wakes the service thread again through the same atomic-gated door the producers
+ * use (at most one wake in flight), for a consumer that left work for a later pass.
+ * Service thread; never blocks on the feed's lock. */
+void lj_feed_rewake(struct lj_feed *f);
+
 bool lj_feed_connected(const struct lj_feed *f);
 
 /* Counters for /metrics. */

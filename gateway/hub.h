@@ -57,8 +57,11 @@ void lj_hub_set_feed(struct lj_hub *h, struct lj_feed *feed);
 /* The server's "call me back when wsi is writable" request. */
 void lj_hub_set_writable(struct lj_hub *h, void (*writable)(void *wsi));
 
-/* Takes every queued feed event: lines into rings and taps, registry changes, fetch
- * results; then asks for a writable callback on each session that got data. */
+/* Applies queued feed events (lines into rings and taps, registry changes, fetch
+ * results) for at most LJ_HUB_SLICE_NS, then asks for a writable callback on each
+ * session that got data. Events left over stay in order in the hub's backlog and the
+ * loop is woken again (lj_feed_rewake), so writes run between slices. Service thread. */
+#define LJ_HUB_SLICE_NS 2000000LL
 void lj_hub_service(struct lj_hub *h);
 
 /* Once a second: retries failed fetches, releases lingering watches, frees closed

@@ -9,7 +9,9 @@
  *  - registry (feed.c): watches the LOGJET_CONTAINERS bucket.
  * Data crosses into main only through the feed's locked event queue; the producing
  * thread then calls lws_cancel_service() (gated by an atomic flag, once per batch),
- * which runs LWS_CALLBACK_EVENT_WAIT_CANCELLED -> lj_hub_service on main.
+ * which runs LWS_CALLBACK_EVENT_WAIT_CANCELLED -> lj_hub_service on main. A pass
+ * applies events for at most ~2 ms; what is left waits in the hub's backlog and the
+ * pass re-arms the same gated wake, so writable callbacks run between slices.
  * SIGTERM/SIGINT set a flag and wake the loop; clients are closed with 1001.
  *
  * Teardown order (the same after SIGTERM and after a failed start), so that no

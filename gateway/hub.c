@@ -22,6 +22,7 @@
 #define NBUCKETS 4096
 #define HELD_MAX 200000          /* lines held during a fetch before the oldest go */
 #define FETCH_RETRY_NS 1000000000LL
+#define QUEUE_IDLE_NS 1000000000LL   /* an empty queue idle this long gives its storage back */
 
 struct held {
     struct lj_line *line;
@@ -717,6 +718,7 @@ void lj_hub_tick(struct lj_hub *h, void (*close_cb)(struct lj_session *s))
             h->stats.slow_closes++;
             close_cb(s);
         }
+        lj_session_trim(s, now, QUEUE_IDLE_NS);
     }
 }
 

@@ -65,7 +65,8 @@ void lj_hub_set_writable(struct lj_hub *h, void (*writable)(void *wsi));
 void lj_hub_service(struct lj_hub *h);
 
 /* Once a second: retries failed fetches, releases lingering watches, frees closed
- * sessions, and returns (through close_cb) sessions stalled past stall_ns. */
+ * sessions, returns (through close_cb) sessions stalled past stall_ns, and trims the
+ * queues of idle sessions (lj_session_trim). */
 void lj_hub_tick(struct lj_hub *h, void (*close_cb)(struct lj_session *s));
 
 /* Session list. add: the hub owns s from now on. closed: the connection is gone

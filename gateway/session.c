@@ -17,13 +17,14 @@
 
 static struct lj_item *q_at(struct lj_session *s, size_t i)
 {
-    return &s->q[(s->qhead + i) % s->qcap];
+    return &s->q[(s->qhead + i) & (s->qcap - 1)];
 }
 
 static lj_status q_grow(struct lj_session *s)
 {
     size_t ncap = s->qcap ? s->qcap * 2 : 64;
     struct lj_item *n = malloc(ncap * sizeof(*n));
+    assert((ncap & (ncap - 1)) == 0);
     if (!n)
         return LJ_NOMEM;
     for (size_t i = 0; i < s->qlen; i++)
@@ -45,18 +46,24 @@ static lj_status q_push(struct lj_session *s, struct lj_item it)
     return LJ_OK;
 }
 
+/* Keeps the storage when the queue empties: bursty fan-out used to free and refault
+ * it again and again (lj_session_trim gives it back once the session is idle). */
 static void q_pop(struct lj_session *s)
 {
     assert(s->qlen > 0);
-    s->qhead = (s->qhead + 1) % s->qcap;
+    s->qhead = (s->qhead + 1) & (s->qcap - 1);
     s->qlen--;
     if (s->drop_cursor)
         s->drop_cursor--;
-    if (s->qlen == 0 && s->qcap > 256) {   /* give a burst's memory back */
-        free(s->q);
-        s->q = NULL;
-        s->qcap = s->qhead = 0;
-    }
+}
+
+void lj_session_trim(struct lj_session *s, int64_t now, int64_t idle_ns)
+{
+    if (s->qlen || s->qcap <= LJ_SESSION_QUEUE_KEEP || now - s->progress_ns < idle_ns)
+        return;
+    free(s->q);
+    s->q = NULL;
+    s->qcap = s->qhead = 0;
 }
 
 static bool item_dead(const struct lj_item *it) { return !it->line && !it->msg; }

@@ -91,7 +91,9 @@ struct lj_session {
     struct lj_session_limits lim;
     struct lj_sub *subs[LJ_SESSION_SUBS_MAX];
     size_t nsubs;
-    struct lj_item *q;         /* circular queue, qcap slots, qlen used from qhead */
+    struct lj_item *q;         /* circular queue, qcap slots (0 or a power of two, so
+                                  indexes wrap with a mask), qlen used from qhead; the
+                                  storage stays when it empties (lj_session_trim) */
     size_t qcap, qhead, qlen;
     size_t qbytes;             /* bytes of queued lines and messages */
     size_t drop_cursor;        /* items before it (from qhead) are messages or dropped */
@@ -135,6 +137,12 @@ void lj_session_gap_expired(struct lj_tap *tap, uint64_t after_seq, uint64_t nex
 
 /* true when the tap's filters let line through. */
 bool lj_tap_wants(const struct lj_tap *tap, const struct lj_line *line);
+
+/* Gives back an empty queue's storage when it is large (a burst's) and the session
+ * has been idle (no write, no new line) for idle_ns. Called from the hub's tick;
+ * service thread. */
+#define LJ_SESSION_QUEUE_KEEP 256
+void lj_session_trim(struct lj_session *s, int64_t now, int64_t idle_ns);
 
 /* Queues an owned message (len bytes of msg, taken over even on failure). */
 void lj_session_push_msg(struct lj_session *s, char *msg, size_t len);

@@ -43,13 +43,14 @@ struct lj_session;
 
 /* One subscribe request. Owned by its session. */
 struct lj_sub {
+    /* read per line by fan-out (lj_tap_wants, lj_session_push_line): kept together */
     struct lj_session *session;
+    unsigned levels, streams;  /* masks, 0 = all */
+    struct lj_grep *grep;      /* owned; NULL = no grep */
     char *id_json;             /* owned: the id as a JSON string with quotes */
     char id[LJ_CONTROL_ID_MAX + 1];
     char pattern[LJ_CONTROL_CONTAINER_MAX + 1];
     bool glob;
-    unsigned levels, streams;  /* masks, 0 = all */
-    struct lj_grep *grep;      /* owned; NULL = no grep */
     uint32_t replay;
     uint64_t after_seq, after_line_no;
     struct lj_tap **taps;      /* owned array of owned taps */
@@ -84,25 +85,29 @@ struct lj_item {
     uint32_t len;
 };
 
+/* Field order matters: fan-out touches every session once per line, so the fields
+ * lj_session_push_line reads and writes come first, in one or two adjacent cache
+ * lines; the 64 sub pointers and the rest follow. */
 struct lj_session {
-    struct lj_hub *hub;
-    void *wsi;                 /* the server's handle; NULL once the connection closed */
-    const struct lj_grant *grant;
-    struct lj_session_limits lim;
-    struct lj_sub *subs[LJ_SESSION_SUBS_MAX];
-    size_t nsubs;
     struct lj_item *q;         /* circular queue, qcap slots (0 or a power of two, so
                                   indexes wrap with a mask), qlen used from qhead; the
                                   storage stays when it empties (lj_session_trim) */
     size_t qcap, qhead, qlen;
     size_t qbytes;             /* bytes of queued lines and messages */
-    size_t drop_cursor;        /* items before it (from qhead) are messages or dropped */
-    int64_t progress_ns;       /* mono time of the last write or of the queue filling */
-    int errors;                /* control errors so far */
     bool closing;              /* no more frames; close requested */
     bool dirty;                /* on the hub's wake list */
+    struct lj_hub *hub;
+    void *wsi;                 /* the server's handle; NULL once the connection closed */
+    struct lj_session_limits lim;
+    struct lj_session *dirty_next;
+    int64_t progress_ns;       /* mono time of the last write or of the queue filling */
+    size_t drop_cursor;        /* items before it (from qhead) are messages or dropped */
+    const struct lj_grant *grant;
+    struct lj_sub *subs[LJ_SESSION_SUBS_MAX];
+    size_t nsubs;
+    int errors;                /* control errors so far */
     uint64_t gaps_pending;     /* taps with dropped > 0 */
-    struct lj_session *next, *prev, *dirty_next;
+    struct lj_session *next, *prev;
     struct lj_buf rx;          /* control frame being reassembled */
     bool rx_too_big;
 };

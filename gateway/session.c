@@ -392,6 +392,14 @@ static bool orphan_gap(struct lj_session *s, struct lj_buf *out)
     return false;
 }
 
+/* True when lines of it's tap were dropped before it: a slow_client gap must go out
+ * first. Drops take the oldest queued lines of a tap, so every dropped line lies
+ * between the tap's last sent line and its first live line with a higher sequence. */
+static bool needs_gap(const struct lj_item *it)
+{
+    return it->tap->dropped && it->line->seq > it->tap->drop_last_seq;
+}
+
 /* Lines frame: consecutive lines of one sub (none of whose taps owes a gap). */
 static void lines_frame(struct lj_session *s, struct lj_buf *out)
 {
@@ -407,7 +415,7 @@ static void lines_frame(struct lj_session *s, struct lj_buf *out)
             q_pop(s);
             continue;
         }
-        if (!it->line || it->tap->sub != sub || it->tap->dropped)
+        if (!it->line || it->tap->sub != sub || needs_gap(it))
             break;
         if (!first)
             lj_buf_append(out, ",", 1);
@@ -447,12 +455,16 @@ bool lj_session_next_frame(struct lj_session *s, struct lj_buf *out, size_t pre)
         free(it->msg);
         it->msg = NULL;
         q_pop(s);
-    } else if (it->tap->dropped) {
+    } else if (needs_gap(it)) {
         struct lj_tap *t = it->tap;
         gap_json(out, t, t->sent_seq, it->line->seq, t->dropped, "slow_client");
         lj_hub_stats(s->hub)->gaps_slow++;
         t->dropped = 0;
         s->gaps_pending--;
+        /* The gap named this line as next_seq: it must be the next one sent, so later
+         * drops start behind it (the bound may be exceeded by this one line). */
+        if (s->drop_cursor == 0)
+            s->drop_cursor = 1;
     } else {
         lines_frame(s, out);
     }

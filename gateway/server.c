@@ -212,8 +212,6 @@ static int ws_established(struct lj_server *srv, struct lws *wsi, struct pss *ps
     return 0;
 }
 
-#define WRITE_BURST 4
-
 static int ws_writable(struct lj_server *srv, struct lws *wsi, struct pss *pss)
 {
     struct lj_session *s = pss->session;
@@ -223,19 +221,14 @@ static int ws_writable(struct lj_server *srv, struct lws *wsi, struct pss *pss)
         lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY, (unsigned char *)"shutting down", 13);
         return -1;
     }
-    /* Up to WRITE_BURST frames while the socket takes them whole: with one frame per
-     * callback a loop pass wrote less than a fan-out slice queued, so a backlog drove
-     * clients that kept up with the socket into the slow_client bound. A frame the
-     * kernel only partly took is finished by lws and chokes the pipe, which ends it. */
-    for (int i = 0; i < WRITE_BURST; i++) {
-        if (!lj_session_next_frame(s, &srv->tx, LWS_PRE))
-            return 0;
-        size_t len = srv->tx.len - LWS_PRE;
-        if (lws_write(wsi, (unsigned char *)srv->tx.data + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len)
-            return -1;
-        if (lws_send_pipe_choked(wsi))
-            break;
-    }
+    /* Exactly one lws_write per writable callback (with permessage-deflate lws may keep
+     * part of a frame; a second write in the same callback could interleave with it).
+     * Each frame already batches every queued line of a subscription up to max_frame. */
+    if (!lj_session_next_frame(s, &srv->tx, LWS_PRE))
+        return 0;
+    size_t len = srv->tx.len - LWS_PRE;
+    if (lws_write(wsi, (unsigned char *)srv->tx.data + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len)
+        return -1;
     if (s->qlen || s->gaps_pending)
         lws_callback_on_writable(wsi);
     return 0;

@@ -101,7 +101,8 @@ struct lj_session {
     struct lj_session_limits lim;
     struct lj_session *dirty_next;
     int64_t progress_ns;       /* mono time of the last write or of the queue filling */
-    size_t drop_cursor;        /* items before it (from qhead) are messages or dropped */
+    size_t drop_cursor;        /* items before it (from qhead) are messages, dropped, or the
+                                  one line a just-sent gap named as next_seq */
     const struct lj_grant *grant;
     struct lj_sub *subs[LJ_SESSION_SUBS_MAX];
     size_t nsubs;

@@ -34,7 +34,10 @@ APT_PACKAGES=(meson ninja-build pkg-config gcc libc6-dev libnats-dev libcurl4-op
     libcjson-dev libwebsockets-dev libprotobuf-c-dev protobuf-c-compiler nats-server
     docker.io busybox-static curl iproute2 util-linux)
 BUILD_DIR="$ROOT/build"
-DOCKER_HOST_URL=unix:///var/run/docker.sock
+# The engine: DOCKER_HOST when set (as the docker CLI does), else the usual socket. The
+# demo containers and the publisher must see the same one.
+DOCKER_HOST_URL=${DOCKER_HOST:-unix:///var/run/docker.sock}
+export DOCKER_HOST=$DOCKER_HOST_URL
 
 STEP="starting"
 STEP_LOG=""

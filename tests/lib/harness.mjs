@@ -232,18 +232,24 @@ export class Stack {
     await this.procs.nats?.stop(signal);
   }
 
+  /** Starts build/<name>/logjet-<name> and waits for its /healthz (fails if it exits). */
+  async startDaemon(name, args, baseUrl) {
+    const p = new Proc(name, path.join(BUILD_DIR, `${name}/logjet-${name}`), args,
+      path.join(this.dir, `${name}.log`), this.opts.env);
+    this.procs[name] = p;
+    await waitFor(async () => {
+      if (!p.running) throw new Error(`${name} exited:\n${p.tail()}`);
+      return httpOk(`${baseUrl}/healthz`);
+    }, 20000, `${name} /healthz`);
+  }
+
   async startPublisher(extra = []) {
     this.ports.publisher ??= await freePort();
     const args = ['--nats-url', this.natsUrl, '--docker-host', this.opts.dockerHost || DOCKER_HOST, '--host-id', this.hostId,
       '--http', `127.0.0.1:${this.ports.publisher}`, '--include', `^${this.prefix}`,
       ...(this.opts.replayDepth ? ['--replay-depth', String(this.opts.replayDepth)] : []),
       ...(this.opts.publisherArgs || []), ...extra];
-    this.procs.publisher = new Proc('publisher', path.join(BUILD_DIR, 'publisher/logjet-publisher'), args,
-      path.join(this.dir, 'publisher.log'), this.opts.env);
-    await waitFor(async () => {
-      if (!this.procs.publisher.running) throw new Error(`publisher exited:\n${this.procs.publisher.tail()}`);
-      return httpOk(`${this.publisherHttp}/healthz`);
-    }, 20000, 'publisher /healthz');
+    await this.startDaemon('publisher', args, this.publisherHttp);
   }
 
   async killPublisher(signal = 'SIGKILL') {
@@ -254,12 +260,7 @@ export class Stack {
     this.ports.gateway ??= await freePort();
     const args = ['--nats-url', this.natsUrl, '--listen', `127.0.0.1:${this.ports.gateway}`,
       '--ui-dir', path.join(SOURCE_DIR, 'ui'), ...(this.opts.gatewayArgs || []), ...extra];
-    this.procs.gateway = new Proc('gateway', path.join(BUILD_DIR, 'gateway/logjet-gateway'), args,
-      path.join(this.dir, 'gateway.log'), this.opts.env);
-    await waitFor(async () => {
-      if (!this.procs.gateway.running) throw new Error(`gateway exited:\n${this.procs.gateway.tail()}`);
-      return httpOk(`${this.gatewayUrl}/healthz`);
-    }, 20000, 'gateway /healthz');
+    await this.startDaemon('gateway', args, this.gatewayUrl);
   }
 
   async stopGateway(signal = 'SIGTERM') {

@@ -931,14 +931,16 @@ static lj_status setup(struct app *a, char *err, size_t errlen)
     sigprocmask(SIG_BLOCK, &mask, NULL);
     if ((a->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
         return lj_fail(err, errlen, LJ_IO, "signalfd: %s", strerror(errno));
+    /* Local mistakes (a bad --http address, a port in use) are reported before
+     * anything remote is tried, so they are not hidden behind an engine that is down. */
+    if ((st = lj_http_create(&a->http, a->o.http, on_http, a, err, errlen)) != LJ_OK)
+        return st;
     if ((st = lj_docker_create(&a->docker, a->o.docker_host, err, errlen)) != LJ_OK)
         return st;
     if ((st = lj_docker_ping(a->docker, err, errlen)) != LJ_OK)
         return st;
     if ((a->multi = curl_multi_init()) == NULL)
         return LJ_NOMEM;
-    if ((st = lj_http_create(&a->http, a->o.http, on_http, a, err, errlen)) != LJ_OK)
-        return st;
     return lj_sink_create(&a->sink, &sc, wake, a->multi, err, errlen);
 }
 

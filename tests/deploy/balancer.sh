@@ -102,6 +102,12 @@ else
 fi
 sed 's/^/    /' "$tmp/follow.out"
 other=$((3 - victim))
+# haproxy logs a WebSocket session when it ends: the client has just closed it, so
+# the line may take a moment to appear.
+for _ in $(seq 1 50); do
+    grep -q "gateways/gateway-$other .* \"GET /ws" "$tmp/haproxy.log" && break
+    sleep 0.1
+done
 if grep -q "gateways/gateway-$other .* \"GET /ws" "$tmp/haproxy.log"; then
     pass "haproxy sent the reconnection to gateway-$other"
 else

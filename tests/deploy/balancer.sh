@@ -14,46 +14,13 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$LJ_ROOT"
 
-BUILD=${LOGJET_BUILD_DIR:-$LJ_ROOT/build}
-PUBLISHER="$BUILD/publisher/logjet-publisher"
-GATEWAY="$BUILD/gateway/logjet-gateway"
 LINES=${LOGJET_BALANCER_LINES:-1000}
-RUN_ID=lj-balancer-$$
-HOST_ID=$RUN_ID
-NAME=$RUN_ID-count
-tmp=$(mktemp -d)
-
-
-
-cleanup() {
-    local n
-    docker rm -f "$NAME" >/dev/null 2>&1 || true
-    for n in "${!PID[@]}"; do stop "$n"; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-show_logs() {
-    local f
-    for f in "$tmp"/*.log; do
-        [ -e "$f" ] || continue
-        echo "--- $(basename "$f")"
-        tail -n 15 "$f" | sed 's/^/    /'
-    done
-}
-die() { fail "$*"; show_logs; summary; exit 1; }
+stack_setup balancer
 
 clients_of() {
     curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '$1 == "logjet_gateway_clients" { print $2 }'
 }
-
-for bin in "$PUBLISHER" "$GATEWAY"; do
-    [ -x "$bin" ] || { fail "$bin is built (set LOGJET_BUILD_DIR)"; summary; exit 1; }
-done
 command -v haproxy >/dev/null || { fail "haproxy is installed (apt-get install haproxy)"; summary; exit 1; }
-docker version >/dev/null 2>&1 || { fail "a Docker engine answers"; summary; exit 1; }
-node_deps || { fail "node and npm packages (tests/deploy/package.json)"; summary; exit 1; }
-busybox_image balancer || die "busybox image"
 
 NATS_PORT=$(free_port)
 PUB_PORT=$(free_port)

@@ -17,42 +17,8 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$LJ_ROOT"
 
-BUILD=${LOGJET_BUILD_DIR:-$LJ_ROOT/build}
-PUBLISHER="$BUILD/publisher/logjet-publisher"
-GATEWAY="$BUILD/gateway/logjet-gateway"
 LINES=${LOGJET_CLUSTER_LINES:-1000}
-RUN_ID=lj-cluster-$$
-HOST_ID=$RUN_ID
-NAME=$RUN_ID-count
-tmp=$(mktemp -d)
-
-
-
-cleanup() {
-    local n
-    docker rm -f "$NAME" >/dev/null 2>&1 || true
-    for n in "${!PID[@]}"; do stop "$n"; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-die() { fail "$*"; show_logs; summary; exit 1; }
-
-show_logs() {
-    local f
-    for f in "$tmp"/*.log; do
-        [ -e "$f" ] || continue
-        echo "--- $(basename "$f")"
-        tail -n 15 "$f" | sed 's/^/    /'
-    done
-}
-
-for bin in "$PUBLISHER" "$GATEWAY"; do
-    [ -x "$bin" ] || { fail "$bin is built (set LOGJET_BUILD_DIR)"; summary; exit 1; }
-done
-docker version >/dev/null 2>&1 || { fail "a Docker engine answers"; summary; exit 1; }
-node_deps || { fail "node and npm packages (tests/deploy/package.json)"; summary; exit 1; }
-busybox_image cluster || die "busybox image"
+stack_setup cluster
 
 # --- three nats-servers from the shipped configs ------------------------------
 declare -a CP RP MP

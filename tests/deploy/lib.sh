@@ -122,3 +122,46 @@ stop() {
     fi
     unset "PID[$name]"
 }
+
+# stack_setup TAG: the common frame of a script that runs its own publisher and
+# gateways against one container: BUILD, PUBLISHER, GATEWAY, RUN_ID, HOST_ID, NAME
+# (the container), tmp (removed at exit, with everything started and the container),
+# and show_logs / die. Fails the script when the daemons are not built or Docker,
+# node or the busybox image are missing.
+stack_setup() {
+    local tag=$1 bin
+    BUILD=${LOGJET_BUILD_DIR:-$LJ_ROOT/build}
+    PUBLISHER="$BUILD/publisher/logjet-publisher"
+    GATEWAY="$BUILD/gateway/logjet-gateway"
+    RUN_ID=lj-$tag-$$
+    # shellcheck disable=SC2034  # used by the scripts that call stack_setup
+    HOST_ID=$RUN_ID
+    NAME=$RUN_ID-count
+    tmp=$(mktemp -d)
+    trap stack_cleanup EXIT
+    for bin in "$PUBLISHER" "$GATEWAY"; do
+        [ -x "$bin" ] || { fail "$bin is built (set LOGJET_BUILD_DIR)"; summary; exit 1; }
+    done
+    docker version >/dev/null 2>&1 || { fail "a Docker engine answers"; summary; exit 1; }
+    node_deps || { fail "node and npm packages (tests/deploy/package.json)"; summary; exit 1; }
+    busybox_image "$tag" || die "busybox image"
+}
+
+stack_cleanup() {
+    local n
+    docker rm -f "$NAME" >/dev/null 2>&1 || true
+    for n in "${!PID[@]}"; do stop "$n"; done
+    rm -rf "$tmp"
+}
+
+# The last lines of every log the script collected in $tmp.
+show_logs() {
+    local f
+    for f in "$tmp"/*.log; do
+        [ -e "$f" ] || continue
+        echo "--- $(basename "$f")"
+        tail -n 15 "$f" | sed 's/^/    /'
+    done
+}
+
+die() { fail "$*"; show_logs; summary; exit 1; }

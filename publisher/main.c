@@ -316,11 +316,17 @@ static lj_status position(struct app *a, struct slot *s)
         struct lj_follow_pos pos[2] = { { 0, -1 }, { 0, -1 } };
         int this = last->stream == LOGJET__V1__STREAM__STDERR ? 1 : 0;
         pos[this] = (struct lj_follow_pos){ last->ts_unix_nano, last->ts_index };
-        if (last->other_seen)
+        if (last->other_seen) {
             pos[1 - this] = (struct lj_follow_pos){ last->other_ts_unix_nano,
                                                     last->other_ts_index };
-        else
-            pos[1 - this] = (struct lj_follow_pos){ s->since_ns, -1 };
+        } else {
+            /* No line of the other stream was taken before this record, so every one
+             * the engine has after it is new; one that Docker logged up to the reorder
+             * window earlier is new too. (Not since_ns: that is the current run's
+             * start, and the container may have restarted while we were away.) */
+            int64_t t = last->ts_unix_nano - LJ_FOLLOW_REORDER_NS;
+            pos[1 - this] = (struct lj_follow_pos){ t > 0 ? t : 0, -1 };
+        }
         /* A record of another container under the same name (recreated) only tells
          * where line_no stands; this container's lines are all new. */
         lj_follow_set_position(s->f, last->line_no, same ? &pos[0] : NULL,

@@ -65,3 +65,20 @@ test('nats-server stopped for 10 s mid-stream and restarted: nothing lost or dou
   const m = await s.metrics('publisher');
   assert.ok(m.logjet_publisher_nats_reconnects_total >= 1, 'the publisher saw the outage');
 });
+
+test('a stdout-only container restarted while the publisher is down: the old run\'s tail is kept', async () => {
+  // The last stored record has seen no stderr line; the resume must not start at the
+  // new run's start time, or the lines between the kill and the restart are skipped.
+  const c = await s.run('downrestart', 'i=$(cat /n 2>/dev/null || echo 0); while [ $i -lt 100000 ]; do ' +
+    'i=$((i+1)); echo "tick $i"; echo $i > /n; usleep 10000; done');
+  await waitFor(async () => (await s.records(c.name)).length >= 20, 20000, 'first lines stored', 200);
+  await s.killPublisher('SIGKILL');
+  await sleep(2500);
+  assert.equal((await s.docker(['restart', '-t', '0', c.name])).code, 0);
+  await sleep(500);
+  await s.startPublisher();
+  await sleep(1500);
+  assert.equal((await s.docker(['stop', '-t', '0', c.name])).code, 0);
+  await s.wait(c.name);
+  await assertExact(c.name);
+});

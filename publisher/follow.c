@@ -184,6 +184,8 @@ static void take_line(void *ctx, const struct lj_demux_line *l)
     struct lj_record r;
     struct pend *p;
 
+    if (f->error_status != LJ_OK)
+        return;    /* a line was refused: none after it may be taken (the cursor would pass it) */
     f->seen[st] = (struct lj_follow_pos){ l->ts_unix_nano, index };
     if (already_taken(f, st, l->ts_unix_nano, index)) {
         f->stats.skipped++;

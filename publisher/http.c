@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,10 @@
 struct client {
     int fd;                 /* -1 when the slot is free */
     size_t len;
-    int64_t since_ns;
+    int64_t since_ns;       /* accepted, or last progress while writing */
+    struct lj_buf out;      /* the response, sent from out_off on as the socket takes it */
+    size_t out_off;
+    bool answered;          /* the response is built: only writing is left */
     char req[REQUEST_MAX];
 };
 
@@ -88,6 +92,9 @@ static void drop(struct client *c)
         close(c->fd);
     c->fd = -1;
     c->len = 0;
+    c->answered = false;
+    c->out_off = 0;
+    lj_buf_finish(&c->out);
 }
 
 void lj_http_destroy(struct lj_http *h)
@@ -107,21 +114,31 @@ unsigned lj_http_fds(struct lj_http *h, struct curl_waitfd *fds, unsigned max)
         fds[n++] = (struct curl_waitfd){ .fd = h->listen_fd, .events = CURL_WAIT_POLLIN };
     for (int i = 0; i < LJ_HTTP_MAX_CLIENTS && n < max; i++)
         if (h->clients[i].fd >= 0)
-            fds[n++] = (struct curl_waitfd){ .fd = h->clients[i].fd, .events = CURL_WAIT_POLLIN };
+            fds[n++] = (struct curl_waitfd){
+                .fd = h->clients[i].fd,
+                .events = h->clients[i].answered ? CURL_WAIT_POLLOUT : CURL_WAIT_POLLIN };
     return n;
 }
 
-/* Blocking-ish write of a small response; the socket is non-blocking, so a client
- * that does not read simply gets a truncated answer. */
-static void write_all(int fd, const char *p, size_t n)
+/* Sends what the socket takes now; the rest waits for the next POLLOUT. Drops the
+ * client when everything is sent or the peer is gone. */
+static void write_some(struct client *c, int64_t now)
 {
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w <= 0)
+    while (c->out_off < c->out.len) {
+        ssize_t w = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (now - c->since_ns > CLIENT_TIMEOUT_NS)
+                drop(c);    /* not reading its answer */
             return;
-        p += w;
-        n -= (size_t)w;
+        }
+        if (w <= 0) {
+            drop(c);
+            return;
+        }
+        c->out_off += (size_t)w;
+        c->since_ns = now;
     }
+    drop(c);
 }
 
 static void respond(struct lj_http *h, struct client *c)
@@ -151,11 +168,19 @@ static void respond(struct lj_http *h, struct client *c)
                      status, status == 200 ? "OK" : status == 404 ? "Not Found"
                              : status == 503 ? "Service Unavailable" : "Error",
                      type, body.len);
-    write_all(c->fd, head, (size_t)n);
-    if (strcmp(method, "HEAD") != 0)
-        write_all(c->fd, body.data ? body.data : "", body.len);
+    lj_buf_reset(&c->out);
+    lj_status st = lj_buf_append(&c->out, head, (size_t)n);
+    if (st == LJ_OK && strcmp(method, "HEAD") != 0 && body.len)
+        st = lj_buf_append(&c->out, body.data, body.len);
     lj_buf_finish(&body);
-    drop(c);
+    if (st != LJ_OK) {
+        drop(c);
+        return;
+    }
+    c->answered = true;
+    c->out_off = 0;
+    c->since_ns = lj_time_mono_ns();
+    write_some(c, c->since_ns);
 }
 
 static void accept_clients(struct lj_http *h)
@@ -170,7 +195,7 @@ static void accept_clients(struct lj_http *h)
                 c = &h->clients[i];
         if (c == NULL) {
             static const char busy[] = "HTTP/1.0 503 Busy\r\nContent-Length: 0\r\n\r\n";
-            write_all(fd, busy, sizeof busy - 1);
+            (void)!send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL);    /* best effort */
             close(fd);
             continue;
         }
@@ -200,6 +225,10 @@ void lj_http_process(struct lj_http *h)
     int64_t now = lj_time_mono_ns();
     accept_clients(h);
     for (int i = 0; i < LJ_HTTP_MAX_CLIENTS; i++)
-        if (h->clients[i].fd >= 0)
-            read_client(h, &h->clients[i], now);
+        if (h->clients[i].fd >= 0) {
+            if (h->clients[i].answered)
+                write_some(&h->clients[i], now);
+            else
+                read_client(h, &h->clients[i], now);
+        }
 }

@@ -290,7 +290,9 @@ static bool selected(const struct app *a, const struct lj_docker_container *c)
 static void registry_put(struct app *a, const struct lj_docker_container *c, const char *state)
 {
     char err[256];
-    if (!a->nats_ready || !selected(a, c))
+    /* "removed" is said of containers that were followed, whose labels are gone. */
+    bool removed = state != NULL && strcmp(state, "removed") == 0;
+    if (!a->nats_ready || (!removed && !selected(a, c)))
         return;
     if (lj_registry_put(a->sink, a->host_id, c, state, err, sizeof err) != LJ_OK) {
         char q[300];
@@ -346,8 +348,13 @@ static lj_status position(struct app *a, struct slot *s)
 
 static void start_transfer(struct app *a, struct slot *s, bool follow)
 {
-    if (!a->engine_up || !a->nats_ready || a->stopping || lj_follow_transferring(s->f))
+    if (a->stopping || lj_follow_transferring(s->f))
         return;
+    if (!a->engine_up || !a->nats_ready) {
+        /* Not now: the tick tries again (a stopped container needs its final read too). */
+        s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
+        return;
+    }
     if (!s->positioned && position(a, s) != LJ_OK) {
         s->retry_at = lj_time_mono_ns() + NATS_RETRY_NS;
         return;
@@ -385,6 +392,8 @@ static void on_logs_done(struct app *a, struct slot *s, CURLcode rc)
         if (a->engine_up && !a->stopping)
             lj_log(LJ_LOG_WARN, "logs transfer failed; retrying", "container=%s error=%s",
                    lj_follow_name(s->f), lj_log_quote(q, sizeof q, err));
+        /* Even a failed final read: the slot must not be freed before the log's end. */
+        s->drained = false;
         s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
         return;
     }
@@ -465,20 +474,34 @@ static size_t on_events_body(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
+/* The container of s is gone: its slot goes once its lines are stored, and the
+ * registry says so. */
+static void mark_removed(struct app *a, struct slot *s)
+{
+    struct lj_docker_container c;
+    s->removed = true;
+    memset(&c, 0, sizeof c);
+    snprintf(c.id, sizeof c.id, "%s", lj_follow_container_id(s->f));
+    snprintf(c.name, sizeof c.name, "%s", lj_follow_name(s->f));
+    c.labels = cJSON_CreateObject();
+    registry_put(a, &c, "removed");
+    cJSON_Delete(c.labels);
+}
+
 static void handle_rename(struct app *a, const struct event *e)
 {
     struct slot *s = slot_by_container(a, e->id);
     struct lj_docker_container old;
+    if (s == NULL)
+        return;    /* not followed: nothing of it is in the registry */
     memset(&old, 0, sizeof old);
     snprintf(old.id, sizeof old.id, "%s", e->id);
     snprintf(old.name, sizeof old.name, "%s", e->old_name);
     old.labels = cJSON_CreateObject();
     registry_put(a, &old, "removed");
     cJSON_Delete(old.labels);
-    if (s != NULL) {
-        lj_follow_stop(s->f, a->multi);
-        s->rename_pending = true;
-    }
+    lj_follow_stop(s->f, a->multi);
+    s->rename_pending = true;
 }
 
 static void handle_event(struct app *a, const struct event *e)
@@ -491,15 +514,8 @@ static void handle_event(struct app *a, const struct event *e)
     lj_log(LJ_LOG_DEBUG, "engine event", "action=%s id=%.12s name=%s", e->action, e->id,
            e->name[0] ? e->name : "-");
     if (strcmp(e->action, "destroy") == 0 || st == LJ_NOT_FOUND) {
-        if ((s = slot_by_container(a, e->id)) != NULL) {
-            s->removed = true;
-            memset(&c, 0, sizeof c);
-            snprintf(c.id, sizeof c.id, "%s", e->id);
-            snprintf(c.name, sizeof c.name, "%s", lj_follow_name(s->f));
-            c.labels = cJSON_CreateObject();
-            registry_put(a, &c, "removed");
-            cJSON_Delete(c.labels);
-        }
+        if ((s = slot_by_container(a, e->id)) != NULL)
+            mark_removed(a, s);
         if (st == LJ_OK)
             lj_docker_container_finish(&c);
         return;
@@ -577,12 +593,24 @@ static lj_status sync_containers(struct app *a, char *err, size_t errlen)
         if (c.running) {
             registry_put(a, &c, NULL);
             follow_container(a, &c, c.started_ns);
-        } else if (selected(a, &c) && slot_by_container(a, c.id) == NULL &&
-                   has_own_record(a, &c)) {
+        } else if (selected(a, &c) && (slot_by_container(a, c.id) != NULL ||
+                                       has_own_record(a, &c))) {
+            /* Stopped, maybe while the engine was out of reach: read it to the end. */
             registry_put(a, &c, NULL);
             follow_container(a, &c, c.started_ns);
         }
         lj_docker_container_finish(&c);
+    }
+    /* Followed containers no longer listed were removed while we could not see it. */
+    for (size_t k = 0; k < a->nslots; k++) {
+        struct slot *s = &a->slots[k];
+        bool listed = false;
+        if (s->f == NULL || s->removed)
+            continue;
+        for (size_t i = 0; i < n && !listed; i++)
+            listed = strcmp(ids[i], lj_follow_container_id(s->f)) == 0;
+        if (!listed)
+            mark_removed(a, s);
     }
     free(ids);
     return LJ_OK;
@@ -625,8 +653,10 @@ static void engine_lost(struct app *a, CURLcode rc)
     /* Every logs transfer dies with the engine; stop them now so that all restart from
      * their cursors once it is back, and re-list, since the event ring is lost too. */
     for (size_t i = 0; i < a->nslots; i++)
-        if (a->slots[i].f)
+        if (a->slots[i].f) {
             lj_follow_stop(a->slots[i].f, a->multi);
+            a->slots[i].retry_at = lj_time_mono_ns();
+        }
     lj_log(LJ_LOG_WARN, "lost the Docker engine; reconnecting", "host=%s error=\"%s\"",
            lj_docker_host(a->docker), curl_easy_strerror(rc));
 }

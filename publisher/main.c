@@ -675,6 +675,7 @@ static void check_nats(struct app *a)
         for (size_t i = 0; i < a->nslots; i++)
             if (a->slots[i].f)
                 lj_follow_recover(a->slots[i].f, 0);
+        lj_sink_accept_reconnects(a->sink, rc);
     }
     if (a->nats_ready || !lj_sink_connected(a->sink) || lj_time_mono_ns() < a->nats_retry_at)
         return;
@@ -703,6 +704,12 @@ static void take_acks(struct app *a)
                 lj_log(LJ_LOG_WARN, "publish refused; will retry", "container=%s line_no=%"
                        PRIu64 " error=\"%s\"", lj_follow_name(s->f), acks[i].line_no,
                        acks[i].error);
+            if (acks[i].no_stream && a->nats_ready) {
+                /* The stream may be gone (a server that lost its store, a deleted
+                 * stream): check it, and create it again, before sending more. */
+                a->nats_ready = false;
+                a->nats_retry_at = 0;
+            }
             lj_follow_on_ack(s->f, &acks[i]);
         }
     }

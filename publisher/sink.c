@@ -47,6 +47,7 @@ struct lj_sink {
 
     atomic_uint_fast64_t reconnects;
     atomic_bool connected;
+    uint64_t accepted_reconnects;    /* main thread: follows rewound up to this count */
 
     /* nats.c runs connection callbacks on its own thread, after natsConnection_Close
      * returns; the closed callback is the last of them. lj_sink_destroy waits for it
@@ -113,6 +114,7 @@ static void parse_puback(natsMsg *msg, struct lj_ack *a)
     const cJSON *seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
 
     if (natsMsg_IsNoResponders(msg)) {
+        a->no_stream = true;
         snprintf(a->error, sizeof a->error, "no responders (stream missing or no leader)");
     } else if (root == NULL) {
         snprintf(a->error, sizeof a->error, "unparsable ack");
@@ -348,6 +350,11 @@ uint64_t lj_sink_reconnects(struct lj_sink *s)
     return atomic_load(&s->reconnects);
 }
 
+void lj_sink_accept_reconnects(struct lj_sink *s, uint64_t n)
+{
+    s->accepted_reconnects = n;
+}
+
 /* ---- stream and bucket -------------------------------------------------------------- */
 
 static void compare_stream(const struct lj_sink *s, const jsStreamConfig *c, char *warn,
@@ -422,8 +429,10 @@ static lj_status ensure_stream(struct lj_sink *s, char *warn, size_t warnlen, ch
 static lj_status ensure_bucket(struct lj_sink *s, char *err, size_t errlen)
 {
     natsStatus st;
-    if (s->kv != NULL)
-        return LJ_OK;
+    /* Looked up again on every call: the bucket may have been lost with the server's
+     * store since the last time (the handle would then fail forever). */
+    kvStore_Destroy(s->kv);
+    s->kv = NULL;
     st = js_KeyValue(&s->kv, s->js, REGISTRY_BUCKET);
     if (st == NATS_NOT_FOUND) {
         kvConfig kc;
@@ -467,7 +476,13 @@ lj_status lj_sink_publish(struct lj_sink *s, const char *subject, const char *ms
     natsMsg *msg = NULL;
     natsStatus st;
 
-    if (!lj_sink_connected(s))
+    /* connected is set after reconnects is counted, so reading them in this order
+     * cannot pair a new connection with the old count. The status check narrows the
+     * moment between nats.c noticing a dead socket and on_disconnected: a publish then
+     * would go to nats.c's reconnect buffer (it always takes one message) and reach
+     * the new connection before the resends of older lines. */
+    if (!atomic_load(&s->connected) || atomic_load(&s->reconnects) != s->accepted_reconnects
+        || natsConnection_Status(s->nc) != NATS_CONN_STATUS_CONNECTED)
         return LJ_CLOSED;
     snprintf(reply, sizeof reply, "%s.%" PRIu64 ".%" PRIu64 ".%" PRIu32, s->inbox, follow_id,
              line_no, attempt);

@@ -41,6 +41,7 @@ struct lj_ack {
     uint32_t attempt;
     bool ok;             /* stored (or a duplicate of a stored message) */
     bool duplicate;
+    bool no_stream;      /* nobody answered for the stream: gone, or no leader yet */
     uint64_t seq;        /* stream sequence when ok */
     char error[120];     /* the server's description when !ok */
 };
@@ -65,6 +66,11 @@ bool lj_sink_connected(struct lj_sink *s);
  * whose ack had not arrived may have been lost in the old connection. */
 uint64_t lj_sink_reconnects(struct lj_sink *s);
 
+/* Tells the sink that the caller has rewound every follow for reconnection count n
+ * (lj_sink_reconnects): until then lj_sink_publish refuses, so that no new line is
+ * sent on a new connection ahead of the resends of older unacked ones. Main thread. */
+void lj_sink_accept_reconnects(struct lj_sink *s, uint64_t n);
+
 /* Creates stream and registry bucket when missing; leaves existing ones alone and, when
  * the stream's settings differ from ours, fills warn (size warnlen) with what differs.
  * Blocks for up to a few seconds. LJ_NATS when NATS refused or is not reachable. */
@@ -72,7 +78,8 @@ lj_status lj_sink_ensure(struct lj_sink *s, char *warn, size_t warnlen, char *er
                          size_t errlen);
 
 /* Sends one record without waiting. The ack arrives later through lj_sink_take_acks.
- * LJ_CLOSED when not connected (nothing was sent), LJ_NATS on other failures. */
+ * LJ_CLOSED when not connected, reconnecting, or reconnected since the last
+ * lj_sink_accept_reconnects (nothing was sent); LJ_NATS on other failures. */
 lj_status lj_sink_publish(struct lj_sink *s, const char *subject, const char *msg_id,
                           const uint8_t *data, size_t len, uint64_t follow_id,
                           uint64_t line_no, uint32_t attempt);

@@ -76,3 +76,21 @@ test('engine gone for 3 s mid-stream: the publisher reconnects, re-lists and mis
   const m = await s.metrics('publisher');
   assert.ok(m.logjet_publisher_engine_reconnects_total >= 1);
 });
+
+test('a container that exits while the engine is unreachable still has its tail read', async () => {
+  const c = await s.run('exits', 'i=1; while [ $i -le 400 ]; do echo "step $i"; usleep 5000; i=$((i+1)); done');
+  await waitFor(async () => (await s.records(c.name)).length >= 10, 20000, 'first lines stored', 100);
+  await proxy.cut();
+  await s.wait(c.name);    // it ends while the publisher cannot reach the engine
+  await proxy.listen();
+  await waitFor(async () => (await fetch(`${s.publisherHttp}/healthz`)).status === 200, 20000,
+    'publisher to reconnect to the engine');
+  const engine = await s.engineLogs(c.name);
+  let recs = [];
+  await waitFor(async () => {
+    recs = await s.records(c.name);
+    return recs.length >= engine.length;
+  }, 30000, `all ${engine.length} lines stored (have ${recs.length})`, 500);
+  assert.deepEqual(recs.map((r) => r.line.toString()), engine.map((e) => e.line.toString()));
+  recs.forEach((r, i) => assert.equal(r.lineNo, i + 1));
+});

@@ -3,6 +3,7 @@
 // compared with the engine's own log, in the engine's order.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { Stack, waitFor, sleep } from '../../lib/harness.mjs';
 
 let s;
@@ -81,4 +82,21 @@ test('a stdout-only container restarted while the publisher is down: the old run
   assert.equal((await s.docker(['stop', '-t', '0', c.name])).code, 0);
   await s.wait(c.name);
   await assertExact(c.name);
+});
+
+test('nats-server comes back without its store: the stream is created again and lines flow', async () => {
+  // Runs last in this file: it throws the stream (and every earlier test's lines) away.
+  const c = await s.run('lostore', 'i=1; while [ $i -le 100000 ]; do echo "beat $i"; usleep 20000; i=$((i+1)); done');
+  await waitFor(async () => (await s.records(c.name)).length >= 10, 20000, 'first lines stored', 200);
+  await s.stopNats();
+  fs.rmSync(s.storeDir, { recursive: true, force: true });
+  await s.startNats();
+  const recs = await waitFor(async () => {
+    const r = await s.records(c.name).catch(() => []);
+    return r.length >= 20 ? r : null;
+  }, 30000, 'lines stored in the re-created stream', 500);
+  // Numbering goes on from where the lost stream was; nothing is stored twice.
+  for (let k = 1; k < recs.length; k++) assert.equal(recs[k].lineNo, recs[k - 1].lineNo + 1);
+  assert.ok(recs[0].lineNo > 10);
+  await s.docker(['rm', '-f', c.name]);
 });

@@ -58,6 +58,11 @@ struct lj_follow {
     /* Per transfer and stream: the previous line's position, to number lines sharing
      * a timestamp (index 0, 1, ...). */
     struct lj_follow_pos seen[2];
+    /* Per transfer and stream: a line past the cursor was taken. A transfer re-reads
+     * from a little before the cursor; within a stream the engine sends lines in its
+     * file's order, so after the first new line every line is new, whatever its
+     * timestamp says (a clock stepped back must not make lines look old). */
+    bool past_cursor[2];
     int64_t newest_ts;       /* newest ts taken from either stream, for lag */
 
     struct pend *fifo;       /* ring; capacity fifo_cap (power of two) */
@@ -187,9 +192,12 @@ static void take_line(void *ctx, const struct lj_demux_line *l)
     if (f->error_status != LJ_OK)
         return;    /* a line was refused: none after it may be taken (the cursor would pass it) */
     f->seen[st] = (struct lj_follow_pos){ l->ts_unix_nano, index };
-    if (already_taken(f, st, l->ts_unix_nano, index)) {
-        f->stats.skipped++;
-        return;
+    if (!f->past_cursor[st]) {
+        if (already_taken(f, st, l->ts_unix_nano, index)) {
+            f->stats.skipped++;
+            return;
+        }
+        f->past_cursor[st] = true;
     }
     if (f->fifo_len == f->fifo_cap && fifo_grow(f) != LJ_OK) {
         /* Out of memory: stop this transfer; it restarts from the cursor. */
@@ -271,6 +279,7 @@ lj_status lj_follow_start(struct lj_follow *f, struct lj_docker *docker, CURLM *
         return LJ_NOMEM;
     for (int i = 0; i < 2; i++)
         f->seen[i] = (struct lj_follow_pos){ INT64_MIN, -1 };
+    f->past_cursor[0] = f->past_cursor[1] = false;
     f->paused = f->pause_next = false;
     f->error_status = LJ_OK;
     f->error[0] = '\0';

@@ -47,6 +47,7 @@
 #define ENGINE_BACKOFF_MAX_MS 10000
 #define TRANSFER_RETRY_NS (1000LL * 1000000)
 #define NATS_RETRY_NS (1000LL * 1000000)
+#define RECORD_OVERHEAD 4096     /* a record's bytes besides its line, and its headers */
 #define SHUTDOWN_GRACE_NS (10LL * 1000000000)
 #define EVENTS_LINE_MAX (1u << 20)
 #define ACK_BATCH 4096
@@ -346,6 +347,20 @@ static lj_status position(struct app *a, struct slot *s)
     return LJ_OK;
 }
 
+/* True when a follow other than s still has unstored lines for subject (a removed or
+ * renamed container whose name a new one took): s must not read the subject's last
+ * line_no before they are stored, or both would number lines from the same place. */
+static bool subject_busy(struct app *a, const struct slot *s, const char *subject)
+{
+    for (size_t i = 0; i < a->nslots; i++) {
+        const struct slot *o = &a->slots[i];
+        if (o != s && o->f && lj_follow_pending(o->f) > 0 &&
+            strcmp(lj_follow_subject(o->f), subject) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void start_transfer(struct app *a, struct slot *s, bool follow)
 {
     if (a->stopping || lj_follow_transferring(s->f))
@@ -355,7 +370,8 @@ static void start_transfer(struct app *a, struct slot *s, bool follow)
         s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
         return;
     }
-    if (!s->positioned && position(a, s) != LJ_OK) {
+    if (!s->positioned &&
+        (subject_busy(a, s, lj_follow_subject(s->f)) || position(a, s) != LJ_OK)) {
         s->retry_at = lj_time_mono_ns() + NATS_RETRY_NS;
         return;
     }
@@ -688,6 +704,15 @@ static void check_nats(struct app *a)
     if (warn[0])
         lj_log(LJ_LOG_WARN, "existing stream settings differ; left as they are",
                "stream=%s differences=%s", a->o.stream, lj_log_quote(q, sizeof q, warn));
+    /* A record must fit the server's max_payload, with room for its other fields and
+     * headers; otherwise it could never be stored and would hold up its container. */
+    int64_t max_payload = lj_sink_max_payload(a->sink), room = max_payload - RECORD_OVERHEAD;
+    if (max_payload > 0 && a->o.max_line_bytes > room) {
+        lj_log(LJ_LOG_WARN, "--max-line-bytes is more than the NATS server takes; lowered",
+               "max_line_bytes=%ld max_payload=%" PRId64 " now=%" PRId64,
+               a->o.max_line_bytes, max_payload, room);
+        a->o.max_line_bytes = (long)room;
+    }
     a->nats_ready = true;
 }
 
@@ -729,7 +754,8 @@ static void finish_rename(struct app *a, struct slot *s)
         return;
     if (lj_docker_inspect(a->docker, lj_follow_container_id(s->f), &c, err, sizeof err) != LJ_OK)
         return;
-    if (lj_subject_build("logs", a->host_id, c.name, subject, sizeof subject) != LJ_OK)
+    if (lj_subject_build("logs", a->host_id, c.name, subject, sizeof subject) != LJ_OK
+        || subject_busy(a, s, subject))
         goto out;
     st = lj_sink_last_record(a->sink, subject, &last, &seq, err, sizeof err);
     if (st == LJ_OK)

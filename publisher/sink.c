@@ -350,6 +350,11 @@ uint64_t lj_sink_reconnects(struct lj_sink *s)
     return atomic_load(&s->reconnects);
 }
 
+int64_t lj_sink_max_payload(struct lj_sink *s)
+{
+    return s->nc ? natsConnection_GetMaxPayload(s->nc) : 0;
+}
+
 void lj_sink_accept_reconnects(struct lj_sink *s, uint64_t n)
 {
     s->accepted_reconnects = n;

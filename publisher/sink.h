@@ -71,6 +71,10 @@ uint64_t lj_sink_reconnects(struct lj_sink *s);
  * sent on a new connection ahead of the resends of older unacked ones. Main thread. */
 void lj_sink_accept_reconnects(struct lj_sink *s, uint64_t n);
 
+/* The largest message the connected server accepts (its max_payload); 0 when not
+ * connected. */
+int64_t lj_sink_max_payload(struct lj_sink *s);
+
 /* Creates stream and registry bucket when missing; leaves existing ones alone and, when
  * the stream's settings differ from ours, fills warn (size warnlen) with what differs.
  * Blocks for up to a few seconds. LJ_NATS when NATS refused or is not reachable. */

@@ -101,3 +101,23 @@ test('a rename moves later lines to the new name\'s subject; the old entry is ma
   const cur = await kv.get(`${token(s.hostId)}.${token(renamed)}`);
   assert.equal(ContainerInfo.decode(cur.value).name, renamed);
 });
+
+test('--max-line-bytes above the server\'s max_payload is lowered to fit: a 2 MB line is stored cut', async () => {
+  // nats-server's default max_payload is 1 MiB; a 4 MiB limit could never be stored.
+  const t = await Stack.start({ publisher: true, publisherArgs: ['--max-line-bytes', '4MiB'] });
+  try {
+    const c = await t.run('huge', 'echo before; head -c 2000000 /dev/zero | tr "\\0" c; echo; echo after');
+    await t.wait(c.name);
+    const recs = await waitFor(async () => {
+      const r = await t.records(c.name);
+      return r.length >= 3 ? r : null;
+    }, 30000, 'three records', 200);
+    assert.deepEqual(recs.map((r) => r.lineNo), [1, 2, 3]);
+    assert.equal(recs[1].truncated, true);
+    assert.ok(recs[1].line.length < 1024 * 1024 && recs[1].line.length > 1000000, `${recs[1].line.length}`);
+    assert.equal(recs[2].line.toString(), 'after');
+    assert.match(t.procs.publisher.tail(50), /max-line-bytes is more than the NATS server takes/);
+  } finally {
+    await t.stop();
+  }
+});

@@ -84,6 +84,29 @@ test('a stdout-only container restarted while the publisher is down: the old run
   await assertExact(c.name);
 });
 
+test('a container removed and recreated under its name while NATS is away: line_no stays unique', async () => {
+  // The removed container's unstored lines and the new one's first lines go to one
+  // subject: the new follow must wait for the old lines before it numbers its own.
+  const a = await s.run('recreated', 'i=1; while true; do echo "first $i"; i=$((i+1)); usleep 20000; done');
+  await waitFor(async () => (await s.records(a.name)).length >= 10, 20000, 'first lines stored', 200);
+  await s.stopNats();
+  await sleep(1000);
+  assert.equal((await s.docker(['rm', '-f', a.name])).code, 0);
+  const b = await s.run('recreated', 'i=1; while [ $i -le 30 ]; do echo "second $i"; i=$((i+1)); done; sleep 3600');
+  await sleep(1000);
+  await s.startNats();
+  const recs = await waitFor(async () => {
+    const r = await s.records(b.name);
+    return r.length && r.at(-1).line.toString() === 'second 30' ? r : null;
+  }, 30000, 'the new container\'s last line stored', 300);
+  recs.forEach((r, i) => assert.equal(r.lineNo, i + 1, `line_no at index ${i}`));
+  const lines = recs.map((r) => r.line.toString());
+  const firsts = lines.filter((l) => l.startsWith('first '));
+  assert.deepEqual(firsts, firsts.map((_, i) => `first ${i + 1}`), 'the removed container\'s lines, in order');
+  assert.deepEqual(lines.slice(firsts.length), Array.from({ length: 30 }, (_, i) => `second ${i + 1}`));
+  await s.docker(['rm', '-f', b.name]);
+});
+
 test('nats-server comes back without its store: the stream is created again and lines flow', async () => {
   // Runs last in this file: it throws the stream (and every earlier test's lines) away.
   const c = await s.run('lostore', 'i=1; while [ $i -le 100000 ]; do echo "beat $i"; usleep 20000; i=$((i+1)); done');

@@ -67,6 +67,7 @@ struct lj_follow {
 
     struct pend *fifo;       /* ring; capacity fifo_cap (power of two) */
     size_t fifo_cap, fifo_head, fifo_len;
+    size_t fifo_bytes;       /* payload bytes of the records in the FIFO */
     uint64_t head_line_no;   /* line_no of fifo[fifo_head] */
     size_t next_unsent;      /* offset from head of the first UNSENT entry */
     size_t in_flight;
@@ -94,14 +95,17 @@ static void assert_fifo(struct lj_follow *f)
     assert(f->next_unsent <= f->fifo_len);
     assert(f->in_flight <= f->next_unsent);
     assert(f->fifo_len == 0 || f->head_line_no + f->fifo_len - 1 == f->line_no);
+    assert(f->fifo_len > 0 || f->fifo_bytes == 0);
 #ifdef LJ_FOLLOW_CHECK_FIFO
-    size_t sent = 0;
+    size_t sent = 0, bytes = 0;
     for (size_t i = 0; i < f->fifo_len; i++) {
         const struct pend *p = entry(f, i);
         sent += p->state == PEND_SENT;
+        bytes += p->len;
         assert(i < f->next_unsent || p->state == PEND_UNSENT);
     }
     assert(sent == f->in_flight);
+    assert(bytes == f->fifo_bytes);
 #endif
     (void)f;
 }
@@ -232,6 +236,7 @@ static void take_line(void *ctx, const struct lj_demux_line *l)
     if (f->fifo_len == 0)
         f->head_line_no = f->line_no + 1;
     f->fifo_len++;
+    f->fifo_bytes += p->len;
     f->line_no++;
     f->cursor[st] = (struct lj_follow_pos){ l->ts_unix_nano, index };
     if (l->ts_unix_nano > f->newest_ts)
@@ -246,7 +251,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 
     if (f->error_status != LJ_OK)
         return 0; /* abort the transfer; it restarts from the cursor */
-    if (f->pause_next || f->fifo_len >= LJ_FOLLOW_HIGH_WATER) {
+    if (f->pause_next || f->fifo_len >= LJ_FOLLOW_HIGH_WATER ||
+        f->fifo_bytes >= LJ_FOLLOW_HIGH_WATER_BYTES) {
         /* curl keeps these bytes and hands them over again after unpausing. */
         f->paused = true;
         f->pause_next = false;
@@ -360,7 +366,8 @@ size_t lj_follow_pump(struct lj_follow *f, struct lj_sink *sink)
         f->next_unsent++;
         sent++;
     }
-    if (f->paused && f->handle != NULL && f->fifo_len < LJ_FOLLOW_LOW_WATER) {
+    if (f->paused && f->handle != NULL && f->fifo_len < LJ_FOLLOW_LOW_WATER &&
+        f->fifo_bytes < LJ_FOLLOW_HIGH_WATER_BYTES / 4) {
         f->paused = false;
         curl_easy_pause(f->handle, CURLPAUSE_CONT); /* may call on_body right away */
     }
@@ -375,6 +382,7 @@ static void pop_acked(struct lj_follow *f)
         f->stats.lines++;
         f->stats.bytes += p->line_len;
         f->acked_ts = p->ts_ns;
+        f->fifo_bytes -= p->len;
         free(p->payload);
         p->payload = NULL;
         f->fifo_head = (f->fifo_head + 1) & (f->fifo_cap - 1);

@@ -4,7 +4,7 @@
  * multi), its demux, and a FIFO of records in line_no order, each UNSENT, SENT (waiting
  * for JetStream's ack) or ACKED. Records leave the FIFO from the head only once acked,
  * and the FIFO's length is the backpressure signal: past LJ_FOLLOW_HIGH_WATER records
- * the transfer is paused (Docker's log file is the buffer), below LJ_FOLLOW_LOW_WATER it
+ * (or LJ_FOLLOW_HIGH_WATER_BYTES) the transfer is paused (Docker's log file is the buffer), below LJ_FOLLOW_LOW_WATER it
  * resumes. Nothing is dropped.
  *
  * Cursor: per stream, (ts, ts_index) of the newest line taken into the FIFO, where
@@ -33,6 +33,8 @@
 
 #define LJ_FOLLOW_HIGH_WATER 4096  /* records in the FIFO before the transfer pauses */
 #define LJ_FOLLOW_LOW_WATER 1024   /* ... and below which it resumes */
+#define LJ_FOLLOW_HIGH_WATER_BYTES (8u << 20) /* record bytes in the FIFO before it pauses
+                                                 (long lines: memory stays bounded) */
 #define LJ_FOLLOW_WINDOW 1024      /* records SENT but not yet acked, at most */
 #define LJ_FOLLOW_REORDER_NS 1000000000LL /* how far stdout and stderr may interleave */
 

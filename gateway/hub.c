@@ -667,9 +667,11 @@ static void wake_watch(struct lj_hub *h, struct lj_watch *w, bool wake)
     uint64_t low = w->ring.head;
     for (struct lj_tap *t = w->taps; t; t = t->wnext) {
         struct lj_session *s = t->sub->session;
-        if (!t->live || s->closing)
+        if (!t->live)
             continue;
-        if (wake && !s->dirty && (!t->exact || lj_tap_pending(t)))
+        /* A closing session's taps still count for `low` until it is freed (within
+         * a second), so an exact tap is never left behind the tail. */
+        if (wake && !s->dirty && !s->closing && (!t->exact || lj_tap_pending(t)))
             lj_hub_mark_dirty(h, s);
         if (t->cursor < low)
             low = t->cursor;

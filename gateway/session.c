@@ -207,7 +207,9 @@ static enum tap_next tap_next(struct lj_tap *t, struct lj_line **line)
         if (t->cursor >= r->head)
             return t->dropped ? TAP_GAP : TAP_NONE;
         struct lj_line *l = lj_ring_get(r, t->cursor);
-        if (wants_at(t, t->cursor, l)) {
+        /* wanted_at: filters (a grep) run once per line, however often it is peeked */
+        if (t->wanted_at == t->cursor + 1 || wants_at(t, t->cursor, l)) {
+            t->wanted_at = t->cursor + 1;
             *line = l;
             return t->dropped ? TAP_GAP : TAP_LINE;
         }

@@ -93,6 +93,8 @@ struct lj_tap {
     uint64_t min_seq;          /* live lines with seq <= it are skipped (a resume from
                                   a seq this gateway has not seen yet) */
     uint64_t replayed_seq;     /* the seq `replayed` announces */
+    uint64_t wanted_at;        /* cursor + 1 when the line at cursor is known to pass
+                                  the filters (0: not checked) */
     bool live;                 /* served: the cursor is valid */
     bool replay_pending;       /* `replayed` not sent yet */
     bool from_start;           /* found by a glob after subscribing: replay all */

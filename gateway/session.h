@@ -98,7 +98,7 @@ struct lj_tap {
     bool live;                 /* served: the cursor is valid */
     bool replay_pending;       /* `replayed` not sent yet */
     bool from_start;           /* found by a glob after subscribing: replay all */
-    bool exact;                /* has filters: on the watch's exact list (lj_tap_drop) */
+    bool exact;                /* lj_sub_exact: on the watch's exact list (lj_tap_drop) */
     struct lj_line *pin;       /* ref: named by the gap just sent, goes out next */
     char *pre_msg;             /* owned: expired gap to send before the first line */
     uint64_t sent_seq;         /* seq of the last line sent (a gap's after_seq) */

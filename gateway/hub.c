@@ -1,10 +1,18 @@
-/* hub.c - watches, rings, gap repair, the registry and the session list.
+/* hub.c - watches, rings, gap repair, fan-out by cursor, the registry and the
+ * session list.
  *
  * Ordering argument: a watch applies lines strictly in seq order. A line is applied
  * only when its Nats-Last-Sequence (the previous stored seq of the same subject) is
  * not newer than the ring's newest seq; otherwise the lines in between are fetched
  * first and the line waits in `held`. Duplicates (seq <= newest) are dropped. So the
- * ring, and every tap fed from it, sees each stored line once and in order.
+ * ring, and every tap reading it, sees each stored line once and in order.
+ *
+ * Fan-out: apply_line appends to the ring and puts the watch on the dirty list; at
+ * the end of the service pass wake_watch wakes the sessions of its taps (once per
+ * pass, not per line) and recomputes the lowest cursor, which tells trim_ring which
+ * lines older than the window a tap still needs. The lines themselves are read from
+ * the ring by lj_session_next_frame. Per line the hub does O(1) work; per pass,
+ * O(taps) of the watches that got lines.
  */
 #include "hub.h"
 
@@ -43,6 +51,12 @@ struct lj_watch {
     size_t nheld, heldcap;
     struct lj_tap *taps;
     size_t ntaps;
+    struct lj_tap *exact;        /* the taps with filters (linked by xnext): shown each
+                                    line they have not passed before it is evicted */
+    uint64_t low;                /* no live tap's cursor is below it (a lower bound,
+                                    recomputed by wake_watch; lowered by serve_tap) */
+    bool dirty;                  /* on the hub's dirty watch list: got lines this pass */
+    struct lj_watch *dirty_next;
     int64_t idle_since;          /* mono ns when the last tap left; 0 while watched */
     struct lj_watch *bnext;      /* bucket chain */
 };
@@ -68,6 +82,7 @@ struct lj_hub {
     size_t nsessions;
     struct lj_session *graveyard;     /* closed, freed on the next tick */
     struct lj_session *dirty;         /* wake list, linked by dirty_next */
+    struct lj_watch *dirty_watches;   /* watches that got lines, linked by dirty_next */
     struct lj_sub *globs;             /* glob subs waiting for new containers */
     struct lj_hub_stats stats;
 };
@@ -125,6 +140,11 @@ static void watch_free(struct lj_hub *h, struct lj_watch *w)
         pp = &(*pp)->bnext;
     *pp = w->bnext;
     h->nwatches--;
+    for (struct lj_watch **d = &h->dirty_watches; w->dirty && *d; d = &(*d)->dirty_next)
+        if (*d == w) {
+            *d = w->dirty_next;
+            break;
+        }
     lj_feed_unsubscribe(w->nats_sub);
     for (size_t i = 0; i < w->nheld; i++)
         lj_line_unref(w->held[i].line);
@@ -172,23 +192,52 @@ static struct lj_watch *watch_create(struct lj_hub *h, const char *subject, cons
     return w;
 }
 
-/* Fans one new line out to the live taps of w. */
-static void fan_out(struct lj_watch *w, struct lj_line *l)
+/* Evicts the oldest line, first showing it to the exact taps that have not passed
+ * it (they count it as lost when their filters pass it). Unfiltered taps left behind
+ * count their loss from the index distance when they next read. */
+static void evict_oldest(struct lj_watch *w)
 {
-    for (struct lj_tap *t = w->taps; t; t = t->wnext) {
-        if (!t->live || l->seq <= t->last_seq)
-            continue;
-        t->last_seq = l->seq;
-        if (lj_tap_wants(t, l))
-            lj_session_push_line(t, l);
+    struct lj_ring *r = &w->ring;
+    if (r->tail >= w->low)
+        for (struct lj_tap *t = w->exact; t; t = t->xnext)
+            if (t->live && t->cursor == r->tail)
+                lj_tap_drop(t);
+    lj_ring_evict(r);
+}
+
+/* Keeps the window (the newest `depth` lines) and, older than it, only lines some
+ * tap's cursor has not passed, while the ring's bytes stay under max_queue. Past
+ * that the oldest go even if a slow tap still needs them: memory stays bounded per
+ * watch and a slow client never holds back the others; it gets an exact gap. */
+static void trim_ring(struct lj_hub *h, struct lj_watch *w)
+{
+    struct lj_ring *r = &w->ring;
+    while (lj_ring_count(r) > r->depth) {
+        if (r->tail >= w->low && lj_ring_bytes_from(r, r->tail) <= h->cfg.limits.max_queue)
+            break;
+        evict_oldest(w);
     }
 }
 
+static void mark_watch(struct lj_hub *h, struct lj_watch *w)
+{
+    if (w->dirty || !w->ntaps)
+        return;
+    w->dirty = true;
+    w->dirty_next = h->dirty_watches;
+    h->dirty_watches = w;
+}
+
+/* Fan-out by cursor: the line is appended once; the taps read it from the ring when
+ * their sessions are written. O(1) per line; the watch's sessions are woken once per
+ * service pass (wake_watch). */
 static void apply_line(struct lj_hub *h, struct lj_watch *w, struct lj_line *l)
 {
-    lj_ring_push(&w->ring, l);
+    while (lj_ring_push(&w->ring, l) != LJ_OK)
+        evict_oldest(w);    /* cannot grow: the slowest reader loses the oldest line */
     h->stats.lines_in++;
-    fan_out(w, l);
+    trim_ring(h, w);
+    mark_watch(h, w);
 }
 
 static void hold(struct lj_watch *w, struct lj_line *l, uint64_t last_seq)
@@ -278,19 +327,21 @@ static void on_fetch_failed(struct lj_hub *h, struct lj_watch *w)
 
 /* ---- taps ---- */
 
-/* Expired-window check for a resume: lines after after_seq that the ring no longer
- * has. lost is exact when the line_no of after_seq is known (hint, ring, or evicted
+/* Expired-window check for a resume: lines after after_seq that the window no longer
+ * has. lost is exact when the line_no of after_seq is known (hint, window, or evicted
  * index); otherwise every line before the oldest retained one is counted. */
 static void resume_gap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
 {
-    struct lj_line *oldest = w->ring.count ? lj_ring_at(&w->ring, 0) : NULL;
+    const struct lj_ring *r = &w->ring;
+    uint64_t start = lj_ring_window_start(r);
+    struct lj_line *oldest = start < r->head ? lj_ring_get(r, start) : NULL;
     uint64_t after = t->sub->after_seq, known = 0, lost;
 
     if (!oldest || after >= oldest->seq || oldest->line_no <= 1)
         return;
     if (t->sub->after_line_no)
         known = t->sub->after_line_no;
-    else if (!lj_ring_line_no(&w->ring, after, &known))
+    else if (!lj_ring_line_no(r, after, &known))
         known = 0;
     if (known + 1 >= oldest->line_no)
         return;
@@ -300,32 +351,29 @@ static void resume_gap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
     lj_session_gap_expired(t, after, oldest->seq, lost);
 }
 
-/* Queues the replay (last N matching) or the resume (seq > after_seq), then
- * `replayed`, and turns the tap live. */
+/* Starts the tap's cursor at its replay (last N matching lines of the window) or its
+ * resume (seq > after_seq); `replayed` follows once the cursor reaches today's head,
+ * then live lines. */
 static void serve_tap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
 {
     const struct lj_sub *sub = t->sub;
-    uint32_t from = w->ring.count;
+    const struct lj_ring *r = &w->ring;
+    uint64_t start = lj_ring_window_start(r), from = r->head;
 
     if (sub->after_seq && !t->from_start) {
         resume_gap(h, w, t);
-        from = lj_ring_index_after(&w->ring, sub->after_seq);
+        from = lj_ring_index_after(r, sub->after_seq);
     } else {
-        uint32_t want = t->from_start ? w->ring.count : sub->replay, got = 0;
-        while (from > 0 && got < want)
-            if (lj_tap_wants(t, lj_ring_at(&w->ring, --from)))
+        uint64_t want = t->from_start ? r->head - start : sub->replay, got = 0;
+        while (from > start && got < want)
+            if (lj_tap_wants(t, lj_ring_get(r, --from)))
                 got++;
     }
-    for (uint32_t i = from; i < w->ring.count; i++) {
-        struct lj_line *l = lj_ring_at(&w->ring, i);
-        if (lj_tap_wants(t, l))
-            lj_session_push_line(t, l);
-    }
-    uint64_t newest = lj_ring_last_seq(&w->ring);
-    t->last_seq = newest > sub->after_seq ? newest : sub->after_seq;
-    t->live = true;
+    uint64_t newest = lj_ring_last_seq(r);
+    if (from < w->low)
+        w->low = from;
     h->stats.replays_from_ring++;
-    lj_session_replayed(t, t->last_seq);
+    lj_tap_serve(t, r, from, sub->after_seq, newest > sub->after_seq ? newest : sub->after_seq);
 }
 
 /* Splits "host/name" at its last '/' and builds "logs.<h>.<c>". */
@@ -361,11 +409,18 @@ static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, 
     t->sub = sub;
     t->watch = w;
     t->from_start = from_start;
+    t->exact = lj_sub_exact(sub);
     t->wnext = w->taps;
     if (w->taps)
         w->taps->wprev = t;
     w->taps = t;
     w->ntaps++;
+    if (t->exact) {
+        t->xnext = w->exact;
+        if (w->exact)
+            w->exact->xprev = t;
+        w->exact = t;
+    }
     w->idle_since = 0;
     if (w->loaded)
         serve_tap(h, w, t);
@@ -383,6 +438,14 @@ static void tap_detach(struct lj_tap *t)
         w->taps = t->wnext;
     if (t->wnext)
         t->wnext->wprev = t->wprev;
+    if (t->exact) {
+        if (t->xprev)
+            t->xprev->xnext = t->xnext;
+        else
+            w->exact = t->xnext;
+        if (t->xnext)
+            t->xnext->xprev = t->xprev;
+    }
     t->watch = NULL;
     if (--w->ntaps == 0)
         w->idle_since = lj_time_mono_ns();
@@ -576,13 +639,44 @@ static void on_event(struct lj_hub *h, struct lj_feed_event *e)
     }
 }
 
+void lj_hub_apply(struct lj_hub *h, struct lj_feed_event *e)
+{
+    on_event(h, e);
+    lj_feed_event_free(e);
+}
+
 void lj_hub_mark_dirty(struct lj_hub *h, struct lj_session *s)
 {
     if (s->dirty || !s->wsi)
         return;
+    if (s->idle) {    /* it has had nothing to send: the stall clock starts now */
+        s->idle = false;
+        s->progress_ns = lj_time_mono_ns();
+    }
     s->dirty = true;
     s->dirty_next = h->dirty;
     h->dirty = s;
+}
+
+/* Recomputes w->low from the live taps' cursors and, when wake, puts their sessions
+ * on the wake list: once per watch per service pass however many lines came. A tap
+ * with filters is first moved over the lines it does not want, so a client whose
+ * filters reject everything new is not woken for nothing. */
+static void wake_watch(struct lj_hub *h, struct lj_watch *w, bool wake)
+{
+    uint64_t low = w->ring.head;
+    for (struct lj_tap *t = w->taps; t; t = t->wnext) {
+        struct lj_session *s = t->sub->session;
+        if (!t->live)
+            continue;
+        /* A closing session's taps still count for `low` until it is freed (within
+         * a second), so an exact tap is never left behind the tail. */
+        if (wake && !s->dirty && !s->closing && (!t->exact || lj_tap_pending(t)))
+            lj_hub_mark_dirty(h, s);
+        if (t->cursor < low)
+            low = t->cursor;
+    }
+    w->low = low;
 }
 
 /* Moves the feed's queued events behind the backlog. Taking also re-opens the feed's
@@ -611,8 +705,7 @@ static bool apply_events(struct lj_hub *h)
         struct lj_feed_event *e = h->backlog;
         if (!(h->backlog = e->next))
             h->backlog_tail = NULL;
-        on_event(h, e);
-        lj_feed_event_free(e);
+        lj_hub_apply(h, e);
         /* Why a time slice: at 1000 clients one line costs ~1 ms of fan-out, and a
          * pass that drained a seconds-long backlog left every client unwritten. */
         if (lj_time_mono_ns() >= end)
@@ -627,6 +720,12 @@ void lj_hub_service(struct lj_hub *h)
 {
     if (h->feed && apply_events(h))
         lj_feed_rewake(h->feed);   /* EVENT_WAIT_CANCELLED again after the writes */
+    while (h->dirty_watches) {
+        struct lj_watch *w = h->dirty_watches;
+        h->dirty_watches = w->dirty_next;
+        w->dirty = false;
+        wake_watch(h, w, true);
+    }
     /* One writable request per session per loop pass, however many lines it got. */
     while (h->dirty) {
         struct lj_session *s = h->dirty;
@@ -695,10 +794,16 @@ static void tick_watches(struct lj_hub *h, int64_t now)
     for (size_t b = 0; b < NBUCKETS; b++)
         for (struct lj_watch *w = h->watches[b], *n; w; w = n) {
             n = w->bnext;
-            if (!w->ntaps && w->idle_since && now - w->idle_since > h->cfg.linger_ns)
+            if (!w->ntaps && w->idle_since && now - w->idle_since > h->cfg.linger_ns) {
                 watch_free(h, w);
-            else if (!w->fetching && w->retry_at && now >= w->retry_at)
+                continue;
+            }
+            if (!w->fetching && w->retry_at && now >= w->retry_at)
                 watch_fetch(h, w, 0);
+            /* Lines kept for readers that caught up or left since the last line. */
+            wake_watch(h, w, false);
+            trim_ring(h, w);
+            lj_ring_shrink(&w->ring);
         }
 }
 
@@ -714,7 +819,7 @@ void lj_hub_tick(struct lj_hub *h, void (*close_cb)(struct lj_session *s))
     tick_watches(h, now);
     for (struct lj_session *s = h->sessions, *n; s; s = n) {
         n = s->next;
-        if (s->qlen && !s->closing && now - s->progress_ns > h->cfg.stall_ns) {
+        if (!s->closing && now - s->progress_ns > h->cfg.stall_ns && lj_session_pending(s)) {
             h->stats.slow_closes++;
             close_cb(s);
         }
@@ -732,6 +837,7 @@ void lj_hub_destroy(struct lj_hub *h)
         lj_feed_event_free(e);
     }
     h->backlog_tail = NULL;
+    h->dirty_watches = NULL;
     while (h->sessions) {
         struct lj_session *s = h->sessions;
         lj_hub_session_closed(h, s);
@@ -784,14 +890,16 @@ void lj_hub_metrics(struct lj_hub *h, struct lj_buf *b)
     size_t subs = 0, queued = 0;
     for (struct lj_session *s = h->sessions; s; s = s->next) {
         subs += s->nsubs;
-        queued += s->qbytes;
+        queued += lj_session_backlog(s);
     }
     gauge(b, "logjet_gateway_clients", "Open WebSocket clients.", h->nsessions);
     gauge(b, "logjet_gateway_subscriptions", "Client subscriptions.", subs);
     gauge(b, "logjet_gateway_nats_subscriptions",
           "Core NATS subscriptions on live subjects (one per watched container).", h->nwatches);
     gauge(b, "logjet_gateway_containers", "Containers known from the registry.", h->ncontainers);
-    gauge(b, "logjet_gateway_queued_bytes", "Bytes queued for clients.", queued);
+    gauge(b, "logjet_gateway_queued_bytes",
+          "Bytes clients have still to receive (lines behind their cursors, unfiltered; messages).",
+          queued);
     gauge(b, "logjet_gateway_nats_connected", "1 when connected to NATS.", lj_hub_nats_connected(h));
     counter(b, "logjet_gateway_jetstream_consumers_created_total",
             "JetStream consumers created (ring fills, gap fills, catch-ups).",

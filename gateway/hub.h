@@ -1,8 +1,13 @@
 /* hub.h - the fan-out: one watch per container that has viewers, shared by all of them.
  *
  * A watch owns the core NATS subscription on the container's live subject and a ring
- * of its last `depth` lines. The ring is filled from JetStream once, when the first
- * viewer arrives; after that every viewer's replay comes from memory. A line whose
+ * (ring.h) of its lines with absolute indexes: always the last `depth` (the window),
+ * plus older ones some viewer's cursor has not passed yet, up to max_queue bytes.
+ * The window is filled from JetStream once, when the first viewer arrives; after that
+ * every viewer's replay comes from memory. Fan-out is by cursor: a new line is
+ * appended once and the watch's sessions are woken once per service pass; each
+ * session reads the lines through its taps' cursors (session.h). A viewer whose
+ * cursor falls behind what the ring keeps loses those lines and gets an exact gap. A line whose
  * Nats-Last-Sequence is beyond the ring's newest seq reveals a missed republish: the
  * hole is fetched from JetStream and the held lines follow it, so viewers never see a
  * hole the stream does not have. A watch lingers `linger` after its last viewer.
@@ -24,7 +29,7 @@
 #include "session.h"
 
 struct lj_hub_config {
-    uint32_t depth;            /* ring size and replay bound (default 1000) */
+    uint32_t depth;            /* ring window and replay bound (default 1000) */
     int64_t linger_ns;         /* keep a watch this long after its last viewer */
     int64_t stall_ns;          /* close a session whose queue made no progress this long */
     struct lj_session_limits limits;
@@ -57,16 +62,22 @@ void lj_hub_set_feed(struct lj_hub *h, struct lj_feed *feed);
 /* The server's "call me back when wsi is writable" request. */
 void lj_hub_set_writable(struct lj_hub *h, void (*writable)(void *wsi));
 
-/* Applies queued feed events (lines into rings and taps, registry changes, fetch
- * results) for at most LJ_HUB_SLICE_NS, then asks for a writable callback on each
- * session that got data. Events left over stay in order in the hub's backlog and the
+/* Applies queued feed events (lines into rings, registry changes, fetch results) for
+ * at most LJ_HUB_SLICE_NS, then wakes the sessions of the watches that got lines and
+ * asks for a writable callback on each session that has something to send. Events left over stay in order in the hub's backlog and the
  * loop is woken again (lj_feed_rewake), so writes run between slices. Service thread. */
 #define LJ_HUB_SLICE_NS 2000000LL
 void lj_hub_service(struct lj_hub *h);
 
-/* Once a second: retries failed fetches, releases lingering watches, frees closed
- * sessions, returns (through close_cb) sessions stalled past stall_ns, and trims the
- * queues of idle sessions (lj_session_trim). */
+/* Applies one feed event now and frees it (what lj_hub_service does with each queued
+ * one; also the unit tests' door). Does not wake sessions: lj_hub_service does.
+ * Service thread. */
+void lj_hub_apply(struct lj_hub *h, struct lj_feed_event *e);
+
+/* Once a second: retries failed fetches, releases lingering watches, trims rings
+ * of lines no cursor needs any more, frees closed sessions, returns (through
+ * close_cb) sessions stalled past stall_ns with something to send, and trims the
+ * message queues of idle sessions (lj_session_trim). */
 void lj_hub_tick(struct lj_hub *h, void (*close_cb)(struct lj_session *s));
 
 /* Session list. add: the hub owns s from now on. closed: the connection is gone
@@ -78,7 +89,8 @@ size_t lj_hub_session_count(const struct lj_hub *h);
 /* Calls fn for every open session (for shutdown). */
 void lj_hub_each_session(struct lj_hub *h, void (*fn)(struct lj_session *s));
 
-/* Puts s on the wake list (it has something to send). */
+/* Puts s on the wake list (it has something to send); an idle session's stall
+ * clock starts now. */
 void lj_hub_mark_dirty(struct lj_hub *h, struct lj_session *s);
 
 /* Attaches sub's taps: one for a plain container, one per matching registry entry for

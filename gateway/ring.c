@@ -1,28 +1,53 @@
-/* ring.c - fixed-capacity ring of shared lines with binary search by seq. */
+/* ring.c - the growable log of shared lines with absolute indexes, binary search by
+ * seq over its window, and the index of seqs that left the window. It does not know
+ * cursors or viewers: the hub decides what to evict. */
 #include "ring.h"
 
-#include <assert.h>
 #include <stdlib.h>
 
-lj_status lj_ring_init(struct lj_ring *r, uint32_t cap)
+/* Smallest power of two greater than depth (at least 16). */
+static uint32_t cap_for(uint32_t depth)
 {
-    assert(cap >= 1);
-    *r = (struct lj_ring){ .cap = cap, .old_cap = cap * LJ_RING_HISTORY_FACTOR };
-    r->slots = calloc(cap, sizeof(*r->slots));
+    uint32_t cap = 16;
+    while (cap <= depth)
+        cap *= 2;
+    return cap;
+}
+
+lj_status lj_ring_init(struct lj_ring *r, uint32_t depth)
+{
+    assert(depth >= 1);
+    *r = (struct lj_ring){ .depth = depth, .cap = cap_for(depth),
+                           .old_cap = depth * LJ_RING_HISTORY_FACTOR };
+    r->slots = calloc(r->cap, sizeof(*r->slots));
     r->old = calloc(r->old_cap, sizeof(*r->old));
     return r->slots && r->old ? LJ_OK : LJ_NOMEM;
 }
 
 void lj_ring_finish(struct lj_ring *r)
 {
-    for (uint32_t i = 0; r->slots && i < r->count; i++)
-        lj_line_unref(lj_ring_at(r, i));
+    while (r->slots && r->tail < r->head)
+        lj_ring_evict(r);
     free(r->slots);
     free(r->old);
     *r = (struct lj_ring){ 0 };
 }
 
-/* Records an evicted line; a break in line_no restarts the index. */
+/* Moves the retained lines into storage of ncap slots (ncap >= count, power of two). */
+static lj_status resize(struct lj_ring *r, uint32_t ncap)
+{
+    struct lj_ring_slot *n = malloc((size_t)ncap * sizeof(*n));
+    if (!n)
+        return LJ_NOMEM;
+    for (uint64_t i = r->tail; i < r->head; i++)
+        n[i & (ncap - 1)] = r->slots[i & (r->cap - 1)];
+    free(r->slots);
+    r->slots = n;
+    r->cap = ncap;
+    return LJ_OK;
+}
+
+/* Records a line leaving the window; a break in line_no restarts the index. */
 static void remember(struct lj_ring *r, const struct lj_line *l)
 {
     if (r->old_count && l->line_no != r->old_last_line_no + 1)
@@ -36,32 +61,52 @@ static void remember(struct lj_ring *r, const struct lj_line *l)
     r->old_last_line_no = l->line_no;
 }
 
-void lj_ring_push(struct lj_ring *r, struct lj_line *line)
+lj_status lj_ring_push(struct lj_ring *r, struct lj_line *line)
 {
     assert(line->seq > lj_ring_last_seq(r));
-    if (r->count == r->cap) {
-        struct lj_line *oldest = r->slots[r->head];
-        remember(r, oldest);
-        lj_line_unref(oldest);
-        r->head = (r->head + 1) % r->cap;
-        r->count--;
+    if (lj_ring_count(r) == r->cap) {
+        if (r->cap > UINT32_MAX / 2 || resize(r, r->cap * 2) != LJ_OK)
+            return LJ_NOMEM;
     }
     lj_line_ref(line);
-    r->slots[(r->head + r->count) % r->cap] = line;
-    r->count++;
+    r->slots[r->head & (r->cap - 1)] = (struct lj_ring_slot){ line, r->bytes_in };
+    r->head++;
+    r->bytes_in += line->json_len;
+    /* The line depth places back from the newest just left the window. */
+    if (lj_ring_count(r) > r->depth)
+        remember(r, lj_ring_get(r, r->head - r->depth - 1));
+    return LJ_OK;
+}
+
+void lj_ring_evict(struct lj_ring *r)
+{
+    assert(r->tail < r->head);
+    struct lj_ring_slot *s = &r->slots[r->tail & (r->cap - 1)];
+    lj_line_unref(s->line);
+    s->line = NULL;
+    r->tail++;
+}
+
+void lj_ring_shrink(struct lj_ring *r)
+{
+    uint32_t ncap = r->cap, floor = cap_for(r->depth);
+    while (ncap > floor && lj_ring_count(r) <= ncap / 4)
+        ncap /= 2;
+    if (ncap != r->cap)
+        resize(r, ncap);   /* on failure the larger storage simply stays */
 }
 
 uint64_t lj_ring_last_seq(const struct lj_ring *r)
 {
-    return r->count ? lj_ring_at(r, r->count - 1)->seq : 0;
+    return r->head > r->tail ? lj_ring_get(r, r->head - 1)->seq : 0;
 }
 
-uint32_t lj_ring_index_after(const struct lj_ring *r, uint64_t after)
+uint64_t lj_ring_index_after(const struct lj_ring *r, uint64_t after)
 {
-    uint32_t lo = 0, hi = r->count;
+    uint64_t lo = lj_ring_window_start(r), hi = r->head;
     while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (lj_ring_at(r, mid)->seq <= after)
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (lj_ring_get(r, mid)->seq <= after)
             lo = mid + 1;
         else
             hi = mid;
@@ -90,9 +135,9 @@ static bool old_line_no(const struct lj_ring *r, uint64_t seq, uint64_t *line_no
 
 bool lj_ring_line_no(const struct lj_ring *r, uint64_t seq, uint64_t *line_no)
 {
-    uint32_t i = lj_ring_index_after(r, seq - 1);
-    if (seq && i < r->count && lj_ring_at(r, i)->seq == seq) {
-        *line_no = lj_ring_at(r, i)->line_no;
+    uint64_t i = seq ? lj_ring_index_after(r, seq - 1) : r->head;
+    if (i < r->head && lj_ring_get(r, i)->seq == seq) {
+        *line_no = lj_ring_get(r, i)->line_no;
         return true;
     }
     return old_line_no(r, seq, line_no);

@@ -3,7 +3,8 @@
  *
  * Rules kept here: exactly one lws_write per writable callback; a session is never
  * freed in a callback of its own connection (CLOSED hands it to the hub, which frees
- * it on its next tick); lines reach this thread only through the hub's queue.
+ * it on its next tick); lines reach this thread only through the hub (rings read by
+ * the sessions' cursors).
  */
 #include "server.h"
 
@@ -229,7 +230,7 @@ static int ws_writable(struct lj_server *srv, struct lws *wsi, struct pss *pss)
     size_t len = srv->tx.len - LWS_PRE;
     if (lws_write(wsi, (unsigned char *)srv->tx.data + LWS_PRE, len, LWS_WRITE_TEXT) < (int)len)
         return -1;
-    if (s->qlen || s->gaps_pending)
+    if (lj_session_pending(s))
         lws_callback_on_writable(wsi);
     return 0;
 }
@@ -245,7 +246,7 @@ static int ws_receive(struct lws *wsi, struct pss *pss, void *in, size_t len)
         lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"too many errors", 15);
         return -1;
     }
-    if (s->qlen)
+    if (lj_session_pending(s))
         lws_callback_on_writable(wsi);
     return 0;
 }

@@ -1,7 +1,11 @@
-/* session.c - one browser: control messages in, batched frames out, bounded queue.
+/* session.c - one browser: control messages in, frames out of the taps' cursors
+ * and a small queue of whole messages.
  *
- * Frame building reuses the server's one scratch buffer, so an idle session costs
- * only this struct (plus lws's own per-connection state). */
+ * Frame building reuses the server's one scratch buffer and reads lines where the
+ * ring keeps them, so an idle session costs only this struct, its subs and taps (plus
+ * lws's own per-connection state). What a tap owes and in which order is described
+ * in session.h; tap_next below is the one place that decides it.
+ */
 #include "session.h"
 
 #include <assert.h>
@@ -13,7 +17,7 @@
 #include "hub.h"
 #include "timeutil.h"
 
-/* ---- the queue ---- */
+/* ---- the message queue ---- */
 
 static struct lj_item *q_at(struct lj_session *s, size_t i)
 {
@@ -22,7 +26,7 @@ static struct lj_item *q_at(struct lj_session *s, size_t i)
 
 static lj_status q_grow(struct lj_session *s)
 {
-    size_t ncap = s->qcap ? s->qcap * 2 : 64;
+    size_t ncap = s->qcap ? s->qcap * 2 : 4;
     struct lj_item *n = malloc(ncap * sizeof(*n));
     assert((ncap & (ncap - 1)) == 0);
     if (!n)
@@ -36,25 +40,11 @@ static lj_status q_grow(struct lj_session *s)
     return LJ_OK;
 }
 
-static lj_status q_push(struct lj_session *s, struct lj_item it)
-{
-    if (s->qlen == s->qcap && q_grow(s) != LJ_OK)
-        return LJ_NOMEM;
-    if (s->qlen == 0)
-        s->progress_ns = lj_time_mono_ns();
-    *q_at(s, s->qlen++) = it;
-    return LJ_OK;
-}
-
-/* Keeps the storage when the queue empties: bursty fan-out used to free and refault
- * it again and again (lj_session_trim gives it back once the session is idle). */
 static void q_pop(struct lj_session *s)
 {
     assert(s->qlen > 0);
     s->qhead = (s->qhead + 1) & (s->qcap - 1);
     s->qlen--;
-    if (s->drop_cursor)
-        s->drop_cursor--;
 }
 
 void lj_session_trim(struct lj_session *s, int64_t now, int64_t idle_ns)
@@ -66,57 +56,13 @@ void lj_session_trim(struct lj_session *s, int64_t now, int64_t idle_ns)
     s->qcap = s->qhead = 0;
 }
 
-static bool item_dead(const struct lj_item *it) { return !it->line && !it->msg; }
-
-static void pop_dead(struct lj_session *s)
-{
-    while (s->qlen && item_dead(q_at(s, 0)))
-        q_pop(s);
-}
-
-/* Drops the oldest queued lines until the queue fits max_queue, counting them per tap. */
-static void enforce_bound(struct lj_session *s)
-{
-    struct lj_hub_stats *st = lj_hub_stats(s->hub);
-    while (s->qbytes > s->lim.max_queue && s->drop_cursor < s->qlen) {
-        struct lj_item *it = q_at(s, s->drop_cursor++);
-        if (!it->line)
-            continue;    /* messages are never dropped */
-        struct lj_tap *t = it->tap;
-        if (t->dropped++ == 0)
-            s->gaps_pending++;
-        t->drop_last_seq = it->line->seq;
-        st->lost_slow++;
-        s->qbytes -= it->line->json_len;
-        lj_line_unref(it->line);
-        it->line = NULL;
-        it->tap = NULL;
-    }
-    pop_dead(s);
-}
-
-void lj_session_push_line(struct lj_tap *tap, struct lj_line *line)
-{
-    struct lj_session *s = tap->sub->session;
-    if (s->closing)
-        return;
-    lj_line_ref(line);
-    if (q_push(s, (struct lj_item){ .line = line, .tap = tap }) != LJ_OK) {
-        lj_line_unref(line);
-        return;
-    }
-    s->qbytes += line->json_len;
-    if (s->qbytes > s->lim.max_queue)
-        enforce_bound(s);
-    lj_hub_mark_dirty(s->hub, s);
-}
-
 void lj_session_push_msg(struct lj_session *s, char *msg, size_t len)
 {
-    if (s->closing || q_push(s, (struct lj_item){ .msg = msg, .len = (uint32_t)len }) != LJ_OK) {
+    if (s->closing || (s->qlen == s->qcap && q_grow(s) != LJ_OK)) {
         free(msg);
         return;
     }
+    *q_at(s, s->qlen++) = (struct lj_item){ .msg = msg, .len = len };
     s->qbytes += len;
     lj_hub_mark_dirty(s->hub, s);
 }
@@ -131,16 +77,6 @@ static void push_buf(struct lj_session *s, struct lj_buf *b)
 }
 
 /* ---- gateway -> client messages ---- */
-
-void lj_session_replayed(struct lj_tap *tap, uint64_t seq)
-{
-    struct lj_buf b;
-    lj_buf_init(&b);
-    if (lj_buf_appendf(&b, "{\"type\":\"replayed\",\"id\":%s,\"seq\":%llu}", tap->sub->id_json,
-                       (unsigned long long)seq) == LJ_OK)
-        push_buf(tap->sub->session, &b);
-    lj_buf_finish(&b);
-}
 
 static void gap_json(struct lj_buf *b, const struct lj_tap *tap, uint64_t after, uint64_t next,
                      uint64_t lost, const char *reason)
@@ -159,8 +95,9 @@ void lj_session_gap_expired(struct lj_tap *tap, uint64_t after_seq, uint64_t nex
     struct lj_buf b;
     lj_buf_init(&b);
     gap_json(&b, tap, after_seq, next_seq, lost, "expired");
-    push_buf(tap->sub->session, &b);
-    lj_buf_finish(&b);
+    lj_buf_cstr(&b);
+    free(tap->pre_msg);
+    tap->pre_msg = b.data;   /* NULL only when out of memory: the gap is then lost */
 }
 
 /* Queues an error frame; returns LJ_LIMIT once the session has erred too often. */
@@ -192,14 +129,124 @@ bool lj_tap_wants(const struct lj_tap *tap, const struct lj_line *l)
     return !sub->grep || lj_grep_match(sub->grep, lj_line_text(l), l->text_len);
 }
 
+bool lj_sub_exact(const struct lj_sub *sub)
+{
+    return sub->levels || sub->streams || sub->grep || sub->after_seq;
+}
+
+/* ---- cursors ---- */
+
+/* true when the line at index i goes to tap's client. */
+static bool wants_at(const struct lj_tap *t, uint64_t i, const struct lj_line *l)
+{
+    if (i >= t->replay_end && l->seq <= t->min_seq)
+        return false;
+    return !t->exact || lj_tap_wants(t, l);
+}
+
+void lj_tap_serve(struct lj_tap *t, const struct lj_ring *r, uint64_t from, uint64_t min_seq,
+                  uint64_t replayed_seq)
+{
+    assert(from >= lj_ring_window_start(r) && from <= r->head);
+    t->ring = r;
+    t->cursor = from;
+    t->replay_end = r->head;
+    t->min_seq = min_seq;
+    t->replayed_seq = replayed_seq;
+    t->replay_pending = true;
+    t->live = true;
+    lj_hub_mark_dirty(t->sub->session->hub, t->sub->session);
+}
+
+void lj_tap_drop(struct lj_tap *t)
+{
+    const struct lj_line *l = lj_ring_get(t->ring, t->cursor);
+    assert(t->exact && t->live);
+    if (wants_at(t, t->cursor, l)) {
+        t->dropped++;
+        t->drop_last_seq = l->seq;
+    }
+    t->cursor++;
+}
+
+enum tap_next {
+    TAP_NONE,       /* nothing to send now */
+    TAP_PRE,        /* pre_msg */
+    TAP_REPLAYED,   /* `replayed` */
+    TAP_GAP,        /* slow_client gap before *line (NULL: no next line yet) */
+    TAP_LINE,       /* *line (the pin or the line at cursor) */
+};
+
+/* What tap sends next. Moves the cursor over lines the tap does not want, and over
+ * lines evicted before an unfiltered tap read them (counting them as dropped), but
+ * never past replay_end while `replayed` is owed. The one place that orders a tap's
+ * output: pre_msg, pin, [replay lines], replayed, live lines; a gap before the line
+ * that follows a loss. */
+static enum tap_next tap_next(struct lj_tap *t, struct lj_line **line)
+{
+    const struct lj_ring *r = t->ring;
+    *line = NULL;
+    if (!t->live)
+        return TAP_NONE;
+    if (t->pre_msg)
+        return TAP_PRE;
+    if (t->pin) {
+        *line = t->pin;
+        return TAP_LINE;
+    }
+    if (t->cursor < r->tail) {
+        /* Only unfiltered taps fall behind the tail: every line in between was theirs. */
+        assert(!t->exact && r->tail < r->head);
+        t->dropped += r->tail - t->cursor;
+        t->drop_last_seq = lj_ring_get(r, r->tail)->seq - 1;
+        t->cursor = r->tail;
+    }
+    for (;;) {
+        if (t->replay_pending && t->cursor >= t->replay_end)
+            return TAP_REPLAYED;
+        if (t->cursor >= r->head)
+            return t->dropped ? TAP_GAP : TAP_NONE;
+        struct lj_line *l = lj_ring_get(r, t->cursor);
+        /* wanted_at: filters (a grep) run once per line, however often it is peeked */
+        if (t->wanted_at == t->cursor + 1 || wants_at(t, t->cursor, l)) {
+            t->wanted_at = t->cursor + 1;
+            *line = l;
+            return t->dropped ? TAP_GAP : TAP_LINE;
+        }
+        t->cursor++;
+    }
+}
+
+bool lj_tap_pending(struct lj_tap *t)
+{
+    struct lj_line *l;
+    return tap_next(t, &l) != TAP_NONE;
+}
+
+/* Marks the line tap_next returned as sent. */
+static void tap_advance(struct lj_tap *t, const struct lj_line *l)
+{
+    t->sent_seq = l->seq;
+    if (t->pin) {
+        assert(t->pin == l);
+        lj_line_unref(t->pin);
+        t->pin = NULL;
+    } else {
+        t->cursor++;
+    }
+}
+
 /* ---- subscriptions ---- */
 
 static void sub_free(struct lj_sub *sub)
 {
     if (!sub)
         return;
-    for (size_t i = 0; i < sub->ntaps; i++)
+    for (size_t i = 0; i < sub->ntaps; i++) {
+        lj_line_unref(sub->taps[i]->pin);
+        free(sub->taps[i]->pre_msg);
         free(sub->taps[i]);
+    }
     free(sub->taps);
     lj_grep_destroy(sub->grep);
     free(sub->id_json);
@@ -251,24 +298,6 @@ static lj_status sub_create(struct lj_session *s, const struct lj_control *c, st
     return LJ_OK;
 }
 
-/* Removes queued lines of sub's taps (their taps are about to be freed). */
-static void purge_sub(struct lj_session *s, const struct lj_sub *sub)
-{
-    for (size_t i = 0; i < s->qlen; i++) {
-        struct lj_item *it = q_at(s, i);
-        if (it->line && it->tap->sub == sub) {
-            s->qbytes -= it->line->json_len;
-            lj_line_unref(it->line);
-            it->line = NULL;
-            it->tap = NULL;
-        }
-    }
-    for (size_t i = 0; i < sub->ntaps; i++)
-        if (sub->taps[i]->dropped)
-            s->gaps_pending--;
-    pop_dead(s);
-}
-
 static void remove_sub(struct lj_session *s, size_t i);
 
 static lj_status do_subscribe(struct lj_session *s, const struct lj_control *c)
@@ -303,7 +332,8 @@ static void remove_sub(struct lj_session *s, size_t i)
 {
     struct lj_sub *sub = s->subs[i];
     lj_hub_unsubscribe(s->hub, sub);
-    purge_sub(s, sub);
+    if (s->gap_tap && s->gap_tap->sub == sub)
+        s->gap_tap = NULL;   /* its line goes with the sub */
     s->subs[i] = s->subs[--s->nsubs];
     sub_free(sub);
 }
@@ -374,103 +404,179 @@ lj_status lj_session_receive(struct lj_session *s, const char *data, size_t len,
 
 /* ---- frames out ---- */
 
-/* A slow_client gap for a tap whose dropped lines have no successor queued yet. */
-static bool orphan_gap(struct lj_session *s, struct lj_buf *out)
+static void replayed_frame(struct lj_tap *t, struct lj_buf *out)
 {
-    for (size_t i = 0; i < s->nsubs; i++)
-        for (size_t k = 0; k < s->subs[i]->ntaps; k++) {
-            struct lj_tap *t = s->subs[i]->taps[k];
-            if (!t->dropped)
-                continue;
-            gap_json(out, t, t->sent_seq, t->drop_last_seq + 1, t->dropped, "slow_client");
-            lj_hub_stats(s->hub)->gaps_slow++;
-            t->sent_seq = t->drop_last_seq;
-            t->dropped = 0;
-            s->gaps_pending--;
-            return true;
-        }
-    return false;
+    lj_buf_appendf(out, "{\"type\":\"replayed\",\"id\":%s,\"seq\":%llu}", t->sub->id_json,
+                   (unsigned long long)t->replayed_seq);
+    t->replay_pending = false;
 }
 
-/* True when lines of it's tap were dropped before it: a slow_client gap must go out
- * first. Drops take the oldest queued lines of a tap, so every dropped line lies
- * between the tap's last sent line and its first live line with a higher sequence. */
-static bool needs_gap(const struct lj_item *it)
+/* A slow_client gap before l, the tap's next line (NULL: none yet; the gap then names
+ * the seq after the newest lost one). l becomes the tap's pin and opens the next frame,
+ * so the line a gap names as next_seq is always the next one the client gets, even if
+ * the ring evicts it meanwhile. */
+static void gap_frame(struct lj_session *s, struct lj_tap *t, struct lj_line *l,
+                      struct lj_buf *out)
 {
-    return it->tap->dropped && it->line->seq > it->tap->drop_last_seq;
-}
-
-/* Lines frame: consecutive lines of one sub (none of whose taps owes a gap). */
-static void lines_frame(struct lj_session *s, struct lj_buf *out)
-{
-    struct lj_sub *sub = q_at(s, 0)->tap->sub;
     struct lj_hub_stats *st = lj_hub_stats(s->hub);
-    const struct lj_line *last = NULL;
-    bool first = true;
+    gap_json(out, t, t->sent_seq, l ? l->seq : t->drop_last_seq + 1, t->dropped, "slow_client");
+    st->gaps_slow++;
+    st->lost_slow += t->dropped;
+    t->dropped = 0;
+    if (!l) {
+        t->sent_seq = t->drop_last_seq;
+        return;
+    }
+    assert(!t->pin && lj_ring_get(t->ring, t->cursor) == l);
+    lj_line_ref(l);
+    t->pin = l;
+    t->cursor++;
+    s->gap_tap = t;
+}
+
+/* The frame for one of tap's events (anything but lines). */
+static void event_frame(struct lj_session *s, struct lj_tap *t, enum tap_next k,
+                        struct lj_line *l, struct lj_buf *out)
+{
+    switch (k) {
+    case TAP_PRE:
+        lj_buf_append(out, t->pre_msg, strlen(t->pre_msg));
+        free(t->pre_msg);
+        t->pre_msg = NULL;
+        break;
+    case TAP_REPLAYED: replayed_frame(t, out); break;
+    case TAP_GAP: gap_frame(s, t, l, out); break;
+    case TAP_NONE:
+    case TAP_LINE: assert(!"not an event"); break;
+    }
+}
+
+/* The sub's tap whose next line has the lowest seq (NULL when none has a line ready),
+ * so a glob sub's containers interleave in stream order. */
+static struct lj_tap *next_line_tap(struct lj_sub *sub, struct lj_line **line)
+{
+    struct lj_tap *best = NULL;
+    *line = NULL;
+    for (size_t i = 0; i < sub->ntaps; i++) {
+        struct lj_line *l;
+        if (tap_next(sub->taps[i], &l) == TAP_LINE && (!best || l->seq < (*line)->seq)) {
+            best = sub->taps[i];
+            *line = l;
+        }
+    }
+    return best;
+}
+
+/* Lines frame: lines of one sub from its taps' cursors, up to max_frame, stopping at
+ * a tap's event. `first` (the tap of a just-sent gap) opens it with its pin. */
+static void lines_frame(struct lj_session *s, struct lj_sub *sub, struct lj_tap *first,
+                        struct lj_buf *out)
+{
+    struct lj_hub_stats *st = lj_hub_stats(s->hub);
+    int64_t last_ts = 0;
+    bool any = false;
 
     lj_buf_appendf(out, "{\"type\":\"lines\",\"id\":%s,\"lines\":[", sub->id_json);
-    while (s->qlen && out->len < s->lim.max_frame) {
-        struct lj_item *it = q_at(s, 0);
-        if (item_dead(it)) {
-            q_pop(s);
-            continue;
-        }
-        if (!it->line || it->tap->sub != sub || needs_gap(it))
+    while (out->len < s->lim.max_frame) {
+        struct lj_line *l;
+        struct lj_tap *t = first;
+        if (t)
+            l = t->pin;
+        else
+            t = next_line_tap(sub, &l);
+        first = NULL;
+        if (!t || !l)
             break;
-        if (!first)
+        if (any)
             lj_buf_append(out, ",", 1);
-        lj_buf_append(out, it->line->data, it->line->json_len);
-        first = false;
-        it->tap->sent_seq = it->line->seq;
-        s->qbytes -= it->line->json_len;
+        lj_buf_append(out, l->data, l->json_len);
+        any = true;
+        last_ts = l->ts_ns;
         st->lines_out++;
-        if (last)
-            lj_line_unref((struct lj_line *)last);
-        last = it->line;
-        it->line = NULL;
-        q_pop(s);
+        tap_advance(t, l);   /* may free a pin: l is not used after this */
     }
     lj_buf_append(out, "]}", 2);
-    if (last) {
-        st->lag_ns = lj_time_now_ns() - last->ts_ns;
-        lj_line_unref((struct lj_line *)last);
+    if (any)
+        st->lag_ns = lj_time_now_ns() - last_ts;
+}
+
+/* One frame of the subs, taking turns from s->rr: a tap's event, or a lines frame.
+ * false when no sub has anything to send. */
+static bool sub_frame(struct lj_session *s, struct lj_buf *out)
+{
+    for (size_t k = 0; k < s->nsubs; k++) {
+        size_t i = (s->rr + k) % s->nsubs;
+        struct lj_sub *sub = s->subs[i];
+        bool lines = false;
+        for (size_t j = 0; j < sub->ntaps; j++) {
+            struct lj_tap *t = sub->taps[j];
+            struct lj_line *l;
+            enum tap_next kind = tap_next(t, &l);
+            if (kind == TAP_LINE) {
+                lines = true;
+            } else if (kind != TAP_NONE) {
+                event_frame(s, t, kind, l, out);
+                s->rr = i;    /* this sub's lines come next */
+                return true;
+            }
+        }
+        if (lines) {
+            lines_frame(s, sub, NULL, out);
+            s->rr = i + 1;
+            return true;
+        }
     }
+    return false;
 }
 
 bool lj_session_next_frame(struct lj_session *s, struct lj_buf *out, size_t pre)
 {
-    struct lj_item *it;
-
     lj_buf_reset(out);
     lj_buf_reserve(out, pre);
     out->len = pre;
-    pop_dead(s);
-    if (!s->qlen)
-        return s->gaps_pending && orphan_gap(s, out);
-    it = q_at(s, 0);
-    s->progress_ns = lj_time_mono_ns();
-    if (it->msg) {
+    if (s->gap_tap) {
+        struct lj_tap *t = s->gap_tap;
+        s->gap_tap = NULL;
+        lines_frame(s, t->sub, t, out);
+    } else if (s->qlen) {
+        struct lj_item *it = q_at(s, 0);
         lj_buf_append(out, it->msg, it->len);
         s->qbytes -= it->len;
         free(it->msg);
         it->msg = NULL;
         q_pop(s);
-    } else if (needs_gap(it)) {
-        struct lj_tap *t = it->tap;
-        gap_json(out, t, t->sent_seq, it->line->seq, t->dropped, "slow_client");
-        lj_hub_stats(s->hub)->gaps_slow++;
-        t->dropped = 0;
-        s->gaps_pending--;
-        /* The gap named this line as next_seq: it must be the next one sent, so later
-         * drops start behind it (the bound may be exceeded by this one line). */
-        if (s->drop_cursor == 0)
-            s->drop_cursor = 1;
-    } else {
-        lines_frame(s, out);
+    } else if (!sub_frame(s, out)) {
+        s->idle = true;
+        return false;
     }
+    s->idle = false;
+    s->progress_ns = lj_time_mono_ns();
     lj_hub_stats(s->hub)->frames_out++;
     lj_hub_stats(s->hub)->bytes_out += out->len - pre;
     return true;
+}
+
+bool lj_session_pending(struct lj_session *s)
+{
+    if (s->gap_tap || s->qlen)
+        return true;
+    for (size_t i = 0; i < s->nsubs; i++)
+        for (size_t j = 0; j < s->subs[i]->ntaps; j++)
+            if (lj_tap_pending(s->subs[i]->taps[j]))
+                return true;
+    return false;
+}
+
+uint64_t lj_session_backlog(const struct lj_session *s)
+{
+    uint64_t n = s->qbytes;
+    for (size_t i = 0; i < s->nsubs; i++)
+        for (size_t j = 0; j < s->subs[i]->ntaps; j++) {
+            const struct lj_tap *t = s->subs[i]->taps[j];
+            if (t->live)
+                n += lj_ring_bytes_from(t->ring, t->cursor) + (t->pin ? t->pin->json_len : 0);
+        }
+    return n;
 }
 
 /* ---- life cycle ---- */
@@ -505,11 +611,8 @@ void lj_session_destroy(struct lj_session *s)
         return;
     while (s->nsubs)
         remove_sub(s, s->nsubs - 1);
-    for (size_t i = 0; i < s->qlen; i++) {
-        struct lj_item *it = q_at(s, i);
-        lj_line_unref(it->line);
-        free(it->msg);
-    }
+    for (size_t i = 0; i < s->qlen; i++)
+        free(q_at(s, i)->msg);
     free(s->q);
     lj_buf_finish(&s->rx);
     free(s);

@@ -1,25 +1,46 @@
-/* session.h - one browser connection: its subscriptions and its outgoing queue.
+/* session.h - one browser connection: its subscriptions, its cursors into the
+ * watched containers' logs, and its few queued messages.
  *
  * A session never talks to lws: the server feeds it received frames
  * (lj_session_receive) and asks it for the next frame to send
- * (lj_session_next_frame); the hub pushes lines into it. Service thread only.
+ * (lj_session_next_frame). Service thread only.
  *
- * Outgoing frames (gateway -> client, JSON text, one per writable callback):
+ * Fan-out by cursor: a line is never copied or queued per session. Each watched
+ * container's lines sit once in its watch's ring (ring.h, absolute indexes); each tap
+ * (one subscription on one container) holds a cursor, the index of the next line it
+ * has not considered. The hub appends a line once and wakes the sessions of the
+ * watch's taps; lj_session_next_frame then reads the lines from the cursors, applies
+ * the tap's filters and advances. What a tap owes its client is therefore:
+ *
+ *   pre_msg            an `expired` gap of a resume, before anything else
+ *   pin                the line a slow_client gap just named as next_seq
+ *   [cursor, head)     lines of the ring, filtered; those below replay_end are the
+ *                      replay (or resume), then `replayed` (replay_pending), then live
+ *   dropped            lines lost to slowness, announced by a gap before the next one
+ *
+ * Slow clients: the hub keeps lines older than the window for a lagging cursor only
+ * while the ring's bytes stay under max_queue (per watch). When it evicts a line a
+ * cursor has not passed, that tap loses it: for an unfiltered tap the count is the
+ * index distance (counted lazily, when the cursor is next read); a tap with filters
+ * (the hub's "exact" list) is shown each such line as it goes (lj_tap_drop) and counts
+ * only those its filters pass. Either way the `gap` carries the exact number.
+ *
+ * Outgoing frames (gateway -> client, JSON text, one per call of next_frame):
  *
  *  type      | carries                                   | built by
  *  ----------|-------------------------------------------|-------------------------
- *  hello     | version, depth, limits                    | lj_session_create
- *  lines     | id, lines[] (shared line objects, 1..n)   | next_frame, batched per sub
- *  replayed  | id, seq                                   | lj_session_replayed
+ *  hello     | version, depth, limits                    | lj_session_create (queued)
+ *  lines     | id, lines[] (shared line objects, 1..n)   | next_frame, from the cursors
+ *            |                                           | of one sub, merged by seq
+ *  replayed  | id, seq                                   | next_frame, at replay_end
  *  gap       | id, container, after_seq, next_seq, lost, | next_frame (slow_client),
- *            | reason                                    | lj_session_gap (expired)
- *  error     | id, code, message                         | receive
- *  containers| containers[]                              | receive (op list)
+ *            | reason                                    | lj_session_gap_expired
+ *  error     | id, code, message                         | receive (queued)
+ *  containers| containers[]                              | receive (op list, queued)
  *
- * Queue bound: line bytes queued are kept under max_queue; past it the oldest queued
- * lines are dropped and counted per tap, and a `gap` with reason slow_client and the
- * exact count precedes that tap's next line. Messages (replayed, gap, error, ...) are
- * never dropped.
+ * Order: queued messages go first; then subscriptions take turns (one frame each).
+ * Per tap: pre_msg, replay lines, `replayed`, live lines, and a slow_client gap is
+ * followed directly by a lines frame that starts with the line it named.
  */
 #ifndef LJ_SESSION_H
 #define LJ_SESSION_H
@@ -32,6 +53,7 @@
 #include "buf.h"
 #include "control.h"
 #include "line.h"
+#include "ring.h"
 #include "status.h"
 
 #define LJ_SESSION_SUBS_MAX 64
@@ -43,7 +65,6 @@ struct lj_session;
 
 /* One subscribe request. Owned by its session. */
 struct lj_sub {
-    /* read per line by fan-out (lj_tap_wants, lj_session_push_line): kept together */
     struct lj_session *session;
     unsigned levels, streams;  /* masks, 0 = all */
     struct lj_grep *grep;      /* owned; NULL = no grep */
@@ -58,56 +79,68 @@ struct lj_sub {
     struct lj_sub *glob_next, *glob_prev;   /* hub's list of glob subs */
 };
 
-/* One sub on one container. Owned by its sub; linked into its watch. */
+/* One sub on one container. Owned by its sub; linked into its watch. The cursor
+ * fields are only read and moved by session.c (lj_tap_serve, lj_tap_drop, frames);
+ * the hub reads `cursor` to know which lines a tap still needs.
+ * Invariants: once live, tail of ring <= cursor <= head for an exact tap (the hub
+ * shows it every line before evicting it); an unfiltered tap's cursor may fall behind
+ * the tail, and the distance is what it lost. replay_end <= head. */
 struct lj_tap {
     struct lj_sub *sub;
-    struct lj_watch *watch;    /* hub's; NULL once detached */
-    bool live;                 /* replay served; new lines flow */
+    const struct lj_ring *ring;   /* the watch's log; set when served */
+    uint64_t cursor;           /* absolute index of the next line to consider */
+    uint64_t replay_end;       /* lines below it are the replay; `replayed` at it */
+    uint64_t min_seq;          /* live lines with seq <= it are skipped (a resume from
+                                  a seq this gateway has not seen yet) */
+    uint64_t replayed_seq;     /* the seq `replayed` announces */
+    uint64_t wanted_at;        /* cursor + 1 when the line at cursor is known to pass
+                                  the filters (0: not checked) */
+    bool live;                 /* served: the cursor is valid */
+    bool replay_pending;       /* `replayed` not sent yet */
     bool from_start;           /* found by a glob after subscribing: replay all */
-    uint64_t last_seq;         /* highest seq queued or skipped: live lines <= it ignored */
-    uint64_t sent_seq;         /* highest seq written to the client (gap after_seq) */
-    uint64_t dropped;          /* lines dropped for slowness since sent_seq */
-    uint64_t drop_last_seq;    /* seq of the newest dropped line */
+    bool exact;                /* lj_sub_exact: on the watch's exact list (lj_tap_drop) */
+    struct lj_line *pin;       /* ref: named by the gap just sent, goes out next */
+    char *pre_msg;             /* owned: expired gap to send before the first line */
+    uint64_t sent_seq;         /* seq of the last line sent (a gap's after_seq) */
+    uint64_t dropped;          /* lines lost to slowness, not yet announced */
+    uint64_t drop_last_seq;    /* seq of the newest of them (an orphan gap's next_seq - 1) */
+    struct lj_watch *watch;    /* hub's; NULL once detached */
     struct lj_tap *wnext, *wprev;   /* watch's tap list */
+    struct lj_tap *xnext, *xprev;   /* watch's exact list (exact taps only) */
 };
 
 struct lj_session_limits {
-    size_t max_queue;          /* bytes of queued lines (default 4 MiB) */
+    size_t max_queue;          /* bytes a container's log keeps for a lagging client
+                                  (per watch, default 4 MiB) */
     size_t max_frame;          /* bytes of one lines frame before closing it (64 KiB) */
     uint32_t depth;            /* replay bound */
 };
 
-/* An outgoing item: a shared line of a tap, or an owned whole message. */
+/* An owned whole message waiting to be sent. */
 struct lj_item {
-    struct lj_line *line;      /* ref held; NULL for a message or a dropped slot */
-    struct lj_tap *tap;
     char *msg;                 /* owned frame payload */
-    uint32_t len;
+    size_t len;
 };
 
-/* Field order matters: fan-out touches every session once per line, so the fields
- * lj_session_push_line reads and writes come first, in one or two adjacent cache
- * lines; the 64 sub pointers and the rest follow. */
 struct lj_session {
-    struct lj_item *q;         /* circular queue, qcap slots (0 or a power of two, so
-                                  indexes wrap with a mask), qlen used from qhead; the
-                                  storage stays when it empties (lj_session_trim) */
-    size_t qcap, qhead, qlen;
-    size_t qbytes;             /* bytes of queued lines and messages */
     bool closing;              /* no more frames; close requested */
     bool dirty;                /* on the hub's wake list */
+    bool idle;                 /* the last next_frame found nothing to send */
     struct lj_hub *hub;
     void *wsi;                 /* the server's handle; NULL once the connection closed */
-    struct lj_session_limits lim;
     struct lj_session *dirty_next;
-    int64_t progress_ns;       /* mono time of the last write or of the queue filling */
-    size_t drop_cursor;        /* items before it (from qhead) are messages, dropped, or the
-                                  one line a just-sent gap named as next_seq */
+    int64_t progress_ns;       /* mono time of the last frame, or of leaving idle */
+    struct lj_tap *gap_tap;    /* its pin must open the next frame */
+    struct lj_item *q;         /* queued messages, circular, qcap slots (0 or a power of
+                                  two), qlen used from qhead */
+    size_t qcap, qhead, qlen;
+    size_t qbytes;             /* bytes of queued messages */
+    size_t rr;                 /* next sub to serve (round robin) */
+    struct lj_session_limits lim;
     const struct lj_grant *grant;
     struct lj_sub *subs[LJ_SESSION_SUBS_MAX];
     size_t nsubs;
     int errors;                /* control errors so far */
-    uint64_t gaps_pending;     /* taps with dropped > 0 */
     struct lj_session *next, *prev;
     struct lj_buf rx;          /* control frame being reassembled */
     bool rx_too_big;
@@ -118,7 +151,7 @@ struct lj_session {
 lj_status lj_session_create(struct lj_hub *hub, void *wsi, const struct lj_grant *grant,
                             const struct lj_session_limits *lim, struct lj_session **out);
 
-/* Frees the session: detaches its taps, drops its queue. Never call it from a
+/* Frees the session: detaches its taps, drops its messages. Never call it from a
  * callback of the session's own connection; the hub calls it on the next loop turn. */
 void lj_session_destroy(struct lj_session *s);
 
@@ -128,26 +161,45 @@ void lj_session_destroy(struct lj_session *s);
 lj_status lj_session_receive(struct lj_session *s, const char *data, size_t len, bool final);
 
 /* Builds the next frame into out (after `pre` reserved bytes, for LWS_PRE) and
- * returns true, or false when nothing is queued. Exactly one frame per call. */
+ * returns true, or false when there is nothing to send (the session is then idle).
+ * Exactly one frame per call. Advances cursors; never blocks. */
 bool lj_session_next_frame(struct lj_session *s, struct lj_buf *out, size_t pre);
 
-/* Called by the hub for each line a live tap should see (filters applied here). */
-void lj_session_push_line(struct lj_tap *tap, struct lj_line *line);
+/* true when next_frame would produce a frame. Skips lines no filter lets through on
+ * the way (O(taps) plus the lines skipped). */
+bool lj_session_pending(struct lj_session *s);
 
-/* Queues `replayed` for tap's sub with seq. */
-void lj_session_replayed(struct lj_tap *tap, uint64_t seq);
+/* Starts tap on ring r (its watch's log): the replay or resume is [from, head) of r,
+ * then `replayed` with replayed_seq, then live lines with seq > min_seq. Wakes the
+ * session through the hub. from must lie in the ring's window or at its head. */
+void lj_tap_serve(struct lj_tap *tap, const struct lj_ring *r, uint64_t from, uint64_t min_seq,
+                  uint64_t replayed_seq);
 
-/* Queues a `gap` (reason "expired") for tap. */
+/* The hub is about to evict the line at index `cursor` of an exact tap that has not
+ * passed it: counts it as lost when the tap's filters pass it and moves on. */
+void lj_tap_drop(struct lj_tap *tap);
+
+/* true when the tap has something to send (skipping filtered-out lines on the way). */
+bool lj_tap_pending(struct lj_tap *tap);
+
+/* Sets the `gap` (reason "expired") tap sends before its first line. */
 void lj_session_gap_expired(struct lj_tap *tap, uint64_t after_seq, uint64_t next_seq,
                             uint64_t lost);
 
 /* true when the tap's filters let line through. */
 bool lj_tap_wants(const struct lj_tap *tap, const struct lj_line *line);
 
-/* Gives back an empty queue's storage when it is large (a burst's) and the session
- * has been idle (no write, no new line) for idle_ns. Called from the hub's tick;
- * service thread. */
-#define LJ_SESSION_QUEUE_KEEP 256
+/* true when the sub has level, stream or grep filters, or resumes (after_seq): its taps
+ * must see every line before it is evicted to count losses exactly. */
+bool lj_sub_exact(const struct lj_sub *sub);
+
+/* Bytes this session's cursors and messages still have to send (unfiltered upper
+ * bound, for /metrics). */
+uint64_t lj_session_backlog(const struct lj_session *s);
+
+/* Gives back an empty message queue's storage when it is large (a burst's) and the
+ * session has been idle (no frame) for idle_ns. Called from the hub's tick. */
+#define LJ_SESSION_QUEUE_KEEP 16
 void lj_session_trim(struct lj_session *s, int64_t now, int64_t idle_ns);
 
 /* Queues an owned message (len bytes of msg, taken over even on failure). */

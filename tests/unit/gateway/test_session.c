@@ -1,0 +1,551 @@
+/* Unit tests for gateway/session.c and the fan-out of gateway/hub.c: cursors into a
+ * watch's ring, replay and resume seams, slow clients (exact gaps with and without
+ * filters, the named line always next, bounded ring), wake-ups once per pass.
+ *
+ * No NATS and no lws: the hub runs without a feed, the test hands it the events the
+ * feed would (lj_hub_apply), and plays the server (next_frame until it says no). */
+#include <cjson/cJSON.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "hub.h"
+#include "session.h"
+
+#define SUBJECT "logs.h.c"
+#define EV_MAX 30000
+
+/* ---- feed side ---- */
+
+static struct lj_line *mk(uint64_t line_no)
+{
+    char text[32];
+    lj_pb_record r = LOGJET__V1__LOG_RECORD__INIT;
+    struct lj_line *l = NULL;
+    snprintf(text, sizeof(text), "line %llu", (unsigned long long)line_no);
+    r.host = "h";
+    r.container = "c";
+    r.line.data = (uint8_t *)text;
+    r.line.len = strlen(text);
+    r.line_no = line_no;
+    r.level = line_no % 3 == 0 ? LOGJET__V1__LEVEL__ERROR : LOGJET__V1__LEVEL__INFO;
+    lj_line_create(&r, line_no * 10, &l);   /* seqs have holes, like a shared stream */
+    return l;
+}
+
+static struct lj_feed_event *event(enum lj_feed_kind kind, size_t n)
+{
+    struct lj_feed_event *e = calloc(1, sizeof(*e));
+    e->kind = kind;
+    e->subject = strdup(SUBJECT);
+    e->lines = calloc(n ? n : 1, sizeof(*e->lines));
+    return e;
+}
+
+/* The initial fetch answers with lines first..last (none when first > last). */
+static void fetched(struct lj_hub *h, uint64_t first, uint64_t last)
+{
+    struct lj_feed_event *e = event(LJ_FEED_FETCHED, last >= first ? last - first + 1 : 0);
+    for (uint64_t n = first; n <= last; n++)
+        e->lines[e->nlines++] = mk(n);
+    lj_hub_apply(h, e);
+}
+
+/* Live lines first..last, then one service pass (wakes sessions). */
+static void live(struct lj_hub *h, uint64_t first, uint64_t last)
+{
+    for (uint64_t n = first; n <= last; n++) {
+        struct lj_feed_event *e = event(LJ_FEED_LIVE, 1);
+        e->lines[0] = mk(n);
+        e->nlines = 1;
+        e->last_seq = (n - 1) * 10;
+        lj_hub_apply(h, e);
+    }
+    lj_hub_service(h);
+}
+
+/* ---- client side ---- */
+
+struct ev {
+    char type;               /* L line, R replayed, G gap, E error, H hello, C containers */
+    char id[16];
+    uint64_t seq, line_no, after, next, lost;
+    char reason[16];
+};
+
+struct client {
+    struct lj_session *s;
+    int wakes;               /* writable requests */
+    struct ev ev[EV_MAX];
+    size_t n;
+    size_t frames, line_frames;
+};
+
+static struct lj_buf tx;
+
+static void on_writable(void *wsi)
+{
+    ((struct client *)wsi)->wakes++;
+}
+
+static uint64_t num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? (uint64_t)v->valuedouble : 0;
+}
+
+static void str(const cJSON *o, const char *k, char *dst, size_t n)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    snprintf(dst, n, "%s", cJSON_IsString(v) ? v->valuestring : "");
+}
+
+static void record(struct client *c, const char *json, size_t len)
+{
+    cJSON *o = cJSON_ParseWithLength(json, len);
+    char type[16];
+    CHECK(o != NULL);
+    if (!o)
+        return;
+    str(o, "type", type, sizeof(type));
+    struct ev e = { .type = (char)(type[0] - 32) };
+    str(o, "id", e.id, sizeof(e.id));
+    if (strcmp(type, "lines") == 0) {
+        const cJSON *l;
+        c->line_frames++;
+        cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(o, "lines")) {
+            struct ev x = { .type = 'L', .seq = num(l, "seq"), .line_no = num(l, "line_no") };
+            memcpy(x.id, e.id, sizeof(x.id));
+            if (c->n < EV_MAX)
+                c->ev[c->n++] = x;
+        }
+    } else {
+        e.seq = num(o, "seq");
+        e.after = num(o, "after_seq");
+        e.next = num(o, "next_seq");
+        e.lost = num(o, "lost");
+        str(o, "reason", e.reason, sizeof(e.reason));
+        if (c->n < EV_MAX)
+            c->ev[c->n++] = e;
+    }
+    cJSON_Delete(o);
+}
+
+/* Writes up to max frames (0 = until nothing is left), like the writable callbacks. */
+static size_t drain(struct client *c, size_t max)
+{
+    size_t k = 0;
+    while ((!max || k < max) && lj_session_next_frame(c->s, &tx, 16)) {
+        record(c, tx.data + 16, tx.len - 16);
+        c->frames++;
+        k++;
+    }
+    return k;
+}
+
+static struct lj_hub *hub_new(uint32_t depth, size_t max_queue, size_t max_frame)
+{
+    struct lj_hub_config cfg = { .depth = depth, .linger_ns = 0, .stall_ns = 3600000000000LL,
+                                 .limits = { .max_queue = max_queue, .max_frame = max_frame,
+                                             .depth = depth } };
+    struct lj_hub *h = NULL;
+    CHECK_INT(lj_hub_create(&cfg, &h), LJ_OK);
+    lj_hub_set_writable(h, on_writable);
+    return h;
+}
+
+static struct client *cl_connect(struct lj_hub *h, size_t max_queue, size_t max_frame, uint32_t depth)
+{
+    struct client *c = calloc(1, sizeof(*c));
+    struct lj_session_limits lim = { .max_queue = max_queue, .max_frame = max_frame, .depth = depth };
+    CHECK_INT(lj_session_create(h, c, lj_grant_all(), &lim, &c->s), LJ_OK);
+    lj_hub_session_add(h, c->s);
+    drain(c, 0);   /* hello */
+    CHECK(c->n == 1 && c->ev[0].type == 'H');
+    c->n = 0;
+    return c;
+}
+
+static void cl_send(struct client *c, const char *json)
+{
+    CHECK_INT(lj_session_receive(c->s, json, strlen(json), true), LJ_OK);
+}
+
+static size_t count(const struct client *c, char type)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < c->n; i++)
+        k += c->ev[i].type == type;
+    return k;
+}
+
+/* Checks the client's lines of id: line_no from `first` on, each gap exactly where a
+ * hole is (after_seq = the line before, next_seq = the line after, lost = the hole,
+ * counting only lines `keep` passes); returns the total announced lost. */
+static uint64_t check_stream(const struct client *c, const char *id, uint64_t first, uint64_t last,
+                             bool (*keep)(uint64_t), bool replayed_first)
+{
+    uint64_t prev = first - 1, lost = 0, prev_seq = 0;
+    bool live = !replayed_first;
+    const struct ev *gap = NULL;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct ev *e = &c->ev[i];
+        if (strcmp(e->id, id) != 0)
+            continue;
+        if (e->type == 'R') {
+            CHECK(!live);
+            live = true;
+            continue;
+        }
+        if (e->type == 'G') {
+            CHECK(gap == NULL);
+            CHECK_STR(e->reason, "slow_client");
+            CHECK_INT(e->after, prev_seq);
+            gap = e;
+            lost += e->lost;
+            continue;
+        }
+        if (e->type != 'L')
+            continue;
+        uint64_t hole = 0;
+        for (uint64_t n = prev + 1; n < e->line_no; n++)
+            hole += keep(n);
+        if (gap) {
+            CHECK_INT(e->seq, gap->next);
+            CHECK_INT(gap->lost, hole);
+            CHECK(hole > 0);
+        } else {
+            CHECK_INT(hole, 0);
+        }
+        CHECK(keep(e->line_no));
+        gap = NULL;
+        prev = e->line_no;
+        prev_seq = e->seq;
+    }
+    if (gap) {   /* an orphan gap: nothing after it yet; next_seq - 1 was lost */
+        uint64_t hole = 0, end = (gap->next - 1) / 10;
+        for (uint64_t n = prev + 1; n <= end; n++)
+            hole += keep(n);
+        CHECK_INT(gap->lost, hole);
+        prev = end;
+    }
+    while (last > first && !keep(last))
+        last--;
+    CHECK_INT(prev, last);
+    CHECK(live);
+    return lost;
+}
+
+static bool all(uint64_t n) { (void)n; return true; }
+static bool errors(uint64_t n) { return n % 3 == 0; }
+static bool errors_7(uint64_t n) { return n % 3 == 0 && n % 10 == 7; }
+
+/* ---- tests ---- */
+
+/* replay:1000 of 3000 lines: exactly 2001..3000, `replayed`, then live lines with no
+ * gap or duplicate at the seam; a resume gets exactly what it missed; an expired
+ * resume gets a gap with the exact lost. */
+static void test_replay_seam(void)
+{
+    struct lj_hub *h = hub_new(1000, 4 << 20, 65536);
+    struct client *a = cl_connect(h, 4 << 20, 65536, 1000);
+    cl_send(a, "{\"op\":\"subscribe\",\"id\":\"a\",\"container\":\"h/c\"}");
+    fetched(h, 1, 0);
+    for (uint64_t n = 1; n <= 3000; n += 100) {   /* a keeps up */
+        live(h, n, n + 99);
+        drain(a, 0);
+    }
+    CHECK_INT(check_stream(a, "a", 1, 3000, all, true), 0);
+
+    struct client *b = cl_connect(h, 4 << 20, 65536, 1000);
+    cl_send(b, "{\"op\":\"subscribe\",\"id\":\"b\",\"container\":\"h/c\",\"replay\":1000}");
+    drain(b, 3);                         /* part of the replay, then live lines arrive */
+    live(h, 3001, 3020);
+    drain(b, 0);
+    CHECK_INT(check_stream(b, "b", 2001, 3020, all, true), 0);
+    CHECK_INT(count(b, 'R'), 1);
+    for (size_t i = 0; i < b->n; i++)    /* replayed sits exactly after line 3000 */
+        if (b->ev[i].type == 'R') {
+            CHECK_INT(b->ev[i].seq, 30000);
+            CHECK_INT(b->ev[i - 1].line_no, 3000);
+            CHECK_INT(b->ev[i + 1].line_no, 3001);
+        }
+    CHECK(b->line_frames < 10);          /* batched: many lines per frame */
+
+    /* filtered replay: the last 10 lines that pass, from the window only */
+    struct client *f = cl_connect(h, 4 << 20, 65536, 1000);
+    cl_send(f, "{\"op\":\"subscribe\",\"id\":\"f\",\"container\":\"h/c\",\"replay\":10,\"levels\":[\"error\"]}");
+    drain(f, 0);
+    CHECK_INT(count(f, 'L'), 10);
+    CHECK_INT(f->ev[0].line_no, 2991);
+    CHECK_INT(f->ev[9].line_no, 3018);
+
+    /* resume from line 2500: exactly 2501..3020 */
+    struct client *r = cl_connect(h, 4 << 20, 65536, 1000);
+    cl_send(r, "{\"op\":\"subscribe\",\"id\":\"r\",\"container\":\"h/c\",\"after_seq\":25000}");
+    live(h, 3021, 3021);
+    drain(r, 0);
+    CHECK_INT(check_stream(r, "r", 2501, 3021, all, true), 0);
+    CHECK_INT(r->ev[0].line_no, 2501);
+
+    /* expired: line 1500 left the window; lost is exact from line_no */
+    struct client *x = cl_connect(h, 4 << 20, 65536, 1000);
+    cl_send(x, "{\"op\":\"subscribe\",\"id\":\"x\",\"container\":\"h/c\",\"after_seq\":15000}");
+    drain(x, 0);
+    CHECK(x->n > 2 && x->ev[0].type == 'G');
+    CHECK_STR(x->ev[0].reason, "expired");
+    CHECK_INT(x->ev[0].after, 15000);
+    CHECK_INT(x->ev[0].next, 20220);     /* oldest of the window: line 2022 */
+    CHECK_INT(x->ev[0].lost, 2022 - 1 - 1500);
+    CHECK_INT(x->ev[1].line_no, 2022);
+    CHECK_INT(count(x, 'L'), 1000);
+    lj_hub_destroy(h);
+    free(a), free(b), free(f), free(r), free(x);
+}
+
+/* A stalled client next to a reading one: the reader gets everything; the stalled
+ * one, when it reads again, a gap with the exact count right before the next line;
+ * the ring stays bounded. With filters, lost counts only lines the filters pass. */
+static void test_slow(const char *filter, bool (*keep)(uint64_t))
+{
+    const size_t maxq = 64 * 1024;
+    char req[256];
+    struct lj_hub *h = hub_new(100, maxq, 8192);
+    struct client *fast = cl_connect(h, maxq, 8192, 100);
+    struct client *slow = cl_connect(h, maxq, 8192, 100);
+    cl_send(fast, "{\"op\":\"subscribe\",\"id\":\"f\",\"container\":\"h/c\"}");
+    snprintf(req, sizeof(req), "{\"op\":\"subscribe\",\"id\":\"s\",\"container\":\"h/c\"%s}", filter);
+    cl_send(slow, req);
+    fetched(h, 1, 0);
+    drain(slow, 0);                      /* replayed */
+    for (uint64_t n = 1; n <= 20000; n += 50) {
+        live(h, n, n + 49);
+        drain(fast, 0);
+        CHECK(lj_session_backlog(slow->s) <= maxq + 200);
+        if (n == 10001)
+            drain(slow, 2);              /* reads a little in the middle */
+    }
+    CHECK_INT(check_stream(fast, "f", 1, 20000, all, true), 0);
+    CHECK_INT(count(fast, 'G'), 0);
+    drain(slow, 0);
+    uint64_t lost = check_stream(slow, "s", 1, 20000, keep, true);
+    uint64_t wanted = 0;
+    for (uint64_t n = 1; n <= 20000; n++)
+        wanted += keep(n);
+    CHECK(lost > 0);
+    CHECK_INT(count(slow, 'L') + lost, wanted);
+    CHECK_INT(lj_hub_stats(h)->lost_slow, lost);
+    CHECK_INT(lj_hub_stats(h)->gaps_slow, count(slow, 'G'));
+    lj_hub_destroy(h);
+    free(fast), free(slow);
+}
+
+/* The line a gap names is the next one sent, even when the ring evicts it (and more)
+ * before the client reads again; a filtered tap whose lost lines have no successor
+ * yet gets an orphan gap naming the seq after the newest lost line. */
+static void test_pin_and_orphan(void)
+{
+    const size_t maxq = 16 * 1024;
+    struct lj_hub *h = hub_new(10, maxq, 2048);
+    struct client *c = cl_connect(h, maxq, 2048, 10);
+    struct client *e = cl_connect(h, maxq, 2048, 10);
+    cl_send(c, "{\"op\":\"subscribe\",\"id\":\"c\",\"container\":\"h/c\"}");
+    cl_send(e, "{\"op\":\"subscribe\",\"id\":\"e\",\"container\":\"h/c\",\"levels\":[\"error\"],"
+            "\"grep\":\"7$\"}");
+    fetched(h, 1, 0);
+    drain(c, 0);
+    drain(e, 0);
+    live(h, 1, 2000);
+    CHECK_INT(drain(c, 1), 1);           /* the gap */
+    CHECK(c->ev[c->n - 1].type == 'G');
+    uint64_t named = c->ev[c->n - 1].next;
+    live(h, 2001, 4000);                 /* evicts the named line and more */
+    CHECK_INT(drain(c, 1), 1);
+    CHECK(c->ev[c->n - 1].type == 'L');
+    size_t k = c->n;
+    while (c->ev[k - 1].type == 'L')
+        k--;
+    CHECK_INT(c->ev[k].seq, named);      /* first line after the gap */
+    drain(c, 0);
+    check_stream(c, "c", 1, 4000, all, true);
+    CHECK(count(c, 'G') >= 2);
+
+    /* e: error lines ending in 7 (line_no 27, 57, 87, ...): lost ones, then only
+     * lines it does not want: an orphan gap, and nothing else. */
+    for (uint64_t n = 4001; n <= 4200; n++) {
+        struct lj_feed_event *ev = event(LJ_FEED_LIVE, 1);
+        lj_pb_record r = LOGJET__V1__LOG_RECORD__INIT;
+        r.host = "h";
+        r.container = "c";
+        r.line.data = (uint8_t *)"x";
+        r.line.len = 1;
+        r.line_no = n;
+        r.level = LOGJET__V1__LEVEL__INFO;
+        lj_line_create(&r, n * 10, &ev->lines[0]);
+        ev->nlines = 1;
+        ev->last_seq = (n - 1) * 10;
+        lj_hub_apply(h, ev);
+    }
+    lj_hub_service(h);
+    drain(e, 0);
+    CHECK(count(e, 'G') >= 1);
+    CHECK(e->ev[e->n - 1].type == 'G');
+    CHECK_INT(e->ev[e->n - 1].next, 39871);   /* after 3987, the last lost error-7 line */
+    check_stream(e, "e", 1, 3987, errors_7, true);
+    /* unsubscribe with a pinned line and pending drops frees everything */
+    live(h, 4201, 6000);
+    drain(c, 1);
+    cl_send(c, "{\"op\":\"unsubscribe\",\"id\":\"c\"}");
+    CHECK(!lj_session_pending(c->s));
+    lj_hub_destroy(h);
+    free(c), free(e);
+}
+
+/* Fan-out cost: however many lines a pass brings, each session is woken once; a tap
+ * whose filters reject every new line is not woken at all; the ring keeps only the
+ * window once every reader has caught up. */
+static void no_close(struct lj_session *s)
+{
+    (void)s;
+    CHECK(!"no session stalls here");
+}
+
+static void test_wakes(void)
+{
+    struct lj_hub *h = hub_new(100, 1 << 20, 65536);
+    struct client *a = cl_connect(h, 1 << 20, 65536, 100);
+    struct client *e = cl_connect(h, 1 << 20, 65536, 100);
+    cl_send(a, "{\"op\":\"subscribe\",\"id\":\"a\",\"container\":\"h/c\"}");
+    cl_send(e, "{\"op\":\"subscribe\",\"id\":\"e\",\"container\":\"h/c\",\"levels\":[\"fatal\"]}");
+    fetched(h, 1, 0);
+    lj_hub_service(h);
+    drain(a, 0);
+    drain(e, 0);
+    a->wakes = e->wakes = 0;
+    live(h, 1, 500);
+    CHECK_INT(a->wakes, 1);
+    CHECK_INT(e->wakes, 0);
+    CHECK(!lj_session_pending(e->s));
+    drain(a, 0);
+    CHECK(!lj_session_pending(a->s));
+    CHECK_INT(count(a, 'L'), 500);
+    /* everyone has read everything: the tick trims the ring back to its window */
+    const struct lj_ring *r = a->s->subs[0]->taps[0]->ring;
+    CHECK(lj_ring_count(r) == 500);
+    lj_hub_tick(h, no_close);
+    CHECK_INT(lj_ring_count(r), 100);
+    CHECK_INT(lj_session_backlog(a->s), 0);
+    lj_hub_destroy(h);
+    free(a), free(e);
+}
+
+/* A line of container c (h/<c>) with its own line_no at stream seq. */
+static struct lj_feed_event *line_of(const char *c, uint64_t line_no, uint64_t seq,
+                                     enum lj_feed_kind kind)
+{
+    lj_pb_record r = LOGJET__V1__LOG_RECORD__INIT;
+    struct lj_feed_event *e = calloc(1, sizeof(*e));
+    char subject[64];
+    snprintf(subject, sizeof(subject), "logs.h.%s", c);
+    e->kind = kind;
+    e->subject = strdup(subject);
+    e->lines = calloc(1, sizeof(*e->lines));
+    r.host = "h";
+    r.container = (char *)c;
+    r.line.data = (uint8_t *)"x";
+    r.line.len = 1;
+    r.line_no = line_no;
+    lj_line_create(&r, seq, &e->lines[0]);
+    e->nlines = 1;
+    return e;
+}
+
+static void registry_put(struct lj_hub *h, const char *c)
+{
+    lj_pb_container info = LOGJET__V1__CONTAINER_INFO__INIT;
+    struct lj_feed_event *e = calloc(1, sizeof(*e));
+    char key[64];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    info.host = "h";
+    info.name = (char *)c;
+    CHECK_INT(lj_container_pack(&info, &buf, &len), LJ_OK);
+    snprintf(key, sizeof(key), "h.%s", c);
+    e->kind = LJ_FEED_REGISTRY_PUT;
+    e->subject = strdup(key);
+    CHECK_INT(lj_container_unpack(buf, len, &e->info), LJ_OK);
+    free(buf);
+    lj_hub_apply(h, e);
+}
+
+/* A glob sub over two containers: each container's replay, then its `replayed`, then
+ * its live lines; lines of both merged in stream (seq) order within frames. */
+static void test_glob_merge(void)
+{
+    struct lj_hub *h = hub_new(100, 1 << 20, 65536);
+    struct client *g = cl_connect(h, 1 << 20, 65536, 100);
+    cl_send(g, "{\"op\":\"subscribe\",\"id\":\"g\",\"container\":\"h/*\"}");
+    registry_put(h, "a");
+    registry_put(h, "b");
+    /* initial fetches: a has seqs 1, 3, 5; b has 2, 4, 6 */
+    const char *names[2] = { "a", "b" };
+    for (int k = 0; k < 2; k++) {
+        struct lj_feed_event *e = line_of(names[k], 1, (uint64_t)k + 1, LJ_FEED_FETCHED);
+        e->lines = realloc(e->lines, 3 * sizeof(*e->lines));
+        for (uint64_t n = 2; n <= 3; n++) {
+            struct lj_feed_event *x = line_of(names[k], n, (uint64_t)k + 1 + 2 * (n - 1),
+                                              LJ_FEED_FETCHED);
+            e->lines[e->nlines++] = x->lines[0];
+            x->nlines = 0;
+            lj_feed_event_free(x);
+        }
+        lj_hub_apply(h, e);
+    }
+    lj_hub_service(h);
+    drain(g, 0);
+    for (uint64_t n = 4; n <= 6; n++) {   /* live: a 7, b 8, a 9, b 10, a 11, b 12 */
+        for (int k = 0; k < 2; k++) {
+            struct lj_feed_event *e = line_of(names[k], n, 2 * n - 1 + (uint64_t)k, LJ_FEED_LIVE);
+            e->last_seq = 2 * n - 3 + (uint64_t)k;
+            lj_hub_apply(h, e);
+        }
+    }
+    lj_hub_service(h);
+    drain(g, 0);
+    /* lines 1..12 in seq order, none twice; one replayed per container (seq 5, 6),
+     * each after that container's replay lines and before its live lines */
+    uint64_t want = 1;
+    int replayed = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        const struct ev *e = &g->ev[i];
+        if (e->type == 'L') {
+            CHECK_INT(e->seq, want);
+            want++;
+        } else if (e->type == 'R') {
+            CHECK(e->seq == 5 || e->seq == 6);
+            CHECK(want > e->seq && want <= 7);
+            replayed++;
+        } else {
+            CHECK(!"unexpected frame");
+        }
+    }
+    CHECK_INT(want, 13);
+    CHECK_INT(replayed, 2);
+    CHECK(g->line_frames <= 3);
+    lj_hub_destroy(h);
+    free(g);
+}
+
+int main(void)
+{
+    lj_buf_init(&tx);
+    test_replay_seam();
+    test_slow("", all);
+    test_slow(",\"levels\":[\"error\"]", errors);
+    test_slow(",\"levels\":[\"error\"],\"grep\":\"7$\"", errors_7);
+    test_pin_and_orphan();
+    test_wakes();
+    test_glob_merge();
+    lj_buf_finish(&tx);
+    CHECK_DONE();
+}

@@ -143,7 +143,7 @@ static void write_some(struct client *c, int64_t now)
 
 static void respond(struct lj_http *h, struct client *c)
 {
-    char method[8], path[1024], head[256];
+    char method[8] = "", path[1024] = "", head[256];
     struct lj_buf body;
     const char *type = "text/plain; charset=utf-8";
     int status;

@@ -95,26 +95,32 @@ static void serve_until_done(struct lj_http *h, struct fetch *f)
     }
 }
 
-static void test_large_response_to_a_late_reader(void)
+/* Starts a server on f->port, runs the client thread against it and stops both. */
+static void exchange(struct fetch *f)
 {
     char addr[32], err[256];
     struct lj_http *h = NULL;
-    struct fetch f = { .port = free_port(), .delay_ms = 300,
-                       .request = "GET /big HTTP/1.0\r\n\r\n" };
     pthread_t t;
 
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", f.port);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", f->port);
     CHECK_INT(lj_http_create(&h, addr, handler, NULL, err, sizeof err), LJ_OK);
     if (h == NULL)
         return;
-    pthread_create(&t, NULL, fetch_main, &f);
-    serve_until_done(h, &f);
+    pthread_create(&t, NULL, fetch_main, f);
+    serve_until_done(h, f);
     pthread_join(t, NULL);
+    lj_http_destroy(h);
+}
+
+static void test_large_response_to_a_late_reader(void)
+{
+    struct fetch f = { .port = free_port(), .delay_ms = 300,
+                       .request = "GET /big HTTP/1.0\r\n\r\n" };
+    exchange(&f);
     CHECK(strncmp(f.head, "HTTP/1.0 200 OK\r\n", 17) == 0);
     CHECK_INT(f.content_length, BIG);
     CHECK_INT(f.body_len, BIG);    /* the whole body, though it is many socket buffers */
     CHECK(f.body_ok);
-    lj_http_destroy(h);
 }
 
 static void test_status_codes(void)
@@ -125,19 +131,9 @@ static void test_status_codes(void)
         { "\r\n\r\n", "HTTP/1.0 400 " },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char addr[32], err[256];
-        struct lj_http *h = NULL;
         struct fetch f = { .port = free_port(), .request = cases[i].req };
-        pthread_t t;
-        snprintf(addr, sizeof addr, "127.0.0.1:%d", f.port);
-        CHECK_INT(lj_http_create(&h, addr, handler, NULL, err, sizeof err), LJ_OK);
-        if (h == NULL)
-            continue;
-        pthread_create(&t, NULL, fetch_main, &f);
-        serve_until_done(h, &f);
-        pthread_join(t, NULL);
+        exchange(&f);
         CHECK(strncmp(f.head, cases[i].status, strlen(cases[i].status)) == 0);
-        lj_http_destroy(h);
     }
 }
 

@@ -121,3 +121,26 @@ test('--max-line-bytes above the server\'s max_payload is lowered to fit: a 2 MB
     await t.stop();
   }
 });
+
+test('--opt-in: a labelled container is followed, and marked removed in the registry when it goes', async () => {
+  const t = await Stack.start({ publisher: true, publisherArgs: ['--opt-in'] });
+  try {
+    const yes = await t.run('wanted', 'echo hello; sleep 3600', { labels: { 'logjet.enable': 'true' } });
+    const no = await t.run('unlabelled', 'echo quiet; sleep 3600');
+    await waitFor(async () => (await t.records(yes.name)).length === 1, 20000, 'the labelled container\'s line');
+    const nc = await t.nc();
+    const kv = await nc.jetstream().views.kv('LOGJET_CONTAINERS');
+    const { ContainerInfo } = await proto();
+    const state = async (name) => {
+      const e = await kv.get(`${token(t.hostId)}.${token(name)}`);
+      return e && e.value.length ? ContainerInfo.decode(e.value).state : null;
+    };
+    assert.equal(await state(yes.name), 'running');
+    assert.equal((await t.docker(['rm', '-f', yes.name, no.name])).code, 0);
+    await waitFor(async () => (await state(yes.name)) === 'removed', 10000, 'registry entry in state removed');
+    assert.equal(await state(no.name), null, 'the unlabelled container is not in the registry');
+    assert.equal((await t.records(no.name)).length, 0);
+  } finally {
+    await t.stop();
+  }
+});

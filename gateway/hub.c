@@ -328,8 +328,11 @@ static void on_fetch_failed(struct lj_hub *h, struct lj_watch *w)
 /* ---- taps ---- */
 
 /* Expired-window check for a resume: lines after after_seq that the window no longer
- * has. lost is exact when the line_no of after_seq is known (hint, window, or evicted
- * index); otherwise every line before the oldest retained one is counted. */
+ * has. lost is exact when the line_no of the container's newest line at or before
+ * after_seq is known (the client's hint, the window, or the evicted index); otherwise
+ * every line before the oldest retained one is counted. after_seq is a stream
+ * sequence, so for a glob it positions every container; the after_line_no hint is one
+ * container's and only used for a single-container subscription. */
 static void resume_gap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
 {
     const struct lj_ring *r = &w->ring;
@@ -339,9 +342,9 @@ static void resume_gap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
 
     if (!oldest || after >= oldest->seq || oldest->line_no <= 1)
         return;
-    if (t->sub->after_line_no)
+    if (t->sub->after_line_no && !t->sub->glob)
         known = t->sub->after_line_no;
-    else if (!lj_ring_line_no(r, after, &known))
+    else if (!lj_ring_line_no_at_or_before(r, after, &known))
         known = 0;
     if (known + 1 >= oldest->line_no)
         return;
@@ -359,10 +362,16 @@ static void serve_tap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
     const struct lj_sub *sub = t->sub;
     const struct lj_ring *r = &w->ring;
     uint64_t start = lj_ring_window_start(r), from = r->head;
+    bool hole_first = false;
 
-    if (sub->after_seq && !t->from_start) {
+    /* A resume, also for a container a glob found later: the client has every line up
+     * to after_seq (a stream sequence, comparable across containers). */
+    if (sub->after_seq) {
         resume_gap(h, w, t);
         from = lj_ring_index_after(r, sub->after_seq);
+        /* The line before from is the client's last one: a hole right after it is
+         * news. Before the window, resume_gap has counted it already. */
+        hole_first = from > start;
     } else {
         uint64_t want = t->from_start ? r->head - start : sub->replay, got = 0;
         while (from > start && got < want)
@@ -373,7 +382,8 @@ static void serve_tap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
     if (from < w->low)
         w->low = from;
     h->stats.replays_from_ring++;
-    lj_tap_serve(t, r, from, sub->after_seq, newest > sub->after_seq ? newest : sub->after_seq);
+    lj_tap_serve(t, r, from, sub->after_seq, newest > sub->after_seq ? newest : sub->after_seq,
+                 hole_first);
 }
 
 /* Splits "host/name" at its last '/' and builds "logs.<h>.<c>". */

@@ -133,6 +133,28 @@ static bool old_line_no(const struct lj_ring *r, uint64_t seq, uint64_t *line_no
     return false;
 }
 
+bool lj_ring_line_no_at_or_before(const struct lj_ring *r, uint64_t seq, uint64_t *line_no)
+{
+    uint64_t i = lj_ring_index_after(r, seq);
+    if (i > lj_ring_window_start(r)) {
+        *line_no = lj_ring_get(r, i - 1)->line_no;
+        return true;
+    }
+    /* Before the window: the evicted index, whose entries are contiguous in line_no. */
+    uint32_t lo = 0, hi = r->old_count;
+    while (lo < hi) {    /* lo = number of entries with seq <= seq */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (r->old[(r->old_head + mid) % r->old_cap] <= seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return false;
+    *line_no = r->old_last_line_no - (r->old_count - lo);
+    return true;
+}
+
 bool lj_ring_line_no(const struct lj_ring *r, uint64_t seq, uint64_t *line_no)
 {
     uint64_t i = seq ? lj_ring_index_after(r, seq - 1) : r->head;

@@ -95,4 +95,9 @@ uint64_t lj_ring_index_after(const struct lj_ring *r, uint64_t after);
  * unknown. */
 bool lj_ring_line_no(const struct lj_ring *r, uint64_t seq, uint64_t *line_no);
 
+/* line_no of the newest line with a seq <= seq (seq need not be one of this ring's:
+ * stream sequences interleave containers), from the window or the evicted index;
+ * false when unknown (older than both). */
+bool lj_ring_line_no_at_or_before(const struct lj_ring *r, uint64_t seq, uint64_t *line_no);
+
 #endif

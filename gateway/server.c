@@ -243,7 +243,8 @@ static int ws_receive(struct lws *wsi, struct pss *pss, void *in, size_t len)
     if (lws_frame_is_binary(wsi))
         return 0;   /* the protocol is text only; binary frames are ignored */
     if (lj_session_receive(s, in, len, lws_is_final_fragment(wsi)) == LJ_LIMIT) {
-        lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)"too many errors", 15);
+        static const char why[] = "too many errors or unread answers";
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, (unsigned char *)why, sizeof why - 1);
         return -1;
     }
     if (lj_session_pending(s))

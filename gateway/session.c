@@ -145,11 +145,15 @@ static bool wants_at(const struct lj_tap *t, uint64_t i, const struct lj_line *l
 }
 
 void lj_tap_serve(struct lj_tap *t, const struct lj_ring *r, uint64_t from, uint64_t min_seq,
-                  uint64_t replayed_seq)
+                  uint64_t replayed_seq, bool hole_first)
 {
     assert(from >= lj_ring_window_start(r) && from <= r->head);
     t->ring = r;
     t->cursor = from;
+    t->hole_at = hole_first ? 0 : from + 1;
+    /* A gap before any line is sent says where the client stands: after the line it
+     * resumed from, or after the newest line before the first one it will get. */
+    t->sent_seq = min_seq ? min_seq : (from > r->tail ? lj_ring_get(r, from - 1)->seq : 0);
     t->replay_end = r->head;
     t->min_seq = min_seq;
     t->replayed_seq = replayed_seq;
@@ -176,6 +180,30 @@ enum tap_next {
     TAP_GAP,        /* slow_client gap before *line (NULL: no next line yet) */
     TAP_LINE,       /* *line (the pin or the line at cursor) */
 };
+
+/* Lines JetStream no longer held between the line at t's cursor and the one before
+ * it in the ring (a fetch after a long disconnection): announced as an `expired` gap
+ * (queued in pre_msg), or folded into the tap's pending slow_client count. True when
+ * a gap message is now due. */
+static bool hole_before(struct lj_tap *t, const struct lj_line *l)
+{
+    const struct lj_ring *r = t->ring;
+    if (t->cursor <= r->tail || (t->cursor >= t->replay_end && l->seq <= t->min_seq))
+        return false;
+    const struct lj_line *prev = lj_ring_get(r, t->cursor - 1);
+    if (l->line_no <= prev->line_no + 1)
+        return false;
+    uint64_t lost = l->line_no - prev->line_no - 1;
+    struct lj_hub_stats *st = lj_hub_stats(t->sub->session->hub);
+    st->gaps_expired++;
+    st->lost_expired += lost;
+    if (t->dropped) {
+        t->dropped += lost;
+        return false;
+    }
+    lj_session_gap_expired(t, prev->seq, l->seq, lost);
+    return t->pre_msg != NULL;
+}
 
 /* What tap sends next. Moves the cursor over lines the tap does not want, and over
  * lines evicted before an unfiltered tap read them (counting them as dropped), but
@@ -207,6 +235,11 @@ static enum tap_next tap_next(struct lj_tap *t, struct lj_line **line)
         if (t->cursor >= r->head)
             return t->dropped ? TAP_GAP : TAP_NONE;
         struct lj_line *l = lj_ring_get(r, t->cursor);
+        if (t->hole_at != t->cursor + 1) {
+            t->hole_at = t->cursor + 1;
+            if (hole_before(t, l))
+                return TAP_PRE;
+        }
         /* wanted_at: filters (a grep) run once per line, however often it is peeked */
         if (t->wanted_at == t->cursor + 1 || wants_at(t, t->cursor, l)) {
             t->wanted_at = t->cursor + 1;
@@ -399,6 +432,10 @@ lj_status lj_session_receive(struct lj_session *s, const char *data, size_t len,
         st = handle(s, s->rx.data ? s->rx.data : "", s->rx.len);
     s->rx_too_big = false;
     lj_buf_finish(&s->rx);
+    /* Answers (containers lists, errors) pile up only for a client that asks and does
+     * not read: past the queue bound it is closed rather than grow without end. */
+    if (st == LJ_OK && s->qbytes > s->lim.max_queue)
+        st = LJ_LIMIT;
     return st;
 }
 
@@ -564,6 +601,7 @@ bool lj_session_pending(struct lj_session *s)
         for (size_t j = 0; j < s->subs[i]->ntaps; j++)
             if (lj_tap_pending(s->subs[i]->taps[j]))
                 return true;
+    s->idle = true;
     return false;
 }
 

@@ -95,6 +95,8 @@ struct lj_tap {
     uint64_t replayed_seq;     /* the seq `replayed` announces */
     uint64_t wanted_at;        /* cursor + 1 when the line at cursor is known to pass
                                   the filters (0: not checked) */
+    uint64_t hole_at;          /* cursor + 1 once the line_no hole before the line at
+                                  cursor was announced (or is not ours to announce) */
     bool live;                 /* served: the cursor is valid */
     bool replay_pending;       /* `replayed` not sent yet */
     bool from_start;           /* found by a glob after subscribing: replay all */
@@ -157,7 +159,8 @@ void lj_session_destroy(struct lj_session *s);
 
 /* Feeds a received text fragment; final marks the end of the message. Handles the
  * control message (subscribe, unsubscribe, list) and queues any answer. Returns
- * LJ_OK, or LJ_LIMIT when the session made too many mistakes and must be closed. */
+ * LJ_OK, or LJ_LIMIT when the session made too many mistakes, or has more than
+ * max_queue bytes of unread answers, and must be closed. */
 lj_status lj_session_receive(struct lj_session *s, const char *data, size_t len, bool final);
 
 /* Builds the next frame into out (after `pre` reserved bytes, for LWS_PRE) and
@@ -167,13 +170,20 @@ bool lj_session_next_frame(struct lj_session *s, struct lj_buf *out, size_t pre)
 
 /* true when next_frame would produce a frame. Skips lines no filter lets through on
  * the way (O(taps) plus the lines skipped). */
+/* false also marks the session idle: its stall clock restarts when it next gets
+ * something to send (lj_hub_mark_dirty). */
 bool lj_session_pending(struct lj_session *s);
 
 /* Starts tap on ring r (its watch's log): the replay or resume is [from, head) of r,
  * then `replayed` with replayed_seq, then live lines with seq > min_seq. Wakes the
- * session through the hub. from must lie in the ring's window or at its head. */
+ * session through the hub. from must lie in the ring's window or at its head.
+ * Whenever the tap reaches a line whose line_no is more than one past the line before
+ * it in the ring (lines JetStream no longer had when the gateway fetched them), an
+ * `expired` gap with the exact count goes out first; hole_first says whether that
+ * holds for the line at from too (a resume right after its after_seq line), or only
+ * from the next one on (a replay does not report what lies before its first line). */
 void lj_tap_serve(struct lj_tap *tap, const struct lj_ring *r, uint64_t from, uint64_t min_seq,
-                  uint64_t replayed_seq);
+                  uint64_t replayed_seq, bool hole_first);
 
 /* The hub is about to evict the line at index `cursor` of an exact tap that has not
  * passed it: counts it as lost when the tap's filters pass it and moves on. */

@@ -54,6 +54,20 @@ static void test_window(void)
     CHECK_INT(ln, 6);
     CHECK(!lj_ring_line_no(&r, 55, &ln));
     CHECK(!lj_ring_line_no(&r, 5, &ln));
+    /* the newest line at or before a seq of another container (seqs interleave) */
+    CHECK(lj_ring_line_no_at_or_before(&r, 85, &ln));
+    CHECK_INT(ln, 8);
+    CHECK(lj_ring_line_no_at_or_before(&r, 100, &ln));
+    CHECK_INT(ln, 10);
+    CHECK(lj_ring_line_no_at_or_before(&r, 1000, &ln));
+    CHECK_INT(ln, 10);
+    CHECK(lj_ring_line_no_at_or_before(&r, 55, &ln));
+    CHECK_INT(ln, 5);
+    CHECK(lj_ring_line_no_at_or_before(&r, 65, &ln));
+    CHECK_INT(ln, 6);
+    CHECK(lj_ring_line_no_at_or_before(&r, 10, &ln));
+    CHECK_INT(ln, 1);
+    CHECK(!lj_ring_line_no_at_or_before(&r, 5, &ln));
     /* the index keeps HISTORY_FACTOR x depth entries */
     for (uint64_t i = 11; i <= 40; i++)
         push_keep(&r, i * 10, i);

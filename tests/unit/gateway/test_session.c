@@ -199,8 +199,9 @@ static uint64_t check_stream(const struct client *c, const char *id, uint64_t fi
         }
         if (e->type == 'G') {
             CHECK(gap == NULL);
-            CHECK_STR(e->reason, "slow_client");
-            CHECK_INT(e->after, prev_seq);
+            CHECK(strcmp(e->reason, "slow_client") == 0 || strcmp(e->reason, "expired") == 0);
+            if (prev_seq)    /* before the first line: test_first_gap_after_seq */
+                CHECK_INT(e->after, prev_seq);
             gap = e;
             lost += e->lost;
             continue;
@@ -536,6 +537,162 @@ static void test_glob_merge(void)
     free(g);
 }
 
+/* ---- found in review ---- */
+
+static int closes;
+static void count_close(struct lj_session *s) { (void)s; closes++; }
+
+/* Like the server: a frame, then another only while lj_session_pending says so. */
+static void drain_like_server(struct client *c)
+{
+    while (lj_session_pending(c->s) && lj_session_next_frame(c->s, &tx, 16)) {
+        record(c, tx.data + 16, tx.len - 16);
+        c->frames++;
+    }
+}
+
+/* R1: a healthy client that has been quiet longer than stall_ns is closed as "slow"
+ * when a line arrives and the tick runs before its writable callback. */
+static void test_quiet_client_not_slow(void)
+{
+    struct lj_hub_config cfg = { .depth = 100, .linger_ns = 0, .stall_ns = 20000000LL,  /* 20 ms */
+                                 .limits = { .max_queue = 1 << 20, .max_frame = 65536, .depth = 100 } };
+    struct lj_hub *h = NULL;
+    CHECK_INT(lj_hub_create(&cfg, &h), LJ_OK);
+    lj_hub_set_writable(h, on_writable);
+    struct client *a = calloc(1, sizeof(*a));
+    CHECK_INT(lj_session_create(h, a, lj_grant_all(), &cfg.limits, &a->s), LJ_OK);
+    lj_hub_session_add(h, a->s);
+    drain_like_server(a);
+    cl_send(a, "{\"op\":\"subscribe\",\"id\":\"a\",\"container\":\"h/c\"}");
+    fetched(h, 1, 10);
+    lj_hub_service(h);
+    drain_like_server(a);               /* replayed; client fully caught up */
+    CHECK(!lj_session_pending(a->s));
+    struct timespec ts = { 0, 50000000 };   /* quiet for 50 ms > stall_ns */
+    nanosleep(&ts, NULL);
+    live(h, 11, 11);                    /* one new line: the session is woken ... */
+    closes = 0;
+    lj_hub_tick(h, count_close);        /* ... and the tick runs before the write */
+    CHECK_INT(closes, 0);
+    lj_hub_destroy(h);
+    free(a);
+}
+
+/* R2: a catch-up / gap fill finds JetStream already discarded lines (more than
+ * MaxMsgsPerSubject were stored during a NATS outage): line_no jumps, no gap. */
+static void test_catchup_hole_without_gap(void)
+{
+    struct lj_hub *h = hub_new(1000, 4 << 20, 65536);
+    struct client *a = cl_connect(h, 4 << 20, 65536, 1000);
+    cl_send(a, "{\"op\":\"subscribe\",\"id\":\"a\",\"container\":\"h/c\"}");
+    fetched(h, 1, 0);
+    live(h, 1, 100);
+    drain(a, 0);
+    /* reconnect: the next republished line says its predecessor is line 2100's seq;
+     * the gap fill (start = 1010) gets only what JetStream kept: lines 1101..2100 */
+    struct lj_feed_event *e = event(LJ_FEED_LIVE, 1);
+    e->lines[0] = mk(2101);
+    e->nlines = 1;
+    e->last_seq = 21000;
+    lj_hub_apply(h, e);                  /* held; a fetch is asked for */
+    fetched(h, 1101, 2100);
+    lj_hub_service(h);
+    drain(a, 0);
+    CHECK_INT(count(a, 'L'), 100 + 1001);
+    CHECK_INT(count(a, 'G'), 1);         /* fails: 0, line_no jumps 100 -> 1101 silently */
+    check_stream(a, "a", 1, 2101, all, true);
+    lj_hub_destroy(h);
+    free(a);
+}
+
+/* R3: a glob resume whose containers are discovered after subscribing (the registry
+ * is still loading, e.g. right after a gateway restart) ignores after_seq. */
+static void test_glob_resume_discovered_later(void)
+{
+    struct lj_hub *h = hub_new(1000, 4 << 20, 65536);
+    struct client *g = cl_connect(h, 4 << 20, 65536, 1000);
+    cl_send(g, "{\"op\":\"subscribe\",\"id\":\"g\",\"container\":\"h/*\",\"after_seq\":500}");
+    registry_put(h, "c");
+    fetched(h, 1, 100);                  /* seqs 10..1000 */
+    lj_hub_service(h);
+    drain(g, 0);
+    size_t dup = 0;
+    for (size_t i = 0; i < g->n; i++)
+        dup += g->ev[i].type == 'L' && g->ev[i].seq <= 500;
+    CHECK_INT(dup, 0);                   /* fails: 50 lines the client already had */
+    CHECK_INT(count(g, 'L'), 50);
+    lj_hub_destroy(h);
+    free(g);
+}
+
+/* R7: the first slow_client gap of a tap that has sent nothing yet says after_seq 0
+ * (for a resume: instead of the client's after_seq). */
+static void test_first_gap_after_seq(void)
+{
+    const size_t maxq = 16 * 1024;
+    struct lj_hub *h = hub_new(10, maxq, 2048);
+    struct client *a = cl_connect(h, maxq, 2048, 10);
+    struct client *b = cl_connect(h, maxq, 2048, 10);
+    cl_send(b, "{\"op\":\"subscribe\",\"id\":\"b\",\"container\":\"h/c\"}");
+    fetched(h, 1, 0);
+    live(h, 1, 10);
+    cl_send(a, "{\"op\":\"subscribe\",\"id\":\"r\",\"container\":\"h/c\",\"after_seq\":50}");
+    live(h, 11, 2000);       /* the client reads nothing meanwhile */
+    drain(a, 0);
+    for (size_t i = 0; i < a->n; i++)
+        if (a->ev[i].type == 'G') {
+            CHECK_INT(a->ev[i].after, 50);
+            break;
+        }
+    lj_hub_destroy(h);
+    free(a), free(b);
+}
+
+/* R8: a glob resume: after_seq is a seq of some other container, after_line_no that
+ * container's line_no; both are applied to every container of the glob. */
+static void test_glob_resume_expired(const char *req, uint64_t want_lost)
+{
+    struct lj_hub *h = hub_new(1000, 4 << 20, 65536);
+    struct client *b = cl_connect(h, 4 << 20, 65536, 1000);
+    struct client *g = cl_connect(h, 4 << 20, 65536, 1000);
+    registry_put(h, "c");
+    cl_send(b, "{\"op\":\"subscribe\",\"id\":\"b\",\"container\":\"h/c\"}");
+    fetched(h, 1, 3000);              /* window: lines 2001..3000, seqs 20010..30000 */
+    cl_send(g, req);
+    lj_hub_service(h);
+    drain(g, 0);
+    /* seq 15005 is not a seq of c; c's lines after it are 1501..3000: 500 expired */
+    CHECK(g->ev[0].type == 'G');
+    CHECK_INT(g->ev[0].lost, want_lost);
+    lj_hub_destroy(h);
+    free(b), free(g);
+}
+
+/* A client that asks for the container list again and again and never reads is
+ * closed once the answers pass its queue bound, instead of growing without end. */
+static void test_list_spam(void)
+{
+    struct lj_hub *h = hub_new(100, 1 << 20, 65536);
+    struct client *a = cl_connect(h, 1 << 20, 65536, 100);
+    char name[32];
+    lj_status st = LJ_OK;
+    int sent = 0;
+    for (int k = 0; k < 1000; k++) {
+        snprintf(name, sizeof(name), "container-%d", k);
+        registry_put(h, name);
+    }
+    for (; sent < 2000 && st == LJ_OK; sent++) {
+        static const char list[] = "{\"op\":\"list\"}";
+        st = lj_session_receive(a->s, list, sizeof list - 1, true);
+    }
+    CHECK_INT(st, LJ_LIMIT);
+    CHECK(sent < 2000);
+    CHECK(a->s->qbytes < (2u << 20));    /* the bound plus the one answer that crossed it */
+    lj_hub_destroy(h);
+    free(a);
+}
+
 int main(void)
 {
     lj_buf_init(&tx);
@@ -546,6 +703,14 @@ int main(void)
     test_pin_and_orphan();
     test_wakes();
     test_glob_merge();
+    test_quiet_client_not_slow();
+    test_catchup_hole_without_gap();
+    test_glob_resume_discovered_later();
+    test_first_gap_after_seq();
+    test_glob_resume_expired("{\"op\":\"subscribe\",\"id\":\"g\",\"container\":\"h/*\",\"after_seq\":15005}", 500);
+    test_glob_resume_expired("{\"op\":\"subscribe\",\"id\":\"g\",\"container\":\"h/*\",\"after_seq\":15005,"
+                             "\"after_line_no\":99999}", 500);
+    test_list_spam();
     lj_buf_finish(&tx);
     CHECK_DONE();
 }

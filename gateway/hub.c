@@ -29,6 +29,7 @@
 
 #define NBUCKETS 4096
 #define HELD_MAX 200000          /* lines held during a fetch before the oldest go */
+#define FETCH_GIVE_UP 5          /* failed gap fills in a row before the hole is announced */
 #define FETCH_RETRY_NS 1000000000LL
 #define QUEUE_IDLE_NS 1000000000LL   /* an empty queue idle this long gives its storage back */
 
@@ -47,8 +48,10 @@ struct lj_watch {
     int64_t retry_at;            /* mono ns; 0 = no failed fetch to retry */
     uint64_t resolved;           /* JetStream was read up to this seq: older holes are
                                     holes in the stream itself, not ours to fill */
-    struct held *held;           /* lines waiting for a fetch, seq order */
-    size_t nheld, heldcap;
+    struct held *held;           /* lines waiting for a fetch, seq order: nheld entries
+                                    from held_head on */
+    size_t held_head, nheld, heldcap;
+    int fetch_failures;          /* in a row */
     struct lj_tap *taps;
     size_t ntaps;
     struct lj_tap *exact;        /* the taps with filters (linked by xnext): shown each
@@ -147,7 +150,7 @@ static void watch_free(struct lj_hub *h, struct lj_watch *w)
         }
     lj_feed_unsubscribe(w->nats_sub);
     for (size_t i = 0; i < w->nheld; i++)
-        lj_line_unref(w->held[i].line);
+        lj_line_unref(w->held[w->held_head + i].line);
     free(w->held);
     lj_ring_finish(&w->ring);
     free(w->subject);
@@ -243,21 +246,26 @@ static void apply_line(struct lj_hub *h, struct lj_watch *w, struct lj_line *l)
 static void hold(struct lj_watch *w, struct lj_line *l, uint64_t last_seq)
 {
     if (w->nheld == HELD_MAX) {   /* a later gap fill recovers what goes here */
-        lj_line_unref(w->held[0].line);
-        memmove(w->held, w->held + 1, (w->nheld - 1) * sizeof(*w->held));
+        lj_line_unref(w->held[w->held_head].line);
+        w->held_head++;
         w->nheld--;
     }
-    if (w->nheld == w->heldcap) {
-        size_t ncap = w->heldcap ? w->heldcap * 2 : 64;
-        struct held *grown = realloc(w->held, ncap * sizeof(*grown));
-        if (!grown) {
-            lj_line_unref(l);
-            return;
+    if (w->held_head + w->nheld == w->heldcap) {
+        if (w->held_head > w->heldcap / 2) {    /* room at the front: slide (amortised) */
+            memmove(w->held, w->held + w->held_head, w->nheld * sizeof(*w->held));
+            w->held_head = 0;
+        } else {
+            size_t ncap = w->heldcap ? w->heldcap * 2 : 64;
+            struct held *grown = realloc(w->held, ncap * sizeof(*grown));
+            if (!grown) {
+                lj_line_unref(l);
+                return;
+            }
+            w->held = grown;
+            w->heldcap = ncap;
         }
-        w->held = grown;
-        w->heldcap = ncap;
     }
-    w->held[w->nheld++] = (struct held){ l, last_seq };
+    w->held[w->held_head + w->nheld++] = (struct held){ l, last_seq };
 }
 
 /* Applies held lines in order until one needs a fetch (which is then started). */
@@ -265,7 +273,7 @@ static void drain_held(struct lj_hub *h, struct lj_watch *w)
 {
     size_t i = 0;
     for (; i < w->nheld && !w->fetching; i++) {
-        struct held *x = &w->held[i];
+        struct held *x = &w->held[w->held_head + i];
         uint64_t newest = lj_ring_last_seq(&w->ring);
         if (x->line->seq <= newest) {
             lj_line_unref(x->line);
@@ -282,12 +290,10 @@ static void drain_held(struct lj_hub *h, struct lj_watch *w)
         apply_line(h, w, x->line);
         lj_line_unref(x->line);
     }
-    /* A fetch answer with nothing held gets here with i == 0 and held still NULL;
-     * memmove(NULL, NULL, 0) is undefined, so move only when something went. */
-    if (i > 0) {
-        memmove(w->held, w->held + i, (w->nheld - i) * sizeof(*w->held));
-        w->nheld -= i;
-    }
+    w->held_head += i;
+    w->nheld -= i;
+    if (w->nheld == 0)
+        w->held_head = 0;
 }
 
 /* A live line (we own one reference). */
@@ -305,6 +311,7 @@ static void on_fetched(struct lj_hub *h, struct lj_watch *w, struct lj_feed_even
 {
     bool first = !w->loaded;
     w->fetching = false;
+    w->fetch_failures = 0;
     if (e->last_seq > w->resolved)
         w->resolved = e->last_seq;
     for (size_t i = 0; i < e->nlines; i++)
@@ -320,9 +327,21 @@ static void on_fetched(struct lj_hub *h, struct lj_watch *w, struct lj_feed_even
 
 static void on_fetch_failed(struct lj_hub *h, struct lj_watch *w)
 {
-    (void)h;
     w->fetching = false;
     w->retry_at = lj_time_mono_ns() + FETCH_RETRY_NS;
+    if (!w->loaded || !w->nheld || ++w->fetch_failures < FETCH_GIVE_UP)
+        return;
+    /* JetStream will not fill the hole (no permission, an outage behind a live core
+     * connection): stop holding the live lines back. What is missing shows as a jump
+     * in line_no, which every viewer gets as an `expired` gap. */
+    const struct held *newest = &w->held[w->held_head + w->nheld - 1];
+    lj_log(LJ_LOG_WARN, "cannot fill a missed republish from JetStream; going on without it",
+           "container=%s failures=%d", w->key, w->fetch_failures);
+    if (newest->last_seq > w->resolved)
+        w->resolved = newest->last_seq;
+    w->fetch_failures = 0;
+    w->retry_at = 0;
+    drain_held(h, w);
 }
 
 /* ---- taps ---- */

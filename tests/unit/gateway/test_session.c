@@ -693,6 +693,43 @@ static void test_list_spam(void)
     free(a);
 }
 
+/* A gap fill that keeps failing stops holding live lines back: after a few failures
+ * the held lines go out, behind an expired gap with the exact count of what is missing. */
+static void test_gap_fill_gives_up(void)
+{
+    struct lj_hub *h = hub_new(1000, 4 << 20, 65536);
+    struct client *a = cl_connect(h, 4 << 20, 65536, 1000);
+    cl_send(a, "{\"op\":\"subscribe\",\"id\":\"a\",\"container\":\"h/c\"}");
+    fetched(h, 1, 0);
+    live(h, 1, 10);
+    drain(a, 0);
+    for (uint64_t n = 20; n <= 30; n++) {    /* 11..19 were never republished to us */
+        struct lj_feed_event *e = event(LJ_FEED_LIVE, 1);
+        e->lines[0] = mk(n);
+        e->nlines = 1;
+        e->last_seq = (n - 1) * 10;
+        lj_hub_apply(h, e);
+    }
+    lj_hub_service(h);
+    drain(a, 0);
+    CHECK_INT(count(a, 'L'), 10);            /* held while the hole is being filled */
+    for (int k = 0; k < 5; k++)
+        lj_hub_apply(h, event(LJ_FEED_FETCH_FAILED, 0));
+    lj_hub_service(h);
+    drain(a, 0);
+    CHECK_INT(count(a, 'L'), 10 + 11);
+    CHECK_INT(count(a, 'G'), 1);
+    for (size_t i = 0; i < a->n; i++)
+        if (a->ev[i].type == 'G') {
+            CHECK_STR(a->ev[i].reason, "expired");
+            CHECK_INT(a->ev[i].after, 100);
+            CHECK_INT(a->ev[i].next, 200);
+            CHECK_INT(a->ev[i].lost, 9);
+        }
+    lj_hub_destroy(h);
+    free(a);
+}
+
 int main(void)
 {
     lj_buf_init(&tx);
@@ -711,6 +748,7 @@ int main(void)
     test_glob_resume_expired("{\"op\":\"subscribe\",\"id\":\"g\",\"container\":\"h/*\",\"after_seq\":15005,"
                              "\"after_line_no\":99999}", 500);
     test_list_spam();
+    test_gap_fill_gives_up();
     lj_buf_finish(&tx);
     CHECK_DONE();
 }

@@ -504,12 +504,68 @@ static struct lj_tap *next_line_tap(struct lj_sub *sub, struct lj_line **line)
     return best;
 }
 
-/* Lines frame: lines of one sub from its taps' cursors, up to max_frame, stopping at
- * a tap's event. `first` (the tap of a just-sent gap) opens it with its pin. */
+/* The taps of a glob sub with a line to send, as a binary min-heap on that line's
+ * seq: the merge in seq order costs O(log taps) a line instead of a scan of every
+ * tap. Only the tap just advanced changes while a frame is built (one thread, no new
+ * lines meanwhile), so the heap stays valid for the whole frame. */
+struct merge {
+    struct merge_ent { uint64_t seq; struct lj_tap *tap; struct lj_line *line; } *e;
+    size_t n;
+};
+
+static void merge_down(struct merge *m, size_t i)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= m->n)
+            return;
+        if (c + 1 < m->n && m->e[c + 1].seq < m->e[c].seq)
+            c++;
+        if (m->e[i].seq <= m->e[c].seq)
+            return;
+        struct merge_ent x = m->e[i];
+        m->e[i] = m->e[c];
+        m->e[c] = x;
+        i = c;
+    }
+}
+
+/* Fills m with every tap of sub that has a line to send; false when out of memory. */
+static bool merge_init(struct merge *m, struct lj_sub *sub)
+{
+    m->n = 0;
+    if ((m->e = malloc(sub->ntaps * sizeof(*m->e))) == NULL)
+        return false;
+    for (size_t i = 0; i < sub->ntaps; i++) {
+        struct lj_line *l;
+        if (tap_next(sub->taps[i], &l) == TAP_LINE)
+            m->e[m->n++] = (struct merge_ent){ l->seq, sub->taps[i], l };
+    }
+    for (size_t i = m->n / 2; i-- > 0;)
+        merge_down(m, i);
+    return true;
+}
+
+/* After the root's line was sent: its tap's next line takes its place, if any. */
+static void merge_next(struct merge *m)
+{
+    struct lj_line *l;
+    if (tap_next(m->e[0].tap, &l) == TAP_LINE)
+        m->e[0] = (struct merge_ent){ l->seq, m->e[0].tap, l };
+    else
+        m->e[0] = m->e[--m->n];
+    merge_down(m, 0);
+}
+
+/* Lines frame: lines of one sub from its taps' cursors, in seq order, up to
+ * max_frame; a tap with an event to send first (a gap, `replayed`) sits out. `first`
+ * (the tap of a just-sent gap) opens it with its pin. */
 static void lines_frame(struct lj_session *s, struct lj_sub *sub, struct lj_tap *first,
                         struct lj_buf *out)
 {
     struct lj_hub_stats *st = lj_hub_stats(s->hub);
+    struct merge m = { NULL, 0 };
+    bool heap = false;
     int64_t last_ts = 0;
     bool any = false;
 
@@ -517,11 +573,14 @@ static void lines_frame(struct lj_session *s, struct lj_sub *sub, struct lj_tap 
     while (out->len < s->lim.max_frame) {
         struct lj_line *l;
         struct lj_tap *t = first;
-        if (t)
+        if (t) {
             l = t->pin;
-        else
+        } else if (heap) {
+            t = m.n ? m.e[0].tap : NULL;
+            l = m.n ? m.e[0].line : NULL;
+        } else {
             t = next_line_tap(sub, &l);
-        first = NULL;
+        }
         if (!t || !l)
             break;
         if (any)
@@ -531,7 +590,13 @@ static void lines_frame(struct lj_session *s, struct lj_sub *sub, struct lj_tap 
         last_ts = l->ts_ns;
         st->lines_out++;
         tap_advance(t, l);   /* may free a pin: l is not used after this */
+        if (heap)
+            merge_next(&m);
+        else if (!first && sub->ntaps > 4)
+            heap = merge_init(&m, sub);    /* many taps and more than one line: merge */
+        first = NULL;
     }
+    free(m.e);
     lj_buf_append(out, "]}", 2);
     if (any)
         st->lag_ns = lj_time_now_ns() - last_ts;

@@ -5,6 +5,7 @@
  * No NATS and no lws: the hub runs without a feed, the test hands it the events the
  * feed would (lj_hub_apply), and plays the server (next_frame until it says no). */
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -537,6 +538,48 @@ static void test_glob_merge(void)
     free(g);
 }
 
+/* A glob over many containers (the heap merge): every live line once, in seq order,
+ * and the merge costs O(log containers) a line (printed, not asserted). */
+static void test_glob_merge_many(void)
+{
+    enum { T = 300, PER = 40 };
+    struct lj_hub *h = hub_new(1000, 64 << 20, 65536);
+    struct client *g = cl_connect(h, 64 << 20, 65536, 1000);
+    char name[32];
+    uint64_t seq = 1;
+    cl_send(g, "{\"op\":\"subscribe\",\"id\":\"g\",\"container\":\"h/*\"}");
+    for (int k = 0; k < T; k++) {
+        snprintf(name, sizeof(name), "c%d", k);
+        registry_put(h, name);
+        lj_hub_apply(h, line_of(name, 1, seq++, LJ_FEED_FETCHED));
+    }
+    lj_hub_service(h);
+    drain(g, 0);
+    g->n = 0;
+    for (int n = 2; n < 2 + PER; n++)
+        for (int k = 0; k < T; k++) {
+            snprintf(name, sizeof(name), "c%d", k);
+            struct lj_feed_event *e = line_of(name, (uint64_t)n, seq, LJ_FEED_LIVE);
+            e->last_seq = seq - T;
+            seq++;
+            lj_hub_apply(h, e);
+        }
+    lj_hub_service(h);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    drain(g, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    uint64_t want = T + 1;
+    for (size_t i = 0; i < g->n; i++)
+        if (g->ev[i].type == 'L')
+            CHECK_INT(g->ev[i].seq, want++);
+    CHECK_INT(want, T + 1 + (uint64_t)T * PER);
+    fprintf(stderr, "glob over %d containers: %d lines in %.1f ms\n", T, T * PER,
+            (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+    lj_hub_destroy(h);
+    free(g);
+}
+
 /* ---- found in review ---- */
 
 static int closes;
@@ -740,6 +783,7 @@ int main(void)
     test_pin_and_orphan();
     test_wakes();
     test_glob_merge();
+    test_glob_merge_many();
     test_quiet_client_not_slow();
     test_catchup_hole_without_gap();
     test_glob_resume_discovered_later();

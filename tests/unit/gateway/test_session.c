@@ -52,16 +52,21 @@ static void fetched(struct lj_hub *h, uint64_t first, uint64_t last)
     lj_hub_apply(h, e);
 }
 
+/* One live line n whose republish says its predecessor was stored at last_seq. */
+static void live_after(struct lj_hub *h, uint64_t n, uint64_t last_seq)
+{
+    struct lj_feed_event *e = event(LJ_FEED_LIVE, 1);
+    e->lines[0] = mk(n);
+    e->nlines = 1;
+    e->last_seq = last_seq;
+    lj_hub_apply(h, e);
+}
+
 /* Live lines first..last, then one service pass (wakes sessions). */
 static void live(struct lj_hub *h, uint64_t first, uint64_t last)
 {
-    for (uint64_t n = first; n <= last; n++) {
-        struct lj_feed_event *e = event(LJ_FEED_LIVE, 1);
-        e->lines[0] = mk(n);
-        e->nlines = 1;
-        e->last_seq = (n - 1) * 10;
-        lj_hub_apply(h, e);
-    }
+    for (uint64_t n = first; n <= last; n++)
+        live_after(h, n, (n - 1) * 10);
     lj_hub_service(h);
 }
 
@@ -594,8 +599,8 @@ static void drain_like_server(struct client *c)
     }
 }
 
-/* R1: a healthy client that has been quiet longer than stall_ns is closed as "slow"
- * when a line arrives and the tick runs before its writable callback. */
+/* A healthy client quiet for longer than stall_ns is not closed as slow when a line
+ * arrives and the tick runs before its writable callback (its stall clock restarts). */
 static void test_quiet_client_not_slow(void)
 {
     struct lj_hub_config cfg = { .depth = 100, .linger_ns = 0, .stall_ns = 20000000LL,  /* 20 ms */
@@ -622,8 +627,9 @@ static void test_quiet_client_not_slow(void)
     free(a);
 }
 
-/* R2: a catch-up / gap fill finds JetStream already discarded lines (more than
- * MaxMsgsPerSubject were stored during a NATS outage): line_no jumps, no gap. */
+/* A catch-up / gap fill finds JetStream already discarded lines (more than
+ * MaxMsgsPerSubject were stored during a NATS outage): the client gets an expired gap
+ * with the exact count where line_no jumps. */
 static void test_catchup_hole_without_gap(void)
 {
     struct lj_hub *h = hub_new(1000, 4 << 20, 65536);
@@ -634,11 +640,7 @@ static void test_catchup_hole_without_gap(void)
     drain(a, 0);
     /* reconnect: the next republished line says its predecessor is line 2100's seq;
      * the gap fill (start = 1010) gets only what JetStream kept: lines 1101..2100 */
-    struct lj_feed_event *e = event(LJ_FEED_LIVE, 1);
-    e->lines[0] = mk(2101);
-    e->nlines = 1;
-    e->last_seq = 21000;
-    lj_hub_apply(h, e);                  /* held; a fetch is asked for */
+    live_after(h, 2101, 21000);                  /* held; a fetch is asked for */
     fetched(h, 1101, 2100);
     lj_hub_service(h);
     drain(a, 0);
@@ -649,8 +651,8 @@ static void test_catchup_hole_without_gap(void)
     free(a);
 }
 
-/* R3: a glob resume whose containers are discovered after subscribing (the registry
- * is still loading, e.g. right after a gateway restart) ignores after_seq. */
+/* A glob resume whose containers are discovered after subscribing (the registry is
+ * still loading, e.g. right after a gateway restart) honours after_seq for them. */
 static void test_glob_resume_discovered_later(void)
 {
     struct lj_hub *h = hub_new(1000, 4 << 20, 65536);
@@ -669,8 +671,8 @@ static void test_glob_resume_discovered_later(void)
     free(g);
 }
 
-/* R7: the first slow_client gap of a tap that has sent nothing yet says after_seq 0
- * (for a resume: instead of the client's after_seq). */
+/* The first slow_client gap of a resumed tap that has sent nothing yet names the
+ * client's after_seq (it used to say 0). */
 static void test_first_gap_after_seq(void)
 {
     const size_t maxq = 16 * 1024;
@@ -692,8 +694,9 @@ static void test_first_gap_after_seq(void)
     free(a), free(b);
 }
 
-/* R8: a glob resume: after_seq is a seq of some other container, after_line_no that
- * container's line_no; both are applied to every container of the glob. */
+/* A glob resume: after_seq is a seq of some other container (stream sequences are
+ * shared), after_line_no that container's line_no: the expired count of each
+ * container comes from its own newest line at or before after_seq. */
 static void test_glob_resume_expired(const char *req, uint64_t want_lost)
 {
     struct lj_hub *h = hub_new(1000, 4 << 20, 65536);
@@ -746,13 +749,8 @@ static void test_gap_fill_gives_up(void)
     fetched(h, 1, 0);
     live(h, 1, 10);
     drain(a, 0);
-    for (uint64_t n = 20; n <= 30; n++) {    /* 11..19 were never republished to us */
-        struct lj_feed_event *e = event(LJ_FEED_LIVE, 1);
-        e->lines[0] = mk(n);
-        e->nlines = 1;
-        e->last_seq = (n - 1) * 10;
-        lj_hub_apply(h, e);
-    }
+    for (uint64_t n = 20; n <= 30; n++)    /* 11..19 were never republished to us */
+        live_after(h, n, (n - 1) * 10);
     lj_hub_service(h);
     drain(a, 0);
     CHECK_INT(count(a, 'L'), 10);            /* held while the hole is being filled */

@@ -441,7 +441,9 @@ function makeGap(m, k) {
 
 function onGap(m) {
   const s = subs.get(m.id);
-  if (!s) return;
+  // A fill or backfill re-reads a range: the holes in it were announced to the live
+  // subscription when they happened (the marker being filled, or one already shown).
+  if (!s || s.kind !== 'live') return;
   const c = String(m.container || s.container);
   const prev = lastLine.get(c);
   if (prev) prev.expectGap = true; // the next line_no jump is this gap: do not report it twice

@@ -290,6 +290,7 @@ let gen = 0; // bumps when the server-side filters change
 let subSeq = 0;
 const subs = new Map(); // id -> {id, kind: 'live'|'fill'|'backfill', container, gap?, upto?}
 const lastSeq = new Map(); // container spec -> last seq received on its live subscription
+const lastLn = new Map(); // container spec -> line_no of that line (the resume's after_line_no)
 const lastLine = new Map(); // "host/name" -> {ln, seq, k}: for line_no continuity checks
 let lineNoChecks = true;
 
@@ -314,6 +315,10 @@ function sendSub(s) {
   if (s.kind === 'live') {
     const after = lastSeq.get(s.container) || 0;
     if (after > 0) spec.after_seq = after;
+    // Its line_no lets the gateway count lines lost beyond the store's window exactly,
+    // even when it never held that line (a gateway started since). Not for globs: one
+    // container's number says nothing of the others.
+    if (after > 0 && lastLn.get(s.container) && !/[*?]/.test(s.container)) spec.after_line_no = lastLn.get(s.container);
     else if (S.replay > 0) spec.replay = S.replay;
   } else if (s.kind === 'fill') {
     spec.after_seq = s.after;
@@ -361,7 +366,7 @@ function applySubscriptions({ loosened = false } = {}) {
   }
   // containers no longer watched: drop their lines from the page
   const watched = new Set(S.containers);
-  for (const c of [...lastSeq.keys()]) if (!watched.has(c)) lastSeq.delete(c);
+  for (const c of [...lastSeq.keys()]) if (!watched.has(c)) { lastSeq.delete(c); lastLn.delete(c); }
   renderSelected();
 }
 let lastSpecKey = '';
@@ -395,11 +400,12 @@ function onLines(m) {
   const now = Date.now();
   const out = paused ? pending : incoming;
   let last = lastSeq.get(s.container) || 0;
+  let lastNo = lastLn.get(s.container) || 0;
   for (const l of m.lines) {
     const seq = Number(l.seq) || 0;
     stats.received++;
     if (s.kind === 'fill' && seq >= s.upto) { finishFill(s); break; }
-    if (s.kind === 'live' && seq > last) last = seq;
+    if (s.kind === 'live' && seq > last) { last = seq; lastNo = Number(l.line_no) || 0; }
     if (seen.has(seq)) { stats.duplicates++; continue; }
     seen.add(seq);
     const r = makeLine(l);
@@ -408,7 +414,7 @@ function onLines(m) {
     if (s.kind === 'fill') s.got++;
     out.push(r);
   }
-  if (s.kind === 'live') lastSeq.set(s.container, last);
+  if (s.kind === 'live') { lastSeq.set(s.container, last); lastLn.set(s.container, lastNo); }
   dropQueued(out);
   if (!paused) postWork();
   scheduleFrame();

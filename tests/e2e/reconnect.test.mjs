@@ -67,3 +67,46 @@ for (const signal of ['SIGTERM', 'SIGKILL']) {
     await s.docker(['rm', '-f', a.name, c2.name]);
   });
 }
+
+test('more lines than the store keeps while the gateway is away: one exact gap marker; fetching it finds none', async () => {
+  const { page } = b;
+  const c = await s.run('burst', 'i=0; while true; do i=$((i+1)); echo "slow $i"; sleep 1; done');
+  const key = s.ref(c.name);
+  await page.goto(`${s.gatewayUrl}/?c=${encodeURIComponent(key)}`);
+  await until(async () => (await snapshot(page)).some((r) => r.c === key && r.ln >= 2), 20000, 'first lines');
+  await s.stopGateway('SIGTERM');
+  await until(() => page.evaluate(() => !window.__logjet.stats.connected), 10000, 'page sees the disconnect');
+  const seenBefore = Math.max(...(await snapshot(page)).filter((r) => r.c === key && !r.gap).map((r) => r.ln));
+  // 1500 lines at once into the container's stdout: more than the 1000 the store keeps
+  assert.equal((await s.docker(['exec', c.name, 'sh', '-c',
+    'i=0; while [ $i -lt 1500 ]; do i=$((i+1)); echo "burst $i"; done > /proc/1/fd/1'])).code, 0);
+  await until(async () => {
+    const recs = await s.records(c.name);
+    return recs.length && recs.at(-1).line.toString() === 'burst 1500';
+  }, 30000, 'the burst stored');
+  await s.startGateway();
+  await until(async () => (await stats(page)).connected && (await snapshot(page)).some((r) => r.line === 'burst 1500'),
+    30000, 'page resumed after the outage');
+  const snap = await snapshot(page);
+  const gaps = snap.filter((r) => r.gap && r.c === key);
+  const lines = snap.filter((r) => !r.gap && r.c === key && r.seq > 0).sort((x, y) => x.seq - y.seq);
+  const firstAfter = lines.find((r) => r.ln > seenBefore);
+  assert.equal(gaps.length, 1, `one gap marker: ${JSON.stringify(gaps)}`);
+  assert.equal(gaps[0].lost, firstAfter.ln - seenBefore - 1, 'the gap counts exactly the lines no longer kept');
+  assert.ok(gaps[0].lost > 0);
+  // "Fetch missing lines": the store has none of them any more; no second marker appears.
+  // A search for the slow lines leaves few rows, so the marker (always shown) is on screen.
+  await page.fill('#q', 'slow');
+  await page.press('#q', 'Enter');
+  const btn = page.locator('.row.gap button[data-act="fetch"]');
+  await btn.waitFor({ timeout: 10000 });
+  await btn.click();
+  await until(async () => (await snapshot(page)).some((r) => r.gap && r.c === key && r.done), 15000, 'the fill finished');
+  const after2 = (await snapshot(page)).filter((r) => r.gap && r.c === key);
+  assert.equal(after2.length, 1, 'still one gap marker');
+  assert.equal(after2[0].got, 0);
+  assert.match(await page.textContent('.row.gap'), /none could be fetched/);
+  await page.fill('#q', '');
+  await page.press('#q', 'Enter');
+  await s.docker(['rm', '-f', c.name]);
+});

@@ -490,32 +490,33 @@ static size_t on_events_body(char *data, size_t size, size_t n, void *ctx)
     return len;
 }
 
-/* The container of s is gone: its slot goes once its lines are stored, and the
- * registry says so. */
-static void mark_removed(struct app *a, struct slot *s)
+/* Says in the registry that container id, followed under name, is gone. Its labels
+ * are gone with it, so none are written. */
+static void registry_removed(struct app *a, const char *id, const char *name)
 {
     struct lj_docker_container c;
-    s->removed = true;
     memset(&c, 0, sizeof c);
-    snprintf(c.id, sizeof c.id, "%s", lj_follow_container_id(s->f));
-    snprintf(c.name, sizeof c.name, "%s", lj_follow_name(s->f));
+    snprintf(c.id, sizeof c.id, "%s", id);
+    snprintf(c.name, sizeof c.name, "%s", name);
     c.labels = cJSON_CreateObject();
     registry_put(a, &c, "removed");
     cJSON_Delete(c.labels);
 }
 
+/* The container of s is gone: its slot goes once its lines are stored, and the
+ * registry says so. */
+static void mark_removed(struct app *a, struct slot *s)
+{
+    s->removed = true;
+    registry_removed(a, lj_follow_container_id(s->f), lj_follow_name(s->f));
+}
+
 static void handle_rename(struct app *a, const struct event *e)
 {
     struct slot *s = slot_by_container(a, e->id);
-    struct lj_docker_container old;
     if (s == NULL)
         return;    /* not followed: nothing of it is in the registry */
-    memset(&old, 0, sizeof old);
-    snprintf(old.id, sizeof old.id, "%s", e->id);
-    snprintf(old.name, sizeof old.name, "%s", e->old_name);
-    old.labels = cJSON_CreateObject();
-    registry_put(a, &old, "removed");
-    cJSON_Delete(old.labels);
+    registry_removed(a, e->id, e->old_name);
     lj_follow_stop(s->f, a->multi);
     s->rename_pending = true;
 }

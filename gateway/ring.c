@@ -114,23 +114,31 @@ uint64_t lj_ring_index_after(const struct lj_ring *r, uint64_t after)
     return lo;
 }
 
-/* Binary search of the evicted index; its line_no values are contiguous. */
-static bool old_line_no(const struct lj_ring *r, uint64_t seq, uint64_t *line_no)
+/* The evicted index, oldest first: entry k (0-based) holds a seq and, its line_no
+ * values being contiguous, line_no old_last_line_no - (old_count - 1 - k). */
+static uint64_t old_seq(const struct lj_ring *r, uint32_t k)
+{
+    return r->old[(r->old_head + k) % r->old_cap];
+}
+
+/* How many entries of the evicted index have a seq <= seq (binary search). */
+static uint32_t old_upto(const struct lj_ring *r, uint64_t seq)
 {
     uint32_t lo = 0, hi = r->old_count;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        uint64_t s = r->old[(r->old_head + mid) % r->old_cap];
-        if (s == seq) {
-            *line_no = r->old_last_line_no - (r->old_count - 1 - mid);
-            return true;
-        }
-        if (s < seq)
+        if (old_seq(r, mid) <= seq)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return false;
+    return lo;
+}
+
+/* line_no of the n-th entry (1-based) of the evicted index. */
+static uint64_t old_line_no(const struct lj_ring *r, uint32_t n)
+{
+    return r->old_last_line_no - (r->old_count - n);
 }
 
 bool lj_ring_line_no_at_or_before(const struct lj_ring *r, uint64_t seq, uint64_t *line_no)
@@ -140,18 +148,10 @@ bool lj_ring_line_no_at_or_before(const struct lj_ring *r, uint64_t seq, uint64_
         *line_no = lj_ring_get(r, i - 1)->line_no;
         return true;
     }
-    /* Before the window: the evicted index, whose entries are contiguous in line_no. */
-    uint32_t lo = 0, hi = r->old_count;
-    while (lo < hi) {    /* lo = number of entries with seq <= seq */
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (r->old[(r->old_head + mid) % r->old_cap] <= seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo == 0)
+    uint32_t n = old_upto(r, seq);    /* before the window: the evicted index */
+    if (n == 0)
         return false;
-    *line_no = r->old_last_line_no - (r->old_count - lo);
+    *line_no = old_line_no(r, n);
     return true;
 }
 
@@ -162,5 +162,9 @@ bool lj_ring_line_no(const struct lj_ring *r, uint64_t seq, uint64_t *line_no)
         *line_no = lj_ring_get(r, i)->line_no;
         return true;
     }
-    return old_line_no(r, seq, line_no);
+    uint32_t n = old_upto(r, seq);
+    if (n == 0 || old_seq(r, n - 1) != seq)
+        return false;
+    *line_no = old_line_no(r, n);
+    return true;
 }

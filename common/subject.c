@@ -1,4 +1,4 @@
-/* subject.c - the %HH token encoding of host and container names. */
+/* subject.c - the =HH token encoding of host and container names (subjects and KV keys). */
 #include "subject.h"
 
 #include <stdio.h>
@@ -37,7 +37,7 @@ lj_status lj_subject_encode(const char *name, size_t len, char *dst, size_t n)
         if (need == 1) {
             dst[o++] = (char)c;
         } else {
-            dst[o++] = '%';
+            dst[o++] = '=';
             dst[o++] = hex[c >> 4];
             dst[o++] = hex[c & 15];
         }
@@ -51,7 +51,7 @@ lj_status lj_subject_decode(const char *token, char *dst, size_t n, size_t *outl
     size_t o = 0;
     for (const char *p = token; *p; p++) {
         int c = (unsigned char)*p;
-        if (c == '%') {
+        if (c == '=') {
             int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
             if (lo < 0)
                 return LJ_INVAL;

@@ -1,8 +1,11 @@
 /* subject.h - NATS subject tokens for hosts and containers (public API, see README).
  *
- * A token is the name with every byte outside [A-Za-z0-9_-] written as %HH, upper-case
- * hex: "my.app" -> "my%2Eapp". The encoding is injective, so a token always decodes to
+ * A token is the name with every byte outside [A-Za-z0-9_-] written as =HH, upper-case
+ * hex: "my.app" -> "my=2Eapp". The encoding is injective, so a token always decodes to
  * the name it came from, and a token never contains '.', '*', '>' or whitespace.
+ * The same token is a valid JetStream KV key part: nats.c accepts only
+ * [-/_=.A-Za-z0-9] in keys, which is why the escape is '=' and not '%' (the first
+ * scheme, %HH, made every dotted name unregistrable).
  */
 #ifndef LJ_SUBJECT_H
 #define LJ_SUBJECT_H

@@ -1,5 +1,5 @@
 /* registry.h - the LOGJET_CONTAINERS key-value entries: one logjet.v1.ContainerInfo per
- * <host>.<container> (tokens %HH-encoded), written on every start, die, rename and
+ * <host>.<container> (tokens =HH-encoded), written on every start, die, rename and
  * destroy so gateways can list containers, including removed ones whose lines are
  * still retained. Main thread only; each put is one blocking request.
  */

@@ -77,12 +77,12 @@ export function docker(args, opts = {}) {
   return run('docker', args, { ...opts, env: { ...process.env, DOCKER_HOST, ...(opts.env || {}) } });
 }
 
-/** Encodes a host or container name as a subject token (%HH outside [A-Za-z0-9_-]). */
+/** Encodes a host or container name as a subject token (=HH outside [A-Za-z0-9_-]). */
 export function token(name) {
   let out = '';
   for (const b of Buffer.from(name, 'utf8')) {
     const c = String.fromCharCode(b);
-    out += /[A-Za-z0-9_-]/.test(c) ? c : '%' + b.toString(16).toUpperCase().padStart(2, '0');
+    out += /[A-Za-z0-9_-]/.test(c) ? c : '=' + b.toString(16).toUpperCase().padStart(2, '0');
   }
   return out;
 }

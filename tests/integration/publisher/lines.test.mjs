@@ -44,13 +44,26 @@ test('a TTY container: lines without \\r, on stdout, in order', async () => {
   assert.ok(recs.every((r) => r.stream === 'STDOUT'));
 });
 
-test('a name with dots gets an escaped subject token', async () => {
-  const c = await s.run('my.app', 'echo dotted');
+test('a name with dots (a Swarm task\'s) gets an =HH token in its subject and in the registry', async () => {
+  const c = await s.run('web.1.x9f_a-b', 'echo dotted');
   await s.wait(c.name);
-  assert.match(s.subject(c.name), /my%2Eapp$/);
+  assert.match(s.subject(c.name), /web=2E1=2Ex9f_a-b$/);
   const recs = await settled(c.name, 1);
   assert.equal(recs[0].line.toString(), 'dotted');
   assert.equal(recs[0].container, c.name);
+  // The registry key uses the same token; nats.c refused the old %HH key outright.
+  const nc = await s.nc();
+  const kv = await nc.jetstream().views.kv('LOGJET_CONTAINERS');
+  const { ContainerInfo } = await proto();
+  const key = `${token(s.hostId)}.${token(c.name)}`;
+  assert.match(key, /\.[A-Za-z0-9_=-]*web=2E1=2Ex9f_a-b$/);
+  const info = await waitFor(async () => {
+    const e = await kv.get(key);
+    return e && e.value.length ? ContainerInfo.decode(e.value) : null;
+  }, 10000, `registry entry ${key}`);
+  assert.equal(info.name, c.name);
+  assert.equal(info.id, c.id);
+  assert.doesNotMatch(s.procs.publisher.tail(200), /invalid key/);
 });
 
 test('logjet.enable=false is not followed; the registry lists the others', async () => {

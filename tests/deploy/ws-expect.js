@@ -15,9 +15,13 @@ if (!url || !container || !text) {
 }
 const deadline = Date.now() + Number(secs) * 1000;
 let attempt = 0;
+// What the client saw, printed when the line never comes: a timeout then says
+// whether the replay was empty, ended early, or reported a gap.
+const seen = { frames: {}, lastSeq: 0, lastLine: null, replayed: null, gaps: [], errors: [] };
 
 function finish(code, msg) {
   console.log(`ws-expect: ${msg}`);
+  if (code !== 0) console.log(`ws-expect: saw ${JSON.stringify(seen)}`);
   process.exit(code);
 }
 
@@ -42,6 +46,15 @@ function connect() {
       f = JSON.parse(data.toString());
     } catch (e) {
       finish(1, `not a JSON frame: ${data.toString().slice(0, 200)}`);
+    }
+    seen.frames[f.type] = (seen.frames[f.type] || 0) + 1;
+    if (f.type === 'replayed') seen.replayed = f.seq;
+    if (f.type === 'gap') seen.gaps.push(f);
+    if (f.type === 'error') seen.errors.push(`${f.code}: ${f.message}`);
+    if (f.type === 'lines' && Array.isArray(f.lines) && f.lines.length) {
+      const l = f.lines[f.lines.length - 1];
+      seen.lastSeq = l.seq;
+      seen.lastLine = `${l.line_no} ${l.line}`;
     }
     if (f.type === 'hello') {
       hello = true;

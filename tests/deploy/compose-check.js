@@ -1,7 +1,9 @@
 // Checks what logjet needs from a compose file, beyond what docker-compose
 // config validates: the three services, host networking, the Docker socket
-// mounted read-only into the publisher, images built from our Dockerfiles,
-// and LOGJET_* variables only.
+// mounted read-only into the publisher, the images deploy/docker/build-images.sh
+// makes (logjet-NAME, from deploy/docker/Dockerfile.NAME, no build: section),
+// health checks run with the images' busybox (their only program that can
+// probe), and LOGJET_* variables only.
 //
 // usage: node compose-check.js FILE   (exit 0 when every check passed)
 'use strict';
@@ -20,14 +22,18 @@ for (const name of ['nats', 'publisher', 'gateway']) {
   const svc = s[name];
   if (!svc) { problems.push(`service ${name} exists`); continue; }
   need(svc.network_mode === 'host', `${name} uses host networking`);
-  const build = svc.build || {};
-  const df = path.resolve(path.dirname(file), build.context || '.', build.dockerfile || 'Dockerfile');
+  need(svc.image === `logjet-${name}:\${TAG:-latest}`, `${name} runs logjet-${name}:\${TAG:-latest} (it is ${svc.image})`);
+  need(!svc.build, `${name} has no build: section (build-images.sh makes the image)`);
+  const df = path.resolve(__dirname, '../../deploy/docker', `Dockerfile.${name}`);
   need(fs.existsSync(df), `${name} Dockerfile ${df} exists`);
   for (const k of Object.keys(svc.environment || {})) need(/^LOGJET_[A-Z0-9_]+$/.test(k), `${name} env ${k} is LOGJET_*`);
-  need(svc.healthcheck && svc.healthcheck.test, `${name} has a healthcheck`);
+  const test = svc.healthcheck && svc.healthcheck.test;
+  need(Array.isArray(test) && test[0] === 'CMD' && test[1] === '/usr/bin/busybox',
+       `${name} has a healthcheck run with /usr/bin/busybox`);
 }
 const vols = (s.publisher && s.publisher.volumes) || [];
-need(vols.includes('/var/run/docker.sock:/var/run/docker.sock:ro'), 'publisher mounts the Docker socket read-only');
+need(vols.some(v => /^(\/var\/run\/docker\.sock|\$\{DOCKER_SOCKET:-\/var\/run\/docker\.sock\}):\/var\/run\/docker\.sock:ro$/.test(v)),
+     'publisher mounts the Docker socket read-only');
 for (const name of ['publisher', 'gateway']) {
   const dep = s[name] && s[name].depends_on;
   need(dep && dep.nats, `${name} depends on nats`);

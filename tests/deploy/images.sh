@@ -1,40 +1,43 @@
 #!/bin/bash
 # Image suite: builds the logjet images from this checkout with no image
-# registry and checks a log line flows through them.
+# registry and no base image, and checks a log line flows through them.
 #
-#   1. debian:bookworm-slim: reused when the engine has it, else made from
-#      Debian's mirror with `debootstrap --variant=minbase` and `docker import`
-#      (--rebuild-base forces this);
-#   2. logjet-nats, logjet-publisher, logjet-gateway built with
-#      deploy/docker/build-images.sh (tag :test);
-#   3. the three run from deploy/compose.yaml with docker-compose (or, without
-#      it or with LOGJET_IMAGES_NO_COMPOSE=1, the same containers with docker
-#      run), host networking, free loopback ports, the Docker socket read-only;
+#   1. logjet-nats, logjet-publisher, logjet-gateway (tag :test) built with
+#      deploy/docker/build-images.sh from the daemons in LOGJET_BUILD_DIR (the
+#      binaries the other suites test) and this host's Debian packages; sizes
+#      and times printed; the root file systems assembled a second time must
+#      be byte-identical;
+#   2. each image's file system, as `docker export` gives it, checked against
+#      its manifest and this host's dpkg md5sums (tests/deploy/image-contents.py,
+#      shown a tampered copy too): only Debian's files and logjet's own, no
+#      compiler, build tool, header, package manager or shell; every program
+#      starts in its image (--version); the gateway and nats are not root;
+#   3. the three run from deploy/compose.yaml with docker-compose (or, with
+#      LOGJET_IMAGES_NO_COMPOSE=1, the same containers with docker run), host
+#      networking, free loopback ports, the engine's socket read-only; each must
+#      become healthy by its busybox health check, as Docker reports it;
 #   4. a busybox container prints one line, and a WebSocket client on the
-#      gateway's /ws must receive it (tests/deploy/ws-expect.js).
-# It checks too that the gateway image runs as non-root and that the runtime
-# images carry no compiler.
+#      gateway's /ws must receive it (tests/deploy/ws-expect.js);
+#   5. a second gateway given nats://localhost:PORT connects (glibc resolves
+#      through /etc/hosts in an image that has no libnss files).
 #
-# Needs root, a Docker engine, debootstrap (for the base), busybox-static, node
-# and npm. Takes a few minutes (most of it apt-get inside the builds). Stops
-# and removes every container it started, by name, also on failure.
+# Needs root, a Docker engine (DOCKER_HOST; tests/run.sh points it at its own),
+# the build packages, busybox-static, nats-server, docker-compose, python3, node
+# and npm: tests/run.sh installs them. About a minute. Stops and removes every
+# container it started, by name, also on failure.
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$LJ_ROOT"
 
 TAG="test"
-BASE=debian:bookworm-slim
-CACHE=${LOGJET_IMAGES_CACHE:-/var/tmp/logjet-images}
-MIRROR=${LOGJET_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-REBUILD_BASE=0
+BUILD=${LOGJET_BUILD_DIR:-$LJ_ROOT/build}
 KEEP=0
 for a in "$@"; do
     case $a in
-        --rebuild-base) REBUILD_BASE=1 ;;
         --keep) KEEP=1 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
-        *) echo "usage: $0 [--rebuild-base] [--keep]" >&2; exit 2 ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        *) echo "usage: $0 [--keep]" >&2; exit 2 ;;
     esac
 done
 
@@ -77,55 +80,74 @@ run_container() {
     docker run -d --name "$name" --label io.logjet.test=images "$@" >/dev/null
 }
 
-base_image() {
-    if [ "$REBUILD_BASE" = 0 ] && docker image inspect "$BASE" >/dev/null 2>&1; then
-        pass "base image $BASE present (reused; --rebuild-base makes it anew)"
-        return
+build_images() {
+    local start=$SECONDS img size gz
+    echo "images: deploy/docker/build-images.sh --tag $TAG --build-dir $BUILD"
+    if deploy/docker/build-images.sh --tag "$TAG" --build-dir "$BUILD" --out "$tmp/rootfs" > "$tmp/build.log" 2>&1; then
+        sed 's/^/    /' "$tmp/build.log"
+        pass "built logjet-nats, logjet-publisher, logjet-gateway:$TAG in $((SECONDS - start)) s"
+    else
+        sed 's/^/    /' "$tmp/build.log" | tail -n 30
+        die "image build failed"
     fi
-    command -v debootstrap >/dev/null || die "debootstrap is not installed (apt-get install debootstrap)"
-    echo "images: debootstrap bookworm from $MIRROR (log $CACHE/debootstrap.log)"
-    mkdir -p "$CACHE"
-    rm -rf "$CACHE/rootfs"
-    debootstrap --variant=minbase bookworm "$CACHE/rootfs" "$MIRROR" > "$CACHE/debootstrap.log" 2>&1 ||
-        die "debootstrap failed (see $CACHE/debootstrap.log)"
-    # Slim like the official image: no package lists, caches or docs.
-    rm -rf "$CACHE"/rootfs/var/lib/apt/lists/* "$CACHE"/rootfs/var/cache/apt/*.bin \
-        "$CACHE"/rootfs/usr/share/doc/* "$CACHE"/rootfs/usr/share/man/*
-    tar -C "$CACHE/rootfs" -c . | docker import \
-        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        --change 'CMD ["bash"]' - "$BASE" >/dev/null || die "docker import of the base failed"
-    rm -rf "$CACHE/rootfs"
-    pass "base image $BASE made with debootstrap and docker import"
+    for img in nats publisher gateway; do
+        size=$(docker image inspect -f '{{.Size}}' "logjet-$img:$TAG")
+        gz=$(docker save "logjet-$img:$TAG" | gzip -c | wc -c)
+        echo "    logjet-$img:$TAG $(awk -v s="$size" -v g="$gz" 'BEGIN { printf "%.1f MB, %.1f MB gzip-compressed", s / 1e6, g / 1e6 }')"
+        # A generous bound against a regression to a distribution base (those
+        # images were 233-239 MB); not a size target.
+        if [ "$size" -lt 60000000 ]; then
+            pass "logjet-$img:$TAG is under 60 MB"
+        else
+            fail "logjet-$img:$TAG is under 60 MB (it is $size bytes)"
+        fi
+    done
+    deploy/docker/build-images.sh --no-images --build-dir "$BUILD" --out "$tmp/again" > "$tmp/again.log" 2>&1 ||
+        { cat "$tmp/again.log"; die "second assembly of the root file systems"; }
+    if cmp -s "$tmp/rootfs/nats.tar" "$tmp/again/nats.tar" && cmp -s "$tmp/rootfs/publisher.tar" "$tmp/again/publisher.tar" &&
+        cmp -s "$tmp/rootfs/gateway.tar" "$tmp/again/gateway.tar"; then
+        pass "the root file systems assembled twice are byte-identical"
+    else
+        fail "the root file systems assembled twice are byte-identical"
+    fi
 }
 
-build_images() {
-    local log="$CACHE/build-images.log"
-    mkdir -p "$CACHE"
-    echo "images: building logjet-{nats,publisher,gateway}:$TAG (log $log)"
-    if deploy/docker/build-images.sh --tag "$TAG" --base "$BASE" > "$log" 2>&1; then
-        pass "built logjet-nats, logjet-publisher, logjet-gateway:$TAG"
-    else
-        tail -n 30 "$log" | sed 's/^/    /'
-        die "image build failed (see $log)"
-    fi
-    local img
-    for img in nats publisher gateway; do
-        echo "    logjet-$img:$TAG $(docker image inspect -f '{{.Size}}' "logjet-$img:$TAG" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
-    done
+# export_image IMG DIR: the image's file system, as a container of it exports it.
+export_image() {
+    local id
+    id=$(docker create --network none "$1") || return 1
+    mkdir -p "$2"
+    docker export "$id" | tar -x -C "$2"
+    docker rm "$id" >/dev/null
 }
 
 check_images() {
-    local user
-    user=$(docker image inspect -f '{{.Config.User}}' "logjet-gateway:$TAG")
-    case $user in ''|0|0:*|root|root:*) fail "gateway image runs as root (User=$user)" ;; *) pass "gateway image runs as user $user" ;; esac
-    for img in publisher gateway; do
-        if docker run --rm --network none --entrypoint /bin/sh "logjet-$img:$TAG" -c 'command -v gcc || command -v meson || ls /usr/include/nats.h' >/dev/null 2>&1; then
-            fail "logjet-$img:$TAG holds build tools or headers"
-        else
-            pass "logjet-$img:$TAG holds no compiler, meson or headers"
-        fi
-        check "logjet-$img --version runs in the image" docker run --rm --network none "logjet-$img:$TAG" --version
+    local user img
+    for img in gateway nats; do
+        user=$(docker image inspect -f '{{.Config.User}}' "logjet-$img:$TAG")
+        case $user in ''|0|0:*|root|root:*) fail "$img image runs as root (User=$user)" ;; *) pass "$img image runs as user $user" ;; esac
     done
+    for img in nats publisher gateway; do
+        if ! export_image "logjet-$img:$TAG" "$tmp/fs-$img"; then
+            fail "docker export of logjet-$img:$TAG"
+            continue
+        fi
+        check "logjet-$img:$TAG holds only its manifest's files: Debian's as packaged and logjet's own; no compiler, headers, package manager or shell" \
+            python3 "$LJ_TESTS_DIR/image-contents.py" "$tmp/fs-$img"
+    done
+    check "logjet-publisher --version runs in the image" docker run --rm --network none "logjet-publisher:$TAG" --version
+    check "logjet-gateway --version runs in the image" docker run --rm --network none "logjet-gateway:$TAG" --version
+    check "nats-server --version runs in the image" docker run --rm --network none "logjet-nats:$TAG" --version
+    # The content check must see a changed library byte and a stray compiler.
+    cp -a "$tmp/fs-gateway" "$tmp/fs-bad"
+    printf 'X' | dd of="$tmp/fs-bad/usr/lib/x86_64-linux-gnu/libc.so.6" bs=1 seek=4096 conv=notrunc 2>/dev/null
+    check_fails "the content check rejects an image with a changed libc" python3 "$LJ_TESTS_DIR/image-contents.py" "$tmp/fs-bad"
+    rm -rf "$tmp/fs-bad"
+    cp -a "$tmp/fs-gateway" "$tmp/fs-bad"
+    cp /usr/bin/gcc "$tmp/fs-bad/usr/bin/gcc" 2>/dev/null || printf 'cc' > "$tmp/fs-bad/usr/bin/gcc"
+    echo "/usr/bin/gcc logjet x" >> "$tmp/fs-bad/usr/share/logjet/manifest"
+    check_fails "the content check rejects an image with a compiler" python3 "$LJ_TESTS_DIR/image-contents.py" "$tmp/fs-bad"
+    rm -rf "$tmp/fs-bad"
 }
 
 # start_stack: nats, publisher and gateway on free loopback ports: with
@@ -136,7 +158,13 @@ start_stack() {
     NATS_MONITOR_PORT=$(free_port)
     PUBLISHER_PORT=$(free_port)
     GATEWAY_PORT=$(free_port)
-    export NATS_PORT NATS_MONITOR_PORT PUBLISHER_PORT GATEWAY_PORT TAG
+    # The publisher follows the engine this script drives: its socket goes in.
+    case ${DOCKER_HOST:-} in
+        '') DOCKER_SOCKET=/var/run/docker.sock ;;
+        unix://*) DOCKER_SOCKET=${DOCKER_HOST#unix://} ;;
+        *) die "the publisher container needs the engine's unix socket (DOCKER_HOST=$DOCKER_HOST)" ;;
+    esac
+    export NATS_PORT NATS_MONITOR_PORT PUBLISHER_PORT GATEWAY_PORT TAG DOCKER_SOCKET
     if command -v docker-compose >/dev/null && [ "${LOGJET_IMAGES_NO_COMPOSE:-0}" = 0 ]; then
         echo "images: docker-compose -p $RUN_ID -f deploy/compose.yaml up -d --no-build"
         COMPOSE=1
@@ -156,13 +184,43 @@ start_stack() {
     wait_http "http://127.0.0.1:$GATEWAY_PORT/healthz" 60 || { show_logs; die "gateway healthy"; }
     pass "gateway healthy on 127.0.0.1:$GATEWAY_PORT"
     check "gateway serves the UI at /" curl -fsS -o /dev/null "http://127.0.0.1:$GATEWAY_PORT/"
+    local svc
+    for svc in nats publisher gateway; do
+        if wait_healthy "$(container_of "$svc")" 90; then
+            pass "Docker reports $svc healthy (its busybox health check)"
+        else
+            show_logs
+            fail "Docker reports $svc healthy (its busybox health check; status $(health_of "$(container_of "$svc")"))"
+        fi
+    done
+}
+
+# container_of SERVICE: the id or name of the stack's container for SERVICE.
+container_of() {
+    if [ "$COMPOSE" = 1 ]; then
+        docker-compose -p "$RUN_ID" -f deploy/compose.yaml ps -q "$1"
+    else
+        echo "$RUN_ID-$1"
+    fi
+}
+
+health_of() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}' "$1" 2>/dev/null || echo gone; }
+
+# wait_healthy CONTAINER SECONDS: until Docker's health check says healthy.
+wait_healthy() {
+    local deadline=$((SECONDS + $2))
+    while [ "$SECONDS" -lt "$deadline" ]; do
+        [ "$(health_of "$1")" = healthy ] && return 0
+        sleep 1
+    done
+    return 1
 }
 
 start_stack_run() {
     run_container "$RUN_ID-nats" --network host --tmpfs /var/lib/nats:mode=1777 \
         "logjet-nats:$TAG" -c /etc/nats/nats-server.conf -p "$NATS_PORT" -m "$NATS_MONITOR_PORT"
     run_container "$RUN_ID-publisher" --network host \
-        -v /var/run/docker.sock:/var/run/docker.sock:ro \
+        -v "$DOCKER_SOCKET:/var/run/docker.sock:ro" \
         -e "LOGJET_NATS_URL=nats://127.0.0.1:$NATS_PORT" -e "LOGJET_HTTP=127.0.0.1:$PUBLISHER_PORT" \
         "logjet-publisher:$TAG"
     run_container "$RUN_ID-gateway" --network host \
@@ -191,14 +249,31 @@ line_flows() {
     fi
 }
 
-[ "$(id -u)" = 0 ] || die "run as root (it runs debootstrap and docker)"
+# resolves_names: a gateway told nats://localhost:PORT must connect (its /healthz
+# is 200 only with NATS connected): getaddrinfo works through nsswitch.conf and
+# /etc/hosts in an image without libnss files.
+resolves_names() {
+    local port
+    port=$(free_port)
+    run_container "$RUN_ID-gateway-by-name" --network host \
+        -e "LOGJET_NATS_URL=nats://localhost:$NATS_PORT" -e "LOGJET_LISTEN=127.0.0.1:$port" \
+        "logjet-gateway:$TAG"
+    if wait_http "http://127.0.0.1:$port/healthz" 30; then
+        pass "a gateway given nats://localhost:$NATS_PORT resolves the name and connects"
+    else
+        docker logs --tail 20 "$RUN_ID-gateway-by-name" 2>&1 | sed 's/^/    /'
+        fail "a gateway given nats://localhost:$NATS_PORT resolves the name and connects"
+    fi
+}
+
+[ "$(id -u)" = 0 ] || die "run as root (Docker, and image file systems unpacked with their owners)"
 docker version >/dev/null 2>&1 || die "no Docker engine answers (start dockerd)"
 node_deps || die "node and npm packages (tests/deploy/package.json) are needed for the WebSocket client"
-base_image
 build_images
 check_images
 start_stack
 line_flows
+resolves_names
 if summary; then
     echo "images.sh: passed on $(date -u +%Y-%m-%d) ($(uname -sm), Docker $(docker version -f '{{.Server.Version}}'))"
 else

@@ -4,7 +4,9 @@
 // field names Kubernetes does not know (the schema check alone lets typos
 // through), and cross-checks references between the objects: selectors against
 // pod labels, Services against pods and named ports, volume mounts against
-// volumes, ConfigMap/Secret references, a StatefulSet's headless Service.
+// volumes, ConfigMap/Secret references, a StatefulSet's headless Service; and
+// against the images: a logjet-* image is one deploy/docker/build-images.sh
+// makes, run as the user its Dockerfile names (runAsUser, else the image's).
 //
 // It does not talk to a cluster and does not know about admission policies.
 //
@@ -88,6 +90,7 @@ function checkWorkload(doc, id, all) {
   for (const t of doc.spec.volumeClaimTemplates || []) volumes.add(t.metadata.name);
   for (const c of [...(spec.initContainers || []), ...spec.containers]) {
     ok(typeof c.image === 'string' && c.image.length > 0, `${id}: container ${c.name} has an image`);
+    checkImage(c, spec, id);
     for (const m of c.volumeMounts || []) {
       ok(volumes.has(m.name), `${id}: container ${c.name} mounts declared volume ${m.name}`);
     }
@@ -114,6 +117,31 @@ function checkWorkload(doc, id, all) {
   if (doc.kind === 'StatefulSet') {
     const svc = findObj(all, 'Service', doc.spec.serviceName, doc);
     ok(svc && svc.spec.clusterIP === 'None', `${id}: serviceName ${doc.spec.serviceName} is a headless Service`);
+  }
+}
+
+// The user a Dockerfile's USER line names, as a number ("10001:10001" -> 10001).
+function dockerfileUser(name) {
+  const f = path.resolve(__dirname, '../../deploy/docker', `Dockerfile.${name}`);
+  if (!fs.existsSync(f)) return undefined;
+  const m = fs.readFileSync(f, 'utf8').match(/^USER (\d+)(:\d+)?$/m);
+  return m ? Number(m[1]) : undefined;
+}
+
+function checkImage(c, podSpec, id) {
+  const m = /^logjet-([a-z]+)(:[^/]*)?$/.exec(c.image || '');
+  if (!m) return;
+  const name = m[1];
+  if (!ok(['nats', 'publisher', 'gateway'].includes(name) && m[2] === ':latest',
+    `${id}: ${c.name} runs an image build-images.sh makes (logjet-{nats,publisher,gateway}:latest), not ${c.image}`)) return;
+  const want = dockerfileUser(name);
+  const sc = c.securityContext || {};
+  const psc = podSpec.securityContext || {};
+  const uid = sc.runAsUser !== undefined ? sc.runAsUser : psc.runAsUser;
+  ok(want !== undefined, `${id}: deploy/docker/Dockerfile.${name} names a numeric USER`);
+  ok(uid === undefined || uid === want, `${id}: ${c.name} runs as uid ${uid}, the image's user is ${want}`);
+  if (want !== 0 && psc.fsGroup !== undefined) {
+    ok(psc.fsGroup === want, `${id}: fsGroup ${psc.fsGroup} is the image user's group ${want}`);
   }
 }
 

@@ -77,6 +77,10 @@ kubernetes() {
     cp deploy/kubernetes/gateway.yaml "$tmp/k8s/"
     sed -i 's/secretName: logjet-gateway-tokens/secretName: logjet-tokens/' "$tmp/k8s/gateway.yaml"
     check_fails "Kubernetes check rejects a dangling Secret reference" node "$LJ_TESTS_DIR/k8s-validate.js" "$tmp/k8s"
+    cp deploy/kubernetes/gateway.yaml "$tmp/k8s/"
+    sed -i 's/runAsUser: 10002/runAsUser: 1000/' "$tmp/k8s/nats.yaml"
+    check_fails "Kubernetes check rejects a uid the nats image does not run as" node "$LJ_TESTS_DIR/k8s-validate.js" "$tmp/k8s"
+    cp deploy/kubernetes/nats.yaml "$tmp/k8s/"
     # The NATS config inside the ConfigMap is a nats-server config too.
     node -e '
         const yaml = require("js-yaml"), fs = require("fs");

@@ -9,33 +9,35 @@
 #   integration + e2e  real dockerd, nats-server (each test starts its own), publisher,
 #                      gateway, WebSocket clients and headless Chromium
 #   deploy             recipes validated, quick start run and stopped, NATS cluster
-#                      failover, two gateways behind haproxy
-# Everything it starts is stopped by PID at exit.
+#                      failover, two gateways behind haproxy, and the Docker images
+#                      built (FROM scratch, from this host's Debian packages) and
+#                      run as the compose stack, a line through to a WebSocket client
+# Everything it starts is stopped by PID at exit. The closing line counts every
+# meson test of every pass, the image suite (deploy-images) included.
 #
-# Usage: tests/run.sh [--quick] [--no-sanitizers] [--suite NAME]... [--deploy]
+# Usage: tests/run.sh [--quick] [--no-sanitizers] [--suite NAME]...
 #   --quick          unit and fuzz suites only (no servers)
 #   --no-sanitizers  skip the valgrind and ASan/UBSan passes
 #   --suite NAME     run only this meson suite (unit, fuzz, integration, e2e, deploy); repeatable
-#   --deploy         also build the Docker images and run the compose stack (slow)
+#   --deploy         accepted for old command lines: the images are part of the deploy suite
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 
-quick=0 sanitizers=1 deploy=0
+quick=0 sanitizers=1
 suites=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
         --no-sanitizers) sanitizers=0 ;;
         --suite) suites+=("$2"); shift ;;
-        --deploy) deploy=1 ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        --deploy) echo "tests/run.sh: --deploy is no longer needed: the deploy suite builds and runs the images" >&2 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "tests/run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
-[ "${LOGJET_TEST_DEPLOY:-0}" = 1 ] && deploy=1
 
 log() { printf '\n== %s\n' "$*"; }
 SUDO=
@@ -45,7 +47,8 @@ SUDO=
 PACKAGES=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev valgrind python3
           libnats-dev libcurl4-openssl-dev libcjson-dev libwebsockets-dev
           libprotobuf-c-dev protobuf-c-compiler
-          nats-server docker.io busybox-static curl chromium haproxy docker-compose shellcheck)
+          nats-server docker.io busybox-static curl chromium haproxy docker-compose shellcheck
+          ca-certificates binutils)
 # Node.js may come from outside Debian (a newer one); only install Debian's when none is there.
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
@@ -176,11 +179,6 @@ if [ $sanitizers -eq 1 ] && [ ${#with_daemons[@]} -gt 0 ]; then
         -Dc_args=-DLJ_FOLLOW_CHECK_FIFO
     meson compile -C build-asan
     run_meson asan build-asan --setup=asan "${with_daemons[@]}" || status=1
-fi
-
-if [ $deploy -eq 1 ]; then
-    log "deployment images (tests/deploy/images.sh)"
-    bash tests/deploy/images.sh || status=1
 fi
 
 # One closing line over every pass above, counted from meson's own logs.

@@ -157,6 +157,22 @@ status=0
 suite_args=()
 for s in "${suites[@]}"; do suite_args+=(--suite "$s"); done
 run_meson main build "${suite_args[@]}" || status=1
+# The image suite's own lines (sizes, times, each check), so that the log of
+# every run shows the images built and a line through the compose stack; meson
+# prints a passing test's output only to its log file.
+python3 - "$STATE/testlog-main.json" "$STATE/retry-main.json" <<'EOF' || true
+import json, os, sys
+out = {}
+for path in sys.argv[1:]:
+    if os.path.exists(path):
+        for line in open(path):
+            r = json.loads(line)
+            if r["name"].endswith("deploy-images"):
+                out[r["name"]] = (r.get("result"), r.get("stdout", ""))
+for name, (result, stdout) in out.items():
+    print(f"\n== {name}: {result}")
+    print(stdout.rstrip())
+EOF
 
 # Again under the sanitizers: unit and fuzz under valgrind; unit, fuzz and the daemons
 # themselves in the integration suite under ASan/UBSan (the harness fails a test whose

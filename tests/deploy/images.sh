@@ -2,7 +2,7 @@
 # Image suite: builds the logjet images from this checkout with no image
 # registry and no base image, and checks a log line flows through them.
 #
-#   1. logjet-nats, logjet-publisher, logjet-gateway (tag :test) built with
+#   1. logjet-nats, logjet-publisher, logjet-gateway (tag :test-PID) built with
 #      deploy/docker/build-images.sh from the daemons in LOGJET_BUILD_DIR (the
 #      binaries the other suites test) and this host's Debian packages; sizes
 #      and times printed; the root file systems assembled a second time must
@@ -30,7 +30,9 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$LJ_ROOT"
 
-TAG="test"
+# A tag of this run's own, so that runs sharing an engine never run each other's
+# images; the images are removed at the end (unless --keep).
+TAG="test-$$"
 BUILD=${LOGJET_BUILD_DIR:-$LJ_ROOT/build}
 KEEP=0
 for a in "$@"; do
@@ -55,6 +57,9 @@ cleanup() {
         if [ "$COMPOSE" = 1 ]; then
             docker-compose -p "$RUN_ID" -f deploy/compose.yaml down -v --remove-orphans >/dev/null 2>&1 || true
         fi
+        for c in logjet-nats logjet-publisher logjet-gateway logjet-test-busybox; do
+            docker image rm "$c:$TAG" >/dev/null 2>&1 || true
+        done
     fi
     rm -rf "$tmp"
 }

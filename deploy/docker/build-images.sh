@@ -10,7 +10,8 @@
 #     and the dynamic loader;
 #   - /etc/ssl/certs/ca-certificates.crt, made from the ca-certificates package's
 #     certificates in the order update-ca-certificates uses (not copied from the
-#     host, whose bundle may hold local additions);
+#     host, whose bundle may hold local additions), and OpenSSL's default paths
+#     to it (/usr/lib/ssl/certs, /usr/lib/ssl/cert.pem) in the daemons' images;
 #   - /etc/passwd and /etc/group (root and the image's user), /etc/nsswitch.conf
 #     (glibc 2.36 has the files and dns sources built in: no libnss_* needed);
 #   - Debian's static busybox as /usr/bin/busybox (no applet links, so no
@@ -42,7 +43,7 @@ checkout and this Debian 12 host's packages.
   --out DIR        keep the assembled root file systems as DIR/NAME.tar
   --no-images      assemble the tars only (with --out; no Docker engine needed)
 Needs: Debian 12, the packages to build logjet (README), busybox-static,
-ca-certificates, nats-server (for logjet-nats), and a Docker engine.
+ca-certificates, openssl, nats-server (for logjet-nats), and a Docker engine.
 USAGE
 }
 
@@ -77,7 +78,7 @@ check_host() {
         12.*|bookworm*) ;;
         *) die "this host is not Debian 12 (/etc/debian_version: $(cat /etc/debian_version 2>/dev/null || echo none)); the images are assembled from the host's Debian 12 packages" ;;
     esac
-    for p in busybox-static ca-certificates binutils "$@"; do
+    for p in busybox-static ca-certificates openssl binutils "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] || die "missing Debian packages: ${missing[*]} (apt-get install ${missing[*]})"
@@ -111,9 +112,10 @@ canon() {
 }
 
 # put_pkg PATH: a package's file, and if it is a symlink, its target too (same
-# link text, so relative links stay relative).
+# link text, so relative links stay relative; a target already in the tree, or a
+# directory, is not copied again).
 put_pkg() {
-    local p link
+    local p link target
     p=$(canon "$1") || die "no such file: $1"
     [ -e "$stage$p" ] || [ -L "$stage$p" ] && return 0
     mkdir -p "$stage$(dirname "$p")"
@@ -121,7 +123,8 @@ put_pkg() {
     if [ -L "$p" ]; then
         link=$(readlink "$p")
         ln -s "$link" "$stage$p"
-        case $link in /*) put_pkg "$link" ;; *) put_pkg "$(dirname "$p")/$link" ;; esac
+        case $link in /*) target=$link ;; *) target="$(dirname "$p")/$link" ;; esac
+        if [ -d "$target" ]; then mkdir -p "$stage$(canon "$target")"; else put_pkg "$target"; fi
     elif [ -f "$p" ]; then
         cp --preserve=mode "$p" "$stage$p"
     else
@@ -156,6 +159,13 @@ put_text() {
     cat > "$f"
     put_own "$f" "$1" "$2"
     rm -f "$f"
+}
+
+# openssl_paths: OpenSSL's default CA locations (Debian's openssl package links
+# them to /etc/ssl/certs), for TLS clients that use the default verify paths.
+openssl_paths() {
+    put_pkg /usr/lib/ssl/certs
+    put_pkg /usr/lib/ssl/cert.pem
 }
 
 # put_program SRC DEST: one of logjet's binaries, stripped, with its libraries.
@@ -204,12 +214,14 @@ ca_bundle() {
 recipe_publisher() {
     base logjet 10001
     put_program "$build/publisher/logjet-publisher" /usr/bin/logjet-publisher
+    openssl_paths
 }
 
 recipe_gateway() {
     local f
     base logjet 10001
     put_program "$build/gateway/logjet-gateway" /usr/bin/logjet-gateway
+    openssl_paths
     while read -r f; do
         put_own "$root/ui/$f" "/usr/share/logjet/ui/$f" 0644
     done < <(cd "$root/ui" && find . -type f | sed 's|^\./||' | LC_ALL=C sort)

@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
         --no-sanitizers) sanitizers=0 ;;
         --suite) suites+=("$2"); shift ;;
         --deploy) echo "tests/run.sh: --deploy is no longer needed: the deploy suite builds and runs the images" >&2 ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "tests/run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift

@@ -1,6 +1,9 @@
-/* auth.c - tokens file parsing, constant-time token lookup, ACL and origin checks. */
+/* auth.c - tokens file parsing, constant-time token lookup, user lookup, ACL, origin
+ * and Host checks. Reads no request and prints nothing: the server hands in the
+ * header values it got and logs what these functions decide. */
 #include "auth.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +17,17 @@ struct entry {
     struct lj_grant grant;
 };
 
+/* A `user <name> <globs>` line: a name a trusted proxy vouches for. */
+struct user {
+    char *name;               /* owned */
+    struct lj_grant grant;
+};
+
 struct lj_auth {
     struct entry *entries;    /* owned; n of them */
     size_t n;
+    struct user *users;       /* owned; nusers of them */
+    size_t nusers;
 };
 
 static void grant_finish(struct lj_grant *g)
@@ -35,6 +46,11 @@ void lj_auth_destroy(struct lj_auth *a)
         grant_finish(&a->entries[i].grant);
     }
     free(a->entries);
+    for (size_t i = 0; i < a->nusers; i++) {
+        free(a->users[i].name);
+        grant_finish(&a->users[i].grant);
+    }
+    free(a->users);
     free(a);
 }
 
@@ -54,19 +70,41 @@ static lj_status parse_globs(char *list, struct lj_grant *g)
     return g->nglobs ? LJ_OK : LJ_INVAL;
 }
 
-/* Parses one non-comment line into a new entry of a. */
-static lj_status parse_line(struct lj_auth *a, char *line, int lineno, char *err, size_t errlen)
+/* Appends a `user <name> <globs>` line to a. */
+static lj_status add_user(struct lj_auth *a, const char *name, char *globs, int lineno, char *err,
+                          size_t errlen)
 {
-    char *save = NULL, *token = strtok_r(line, " \t", &save);
-    char *globs = strtok_r(NULL, " \t", &save), *extra = strtok_r(NULL, " \t", &save);
+    struct user u = { 0 };
+    lj_status st;
+
+    if (strlen(name) > LJ_AUTH_USER_MAX)
+        return lj_fail(err, errlen, LJ_INVAL, "tokens file line %d: user name over %d bytes", lineno,
+                       LJ_AUTH_USER_MAX);
+    for (size_t i = 0; i < a->nusers; i++)
+        if (strcmp(a->users[i].name, name) == 0)
+            return lj_fail(err, errlen, LJ_INVAL, "tokens file line %d: user %s given twice", lineno, name);
+    struct user *grown = realloc(a->users, (a->nusers + 1) * sizeof(*grown));
+    if (!grown)
+        return LJ_NOMEM;
+    a->users = grown;
+    st = parse_globs(globs, &u.grant);
+    if (st == LJ_OK && !(u.name = strdup(name)))
+        st = LJ_NOMEM;
+    if (st != LJ_OK) {
+        grant_finish(&u.grant);
+        return st == LJ_NOMEM ? st : lj_fail(err, errlen, st, "tokens file line %d: no globs", lineno);
+    }
+    a->users[a->nusers++] = u;
+    return LJ_OK;
+}
+
+/* Appends a `<token> <globs>` line to a. */
+static lj_status add_token(struct lj_auth *a, const char *token, char *globs, int lineno, char *err,
+                           size_t errlen)
+{
     struct entry e = { 0 };
     lj_status st;
 
-    if (!token || *token == '#')
-        return LJ_OK;
-    if (!globs || (extra && *extra != '#') || strlen(token) > LJ_AUTH_TOKEN_MAX)
-        return lj_fail(err, errlen, LJ_INVAL, "tokens file line %d: want `<token> <glob>[,<glob>...]`",
-                       lineno);
     struct entry *grown = realloc(a->entries, (a->n + 1) * sizeof(*grown));
     if (!grown)
         return LJ_NOMEM;
@@ -81,6 +119,26 @@ static lj_status parse_line(struct lj_auth *a, char *line, int lineno, char *err
     e.len = strlen(token);
     a->entries[a->n++] = e;
     return LJ_OK;
+}
+
+/* Parses one line. Two words are always a token and its globs (so every file written
+ * before user lines existed means what it meant, even for a token spelt "user");
+ * three words are a user line only when the first is exactly "user". */
+static lj_status parse_line(struct lj_auth *a, char *line, int lineno, char *err, size_t errlen)
+{
+    char *save = NULL, *w[4] = { 0 };
+    int n = 0;
+
+    for (char *t = strtok_r(line, " \t", &save); t && n < 4 && *t != '#'; t = strtok_r(NULL, " \t", &save))
+        w[n++] = t;
+    if (n == 0)
+        return LJ_OK;
+    if (n == 3 && strcmp(w[0], "user") == 0)
+        return add_user(a, w[1], w[2], lineno, err, errlen);
+    if (n != 2 || strlen(w[0]) > LJ_AUTH_TOKEN_MAX)
+        return lj_fail(err, errlen, LJ_INVAL, "tokens file line %d: want `<token> <glob>[,<glob>...]` "
+                       "or `user <name> <glob>[,<glob>...]`", lineno);
+    return add_token(a, w[0], w[1], lineno, err, errlen);
 }
 
 lj_status lj_auth_load(const char *path, struct lj_auth **out, char *err, size_t errlen)
@@ -103,8 +161,8 @@ lj_status lj_auth_load(const char *path, struct lj_auth **out, char *err, size_t
         st = parse_line(a, line, lineno, err, errlen);
     }
     fclose(f);
-    if (st == LJ_OK && a->n == 0)
-        st = lj_fail(err, errlen, LJ_INVAL, "tokens file %s holds no tokens", path);
+    if (st == LJ_OK && a->n == 0 && a->nusers == 0)
+        st = lj_fail(err, errlen, LJ_INVAL, "tokens file %s holds no tokens and no users", path);
     if (st != LJ_OK) {
         lj_auth_destroy(a);
         return st;
@@ -140,6 +198,24 @@ const struct lj_grant *lj_auth_check(const struct lj_auth *a, const char *token)
         if (ct_equal(a->entries[i].token, a->entries[i].len, token, glen) && !found)
             found = &a->entries[i].grant;
     return found;
+}
+
+const struct lj_grant *lj_auth_user(const struct lj_auth *a, const char *name)
+{
+    for (size_t i = 0; a && name && i < a->nusers; i++)
+        if (strcmp(a->users[i].name, name) == 0)
+            return &a->users[i].grant;
+    return NULL;
+}
+
+size_t lj_auth_token_count(const struct lj_auth *a)
+{
+    return a ? a->n : 0;
+}
+
+size_t lj_auth_user_count(const struct lj_auth *a)
+{
+    return a ? a->nusers : 0;
 }
 
 const struct lj_grant *lj_grant_all(void)
@@ -180,6 +256,70 @@ bool lj_auth_origin_ok(const char *allowed, const char *origin, const char *host
             return true;
         p += strcspn(p, ",");
         while (*p == ',' || *p == ' ')
+            p++;
+    }
+    return false;
+}
+
+/* The host part of a Host header value: "[v6]:p" -> "v6", "name:p" -> "name"; a value
+ * with several colons and no brackets is taken whole. Copies into out (n bytes);
+ * false when it does not fit. */
+static bool host_name(const char *host, char *out, size_t n)
+{
+    const char *b = host, *e;
+    if (*host == '[') {
+        b = host + 1;
+        if (!(e = strchr(b, ']')))
+            return false;
+    } else {
+        e = strchr(host, ':');
+        if (!e || strchr(e + 1, ':'))
+            e = host + strlen(host);
+    }
+    if ((size_t)(e - b) >= n)
+        return false;
+    memcpy(out, b, (size_t)(e - b));
+    out[e - b] = '\0';
+    if (out[0] && out[e - b - 1] == '.')   /* "localhost." is "localhost" */
+        out[e - b - 1] = '\0';
+    return true;
+}
+
+static bool name_is_loopback(const char *name)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    size_t n = strlen(name);
+    if (strcasecmp(name, "localhost") == 0
+        || (n > 10 && strcasecmp(name + n - 10, ".localhost") == 0))
+        return true;   /* RFC 6761: browsers resolve these to loopback themselves */
+    if (inet_pton(AF_INET, name, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, name, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+bool lj_auth_host_ok(const char *allowed, const char *host)
+{
+    char name[256];
+    if (!host || !*host)
+        return true;    /* not a browser (HTTP/1.0 without Host): rebinding needs one */
+    if (strpbrk(host, ", \t"))
+        return false;   /* several Host headers (joined with ',') or junk */
+    if (!host_name(host, name, sizeof(name)) || !*name)
+        return false;
+    if (name_is_loopback(name))
+        return true;
+    for (const char *p = allowed ? allowed : ""; *p;) {
+        size_t n = strcspn(p, ",");
+        const char *q = p;
+        while (n && *q == ' ')
+            q++, n--;
+        while (n && q[n - 1] == ' ')
+            n--;
+        if ((n == 1 && *q == '*') || (n == strlen(name) && strncasecmp(q, name, n) == 0))
+            return true;
+        p += strcspn(p, ",");
+        if (*p == ',')
             p++;
     }
     return false;

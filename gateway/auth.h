@@ -1,9 +1,15 @@
-/* auth.h - who may see what: the tokens file, its ACL globs, and allowed origins.
+/* auth.h - who may see what: the tokens file, its ACL globs, allowed origins and hosts.
  *
- * Tokens file (contract): one token a line, `<token> <glob>[,<glob>...]` over
- * "<host>/<container>"; blank lines and `#` comments ignored. Tokens are compared in
- * constant time against every entry and are never logged or returned in messages.
- * Does not read HTTP requests: the server extracts the token and the origin.
+ * Tokens file (contract): one entry a line; blank lines and `#` comments ignored.
+ *   <token> <glob>[,<glob>...]        a token and what it sees
+ *   user <name> <glob>[,<glob>...]    a user a trusted proxy names (--auth-proxy-header)
+ * Globs match "<host>/<container>". A line of two words is always a token (a file
+ * written before user lines existed keeps its meaning, even a token spelt "user");
+ * a user line has three words, the first exactly "user". Users and tokens live in
+ * separate tables: a user name never works as a token, nor a token as a user.
+ * Tokens are compared in constant time against every entry and are never logged or
+ * returned in messages; user names are not secrets.
+ * Does not read HTTP requests: the server extracts the token, user, origin and host.
  */
 #ifndef LJ_AUTH_H
 #define LJ_AUTH_H
@@ -14,6 +20,7 @@
 #include "status.h"
 
 #define LJ_AUTH_TOKEN_MAX 256
+#define LJ_AUTH_USER_MAX 256
 
 /* What one token may see. Immutable after load; lives as long as its lj_auth. */
 struct lj_grant {
@@ -34,6 +41,13 @@ void lj_auth_destroy(struct lj_auth *a);
  * every token of the same length wherever (and whether) it matches. */
 const struct lj_grant *lj_auth_check(const struct lj_auth *a, const char *token);
 
+/* The grant of the user called name (exact, case-sensitive), or NULL. */
+const struct lj_grant *lj_auth_user(const struct lj_auth *a, const char *name);
+
+/* How many tokens and user lines the file held. */
+size_t lj_auth_token_count(const struct lj_auth *a);
+size_t lj_auth_user_count(const struct lj_auth *a);
+
 /* A grant that sees everything (used when the gateway runs without tokens). */
 const struct lj_grant *lj_grant_all(void);
 
@@ -45,5 +59,12 @@ bool lj_grant_allows(const struct lj_grant *g, const char *key);
  * "*" = any). With an empty list only requests without Origin or whose Origin names
  * the same host:port as Host are accepted. */
 bool lj_auth_origin_ok(const char *allowed, const char *origin, const char *host);
+
+/* true when a request whose Host header is host (NULL when absent) may be served by a
+ * listener that checks hosts (loopback or tokenless; DNS rebinding otherwise lets any
+ * web page read it). Accepted: no Host; loopback names (localhost, *.localhost,
+ * 127.0.0.0/8, ::1); names in allowed (the --allowed-hosts list, comma separated,
+ * compared without the port and case, "*" = any). */
+bool lj_auth_host_ok(const char *allowed, const char *host);
 
 #endif

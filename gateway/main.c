@@ -13,6 +13,7 @@
  * applies events for at most ~2 ms; what is left waits in the hub's backlog and the
  * pass re-arms the same gated wake, so writable callbacks run between slices.
  * SIGTERM/SIGINT set a flag and wake the loop; clients are closed with 1001.
+ * SIGHUP sets another and wakes it: the loop reads the TLS certificate and key again.
  *
  * Teardown order (the same after SIGTERM and after a failed start), so that no
  * thread ever touches freed memory:
@@ -27,6 +28,7 @@
  *     live_cb and no connection callback (disconnected_cb runs on close) can run
  *     after the feed is freed.
  */
+#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -35,13 +37,14 @@
 #include <string.h>
 
 #include "auth.h"
+#include "cidr.h"
 #include "config.h"
 #include "feed.h"
 #include "hub.h"
 #include "log.h"
 #include "server.h"
 
-static atomic_bool stop_requested;
+static atomic_bool stop_requested, reload_requested;
 static struct lj_server *_Atomic running_server;    /* for the signal handler */
 
 /* The server that feed threads wake; NULL once teardown starts. A lock rather than an
@@ -52,6 +55,7 @@ static struct lj_server *wake_target;
 
 struct options {
     const char *nats_url, *listen, *ui_dir, *stream, *auth_tokens, *allowed_origins, *log_level;
+    const char *tls_cert, *tls_key, *allowed_hosts, *proxy_header, *trusted_proxies;
     bool insecure, deflate;
     long depth, max_clients, max_queue, slow_timeout, linger, ping, idle;
 };
@@ -63,9 +67,20 @@ static const struct lj_opt opts[] = {
     { "listen", LJ_OPT_STRING, "ADDR:PORT", "127.0.0.1:8080", "HTTP and WebSocket listen address", &o.listen, 0, 0 },
     { "ui-dir", LJ_OPT_STRING, "DIR", NULL, "serve the web UI from this directory", &o.ui_dir, 0, 0 },
     { "stream", LJ_OPT_STRING, "NAME", "LOGS", "JetStream stream holding the records", &o.stream, 0, 0 },
-    { "auth-tokens", LJ_OPT_STRING, "FILE", NULL, "tokens file: `<token> <glob>[,<glob>...]` a line", &o.auth_tokens, 0, 0 },
+    { "auth-tokens", LJ_OPT_STRING, "FILE", NULL, "tokens file: `<token> <glob>[,<glob>...]` or "
+      "`user <name> <glob>[,<glob>...]` a line", &o.auth_tokens, 0, 0 },
     { "allowed-origins", LJ_OPT_STRING, "LIST", "", "origins allowed to open /ws (comma separated, * = any; "
       "empty = same host only)", &o.allowed_origins, 0, 0 },
+    { "allowed-hosts", LJ_OPT_STRING, "LIST", "", "Host names served besides loopback ones when listening on "
+      "loopback or without tokens (comma separated, * = any; against DNS rebinding)", &o.allowed_hosts, 0, 0 },
+    { "tls-cert", LJ_OPT_STRING, "FILE", NULL, "serve HTTPS and WSS with this PEM certificate chain "
+      "(reread on SIGHUP)", &o.tls_cert, 0, 0 },
+    { "tls-key", LJ_OPT_STRING, "FILE", NULL, "PEM private key of --tls-cert", &o.tls_key, 0, 0 },
+    { "auth-proxy-header", LJ_OPT_STRING, "NAME", NULL, "take the user name from this header (e.g. Remote-User) "
+      "when the request comes from --trusted-proxies; users' globs are `user` lines of --auth-tokens",
+      &o.proxy_header, 0, 0 },
+    { "trusted-proxies", LJ_OPT_STRING, "CIDR,...", NULL, "addresses allowed to send --auth-proxy-header "
+      "(IPv4/IPv6, with /prefix)", &o.trusted_proxies, 0, 0 },
     { "insecure", LJ_OPT_BOOL, NULL, "false", "allow a non-loopback listen address without --auth-tokens", &o.insecure, 0, 0 },
     { "replay-depth", LJ_OPT_INT, "N", "1000", "lines kept per watched container (max replay)", &o.depth, 1, 100000 },
     { "max-clients", LJ_OPT_INT, "N", "10000", "WebSocket clients at most", &o.max_clients, 1, 1000000 },
@@ -82,8 +97,7 @@ static const struct lj_opt opts[] = {
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    atomic_store(&stop_requested, true);
+    atomic_store(sig == SIGHUP ? &reload_requested : &stop_requested, true);
     struct lj_server *s = atomic_load(&running_server);
     if (s)
         lj_server_wake(s);
@@ -105,6 +119,35 @@ static void set_wake_target(struct lj_server *s)
     wake_target = s;
     pthread_mutex_unlock(&wake_lock);
     atomic_store(&running_server, s);
+}
+
+/* --listen's address as lws needs it: a numeric address (lws takes a name for an
+ * interface name and, when none matches, listens on nothing). Names are resolved,
+ * IPv4 first; "" (all interfaces) stays. 0, or 2 after printing why. */
+static int resolve_listen(char *host, size_t hostlen)
+{
+    struct addrinfo hints = { .ai_flags = AI_ADDRCONFIG, .ai_socktype = SOCK_STREAM }, *res = NULL, *pick;
+    int rc;
+    if (!*host)
+        return 0;
+    hints.ai_family = AF_UNSPEC;
+    if ((rc = getaddrinfo(host, NULL, &hints, &res)) != 0) {
+        fprintf(stderr, "logjet-gateway: --listen %s: cannot resolve '%s': %s\n", o.listen, host, gai_strerror(rc));
+        return 2;
+    }
+    pick = res;
+    for (struct addrinfo *a = res; a; a = a->ai_next)
+        if (a->ai_family == AF_INET) {
+            pick = a;
+            break;
+        }
+    rc = getnameinfo(pick->ai_addr, pick->ai_addrlen, host, (socklen_t)hostlen, NULL, 0, NI_NUMERICHOST);
+    freeaddrinfo(res);
+    if (rc != 0) {
+        fprintf(stderr, "logjet-gateway: --listen %s: %s\n", o.listen, gai_strerror(rc));
+        return 2;
+    }
+    return 0;
 }
 
 static int parse_args(int argc, char **argv, struct lj_server_config *sc, char *host, size_t hostlen)
@@ -135,6 +178,21 @@ static int parse_args(int argc, char **argv, struct lj_server_config *sc, char *
         fprintf(stderr, "logjet-gateway: --listen: %s\n", err);
         return 2;
     }
+    if (resolve_listen(host, hostlen) != 0)
+        return 2;
+    if (!o.tls_cert != !o.tls_key) {
+        fprintf(stderr, "logjet-gateway: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    if (!o.proxy_header != !o.trusted_proxies) {
+        fprintf(stderr, "logjet-gateway: --auth-proxy-header and --trusted-proxies go together\n");
+        return 2;
+    }
+    if (o.proxy_header && !o.auth_tokens) {
+        fprintf(stderr, "logjet-gateway: --auth-proxy-header needs --auth-tokens (its `user` lines "
+                "give each user's globs)\n");
+        return 2;
+    }
     if (!o.auth_tokens && !o.insecure && !lj_host_is_loopback(host)) {
         fprintf(stderr, "logjet-gateway: refusing to listen on %s without --auth-tokens "
                 "(give --insecure to allow it)\n", o.listen);
@@ -159,6 +217,13 @@ static void fill_configs(struct lj_server_config *sc, struct lj_hub_config *hc, 
     sc->ping_secs = (int)o.ping;
     sc->idle_secs = (int)o.idle;
     sc->deflate = o.deflate;
+    sc->tls_cert = o.tls_cert;
+    sc->tls_key = o.tls_key;
+    sc->allowed_hosts = o.allowed_hosts;
+    sc->proxy_header = o.proxy_header;
+    /* A loopback listener is what DNS rebinding reaches; a tokenless one has nothing
+     * else in the way. Either way only known Host names are served. */
+    sc->check_host = lj_host_is_loopback(host) || !o.auth_tokens;
 }
 
 int main(int argc, char **argv)
@@ -166,6 +231,7 @@ int main(int argc, char **argv)
     struct lj_server_config sc = { 0 };
     struct lj_hub_config hc = { 0 };
     struct lj_auth *auth = NULL;
+    struct lj_cidr_list *trusted = NULL;
     struct lj_hub *hub = NULL;
     struct lj_server *srv = NULL;
     struct lj_feed *feed = NULL;
@@ -180,10 +246,19 @@ int main(int argc, char **argv)
         lj_log(LJ_LOG_ERROR, "cannot load tokens", "error=\"%s\"", err);
         goto out;
     }
+    if (o.trusted_proxies && lj_cidr_parse(o.trusted_proxies, &trusted, err, sizeof(err)) != LJ_OK) {
+        lj_log(LJ_LOG_ERROR, "bad --trusted-proxies", "error=\"%s\"", err);
+        goto out;
+    }
+    if (o.proxy_header && lj_auth_user_count(auth) == 0)
+        lj_log(LJ_LOG_WARN, "no user lines in the tokens file", "file=%s detail=\"every proxied user is refused\"",
+               o.auth_tokens);
     sc.auth = auth;
+    sc.trusted_proxies = trusted;
     signal(SIGPIPE, SIG_IGN);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
+    signal(SIGHUP, on_signal);
     if (lj_hub_create(&hc, &hub) != LJ_OK)
         goto out;
     if (lj_server_create(&sc, hub, &srv, err, sizeof(err)) != LJ_OK) {
@@ -197,10 +272,10 @@ int main(int argc, char **argv)
         goto out;
     }
     lj_hub_set_feed(hub, feed);
-    lj_log(LJ_LOG_INFO, "gateway listening", "listen=%s:%d nats=%s stream=%s auth=%s ui=%s",
-           *host ? host : "*", lj_server_port(srv), o.nats_url, o.stream,
-           auth ? "tokens" : "none", o.ui_dir ? o.ui_dir : "-");
-    lj_server_run(srv, &stop_requested);
+    lj_log(LJ_LOG_INFO, "gateway listening", "listen=%s:%d tls=%s nats=%s stream=%s auth=%s ui=%s",
+           *host ? host : "*", lj_server_port(srv), o.tls_cert ? "on" : "off", o.nats_url, o.stream,
+           !auth ? "none" : o.proxy_header ? "tokens+proxy" : "tokens", o.ui_dir ? o.ui_dir : "-");
+    lj_server_run(srv, &stop_requested, &reload_requested);
     lj_log(LJ_LOG_INFO, "gateway stopped", NULL);
     rc = 0;
 out:
@@ -210,5 +285,6 @@ out:
     lj_hub_destroy(hub);
     lj_feed_destroy(feed);
     lj_auth_destroy(auth);
+    lj_cidr_destroy(trusted);
     return rc;
 }

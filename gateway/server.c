@@ -9,11 +9,18 @@
 #include "server.h"
 
 #include <libwebsockets.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "cookie.h"
 #include "log.h"
 #include "timeutil.h"
+#include "tls.h"
 
 #define HTTP_CHUNK 16384
 
@@ -26,6 +33,10 @@ struct lj_server {
     lws_sorted_usec_list_t tick;
     bool shutting_down;
     struct lws_http_mount mounts[4];
+    char *ui_root;                 /* realpath of cfg.ui_dir, owned; NULL without one */
+    char *proxy_header;            /* "remote-user:" as lws keys custom headers; owned */
+    int proxy_token;               /* lws token index when the header is a known one, else -1 */
+    struct lws_protocol_vhost_options headers[6];   /* added to every response */
 };
 
 /* Per connection: a WebSocket session or one HTTP response being written. */
@@ -42,6 +53,43 @@ static struct lj_server *server_of(struct lws *wsi)
 }
 
 /* ---- request inspection ---- */
+
+/* A request header's whole value on the heap (the caller frees), or NULL when absent
+ * or out of memory. No fixed buffer: a long header must never read as "absent". */
+static char *header_dup(struct lws *wsi, enum lws_token_indexes t)
+{
+    int n = lws_hdr_total_length(wsi, t);
+    char *v;
+    if (n <= 0 || !(v = malloc((size_t)n + 1)))
+        return NULL;
+    if (lws_hdr_copy(wsi, v, n + 1, t) < 0) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static bool header_present(struct lws *wsi, enum lws_token_indexes t)
+{
+    return lws_hdr_total_length(wsi, t) > 0;
+}
+
+/* The token from a logjet_token cookie. Every Cookie header is parsed on its own
+ * (lws joins repeated Cookie headers without a separator). */
+static bool cookie_token(struct lws *wsi, char *tok, size_t n)
+{
+    char frag[8192];
+    for (int i = 0; i < 32; i++) {
+        int len = lws_hdr_copy_fragment(wsi, frag, (int)sizeof(frag), WSI_TOKEN_HTTP_COOKIE, i);
+        if (len < 0)
+            break;
+        bool found = lj_cookie_get(frag, (size_t)len, "logjet_token", tok, n);
+        memset(frag, 0, (size_t)len);
+        if (found)
+            return true;
+    }
+    return false;
+}
 
 /* Copies the request's token (query, bearer header, or cookie) into tok. */
 static bool request_token(struct lws *wsi, char *tok, size_t n)
@@ -60,24 +108,75 @@ static bool request_token(struct lws *wsi, char *tok, size_t n)
         size_t k = strnlen(hdr + 7, n - 1);
         memcpy(tok, hdr + 7, k);
         tok[k] = '\0';
+        memset(hdr, 0, sizeof(hdr));
         return k > 0;
     }
-    if (lws_hdr_copy(wsi, hdr, sizeof(hdr), WSI_TOKEN_HTTP_COOKIE) > 0
-        && (p = strstr(hdr, "logjet_token="))) {
-        p += strlen("logjet_token=");
-        snprintf(tok, n, "%.*s", (int)strcspn(p, "; "), p);
-        return tok[0] != '\0';
-    }
-    return false;
+    return cookie_token(wsi, tok, n);
 }
 
-/* The grant for this request, or NULL when refused. */
-static const struct lj_grant *request_grant(struct lj_server *srv, struct lws *wsi)
+/* The peer's address; false when it cannot be read. */
+static bool peer_addr(struct lws *wsi, struct sockaddr_storage *ss)
+{
+    socklen_t len = sizeof(*ss);
+    lws_sockfd_type fd = lws_get_socket_fd(wsi);
+    return fd >= 0 && getpeername(fd, (struct sockaddr *)ss, &len) == 0;
+}
+
+static const char *peer_name(struct lws *wsi, char *buf, size_t n)
+{
+    lws_get_peer_simple(wsi, buf, n);
+    return buf;
+}
+
+/* The --auth-proxy-header value (owned by the caller), or NULL when the request has none. */
+static char *proxy_user(struct lj_server *srv, struct lws *wsi)
+{
+    if (!srv->proxy_header)
+        return NULL;
+    if (srv->proxy_token >= 0)
+        return header_dup(wsi, (enum lws_token_indexes)srv->proxy_token);
+    int nlen = (int)strlen(srv->proxy_header);
+    int n = lws_hdr_custom_length(wsi, srv->proxy_header, nlen);
+    char *v;
+    if (n < 0 || !(v = malloc((size_t)n + 1)))
+        return NULL;
+    if (lws_hdr_custom_copy(wsi, v, n + 1, srv->proxy_header, nlen) < 0) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static bool from_trusted_proxy(struct lj_server *srv, struct lws *wsi)
+{
+    struct sockaddr_storage ss;
+    return srv->cfg.trusted_proxies && peer_addr(wsi, &ss)
+           && lj_cidr_match(srv->cfg.trusted_proxies, (struct sockaddr *)&ss);
+}
+
+/* The grant for this request, or NULL when refused (*status then says 401 for a
+ * missing or unknown token, 403 for a user the tokens file does not name). A trusted
+ * proxy's user header wins over any token the request carries (the proxy has
+ * authenticated the person); without it a request is judged by its token. */
+static const struct lj_grant *request_grant(struct lj_server *srv, struct lws *wsi, unsigned *status)
 {
     char tok[LJ_AUTH_TOKEN_MAX + 2];
     const struct lj_grant *g;
+    char *user;
+    *status = 401;
     if (!srv->cfg.auth)
         return lj_grant_all();
+    if ((user = proxy_user(srv, wsi))) {
+        g = from_trusted_proxy(srv, wsi) ? lj_auth_user(srv->cfg.auth, user) : NULL;
+        if (!g) {
+            char q[300], peer[64];
+            *status = 403;
+            lj_log(LJ_LOG_WARN, "request refused", "reason=unknown_user user=%s peer=%s",
+                   lj_log_quote(q, sizeof(q), user), peer_name(wsi, peer, sizeof(peer)));
+        }
+        free(user);
+        return g;
+    }
     if (!request_token(wsi, tok, sizeof(tok)))
         return NULL;
     g = lj_auth_check(srv->cfg.auth, tok);
@@ -87,25 +186,58 @@ static const struct lj_grant *request_grant(struct lj_server *srv, struct lws *w
 
 static bool origin_ok(struct lj_server *srv, struct lws *wsi)
 {
-    char origin[256] = "", host[256] = "";
-    int olen = lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN);
-    lws_hdr_copy(wsi, host, sizeof(host), WSI_TOKEN_HOST);
-    return lj_auth_origin_ok(srv->cfg.allowed_origins, olen > 0 ? origin : NULL, host);
+    char *origin = header_dup(wsi, WSI_TOKEN_ORIGIN), *host = header_dup(wsi, WSI_TOKEN_HOST);
+    bool ok = (origin || !header_present(wsi, WSI_TOKEN_ORIGIN))
+              && lj_auth_origin_ok(srv->cfg.allowed_origins, origin, host ? host : "");
+    free(origin);
+    free(host);
+    return ok;
+}
+
+/* The request's path (without the query), or "" when it has none. */
+static const char *request_path(struct lws *wsi, char *uri, size_t n, int *method)
+{
+    char *p = NULL;
+    int len = 0;
+    *method = lws_http_get_uri_and_method(wsi, &p, &len);
+    if (*method < 0 || !p || len <= 0 || (size_t)len >= n)
+        return "";
+    memcpy(uri, p, (size_t)len);
+    uri[len] = '\0';
+    return uri;
 }
 
 static bool path_is(struct lws *wsi, const char *want)
 {
     char uri[256];
-    int n = lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI);
-    return n > 0 && strcmp(uri, want) == 0;
+    int method;
+    return strcmp(request_path(wsi, uri, sizeof(uri), &method), want) == 0;
+}
+
+/* true when path names a file that resolves (symbolic links followed) inside the UI
+ * directory, or names nothing (lws then answers 404). A link that leads outside
+ * is refused: only what the directory itself holds is served. */
+static bool static_path_ok(struct lj_server *srv, const char *path)
+{
+    char file[PATH_MAX], real[PATH_MAX];
+    size_t rl = strlen(srv->ui_root);
+    const char *def = path[strlen(path) - 1] == '/' ? "index.html" : "";
+    if (snprintf(file, sizeof(file), "%s%s%s", srv->cfg.ui_dir, path, def) >= (int)sizeof(file))
+        return false;
+    if (!realpath(file, real))
+        return true;   /* absent: lws says 404 */
+    return strncmp(real, srv->ui_root, rl) == 0 && (real[rl] == '/' || real[rl] == '\0');
 }
 
 /* ---- HTTP endpoints ---- */
 
+/* Answers with status and body (owned from here). A HEAD request gets the same
+ * headers, Content-Length included, and no body: a body there would be read as the
+ * start of the next response on a kept-alive connection. */
 static int http_reply(struct lws *wsi, struct pss *pss, int status, const char *type, char *body,
                       size_t len)
 {
-    uint8_t buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+    uint8_t buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
     pss->body = body;
     pss->body_len = len;
     pss->body_off = 0;
@@ -114,8 +246,30 @@ static int http_reply(struct lws *wsi, struct pss *pss, int status, const char *
                                         (const unsigned char *)"no-store", 8, &p, end)
         || lws_finalize_write_http_header(wsi, start, &p, end))
         return 1;
+    if (header_present(wsi, WSI_TOKEN_HEAD_URI)) {
+        free(pss->body);
+        pss->body = NULL;
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
     lws_callback_on_writable(wsi);
     return 0;
+}
+
+/* Answers status with a short text and closes the connection; for requests refused
+ * before anything is served (lws's filter callbacks). Returns nonzero, which is what
+ * those callbacks return to have lws close. */
+static int http_refuse(struct lws *wsi, unsigned status, const char *text)
+{
+    uint8_t buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+    size_t tl = strlen(text);
+    if (lws_add_http_common_headers(wsi, status, "text/plain", tl, &p, end)
+        || lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &p, end)
+        || lws_finalize_http_header(wsi, &p, end) || (size_t)(end - p) < tl)
+        return 1;
+    memcpy(p, text, tl);
+    p += tl;
+    lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL);
+    return 1;
 }
 
 static int http_text(struct lws *wsi, struct pss *pss, int status, const char *type, const char *text)
@@ -126,8 +280,12 @@ static int http_text(struct lws *wsi, struct pss *pss, int status, const char *t
 
 static int http_containers(struct lj_server *srv, struct lws *wsi, struct pss *pss)
 {
-    const struct lj_grant *g = request_grant(srv, wsi);
+    unsigned status;
+    const struct lj_grant *g = request_grant(srv, wsi, &status);
     struct lj_buf b;
+    if (!g && status == 403)
+        return http_text(wsi, pss, 403, "application/json",
+                         "{\"error\":\"forbidden\",\"message\":\"user not in the tokens file\"}");
     if (!g)
         return http_text(wsi, pss, 401, "application/json",
                          "{\"error\":\"unauthorized\",\"message\":\"missing or unknown token\"}");
@@ -179,20 +337,90 @@ static int http_writable(struct lws *wsi, struct pss *pss)
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* ---- the gate every request passes, HTTP or upgrade, before anything is served ---- */
+
+struct refusal {
+    unsigned status;     /* 0: go on */
+    const char *reason;  /* logged */
+    const char *text;    /* answered */
+};
+
+/* Checks that do not depend on what is asked for. Logged here, without secrets. */
+static struct refusal request_gate(struct lj_server *srv, struct lws *wsi, const char *path)
+{
+    char peer[64];
+    struct refusal r = { 0, NULL, NULL };
+
+    if (header_present(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
+        /* No endpoint takes a body; a chunked one would be read as the next request. */
+        r = (struct refusal){ 400, "transfer_encoding", "request bodies are not accepted\n" };
+    } else if (srv->cfg.check_host && strcmp(path, "/healthz") != 0 && strcmp(path, "/metrics") != 0) {
+        /* /healthz and /metrics name no container: probes and scrapers may use any Host. */
+        char *host = header_dup(wsi, WSI_TOKEN_HOST);
+        if ((host || !header_present(wsi, WSI_TOKEN_HOST)) && lj_auth_host_ok(srv->cfg.allowed_hosts, host)) {
+            free(host);
+        } else {
+            char q[300];
+            lj_log(LJ_LOG_WARN, "request refused", "reason=host host=%s peer=%s",
+                   lj_log_quote(q, sizeof(q), host ? host : "(too long)"), peer_name(wsi, peer, sizeof(peer)));
+            free(host);
+            return (struct refusal){ 403, NULL, "host not allowed (see --allowed-hosts)\n" };
+        }
+    }
+    if (!r.status && srv->proxy_header) {
+        char *user = proxy_user(srv, wsi);
+        if (user && !from_trusted_proxy(srv, wsi))
+            r = (struct refusal){ 403, "proxy_header_untrusted", "user header from an untrusted address\n" };
+        free(user);
+    }
+    if (r.reason)
+        lj_log(LJ_LOG_WARN, "request refused", "reason=%s peer=%s", r.reason, peer_name(wsi, peer, sizeof(peer)));
+    return r;
+}
+
+/* LWS_CALLBACK_FILTER_HTTP_CONNECTION: plain HTTP requests (not upgrades). */
+static int http_filter(struct lj_server *srv, struct lws *wsi)
+{
+    char uri[1024];
+    int method;
+    const char *path = request_path(wsi, uri, sizeof(uri), &method);
+    struct refusal r = request_gate(srv, wsi, path);
+
+    if (r.status)
+        return http_refuse(wsi, r.status, r.text);
+    if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD)
+        return http_refuse(wsi, 405, "only GET and HEAD\n");
+    if (srv->ui_root && strcmp(path, "/healthz") != 0 && strcmp(path, "/metrics") != 0
+        && strcmp(path, "/api/containers") != 0 && !static_path_ok(srv, path)) {
+        char q[300], peer[64];
+        lj_log(LJ_LOG_WARN, "request refused", "reason=outside_ui_dir path=%s peer=%s",
+               lj_log_quote(q, sizeof(q), path), peer_name(wsi, peer, sizeof(peer)));
+        return http_refuse(wsi, 404, "not found\n");
+    }
+    return 0;
+}
+
 /* ---- WebSocket ---- */
 
 static int ws_filter(struct lj_server *srv, struct lws *wsi, struct pss *pss)
 {
     const struct lj_grant *g;
+    char peer[64];
+    struct refusal r = request_gate(srv, wsi, "/ws");
+    if (r.status)
+        return http_refuse(wsi, r.status, r.text);
     if (!path_is(wsi, "/ws") || srv->shutting_down)
         return 1;
     if (!origin_ok(srv, wsi)) {
-        lj_log(LJ_LOG_INFO, "websocket refused", "reason=origin");
-        return 1;
+        lj_log(LJ_LOG_INFO, "websocket refused", "reason=origin peer=%s", peer_name(wsi, peer, sizeof(peer)));
+        return http_refuse(wsi, 403, "origin not allowed\n");
     }
-    if (!(g = request_grant(srv, wsi))) {
-        lj_log(LJ_LOG_INFO, "websocket refused", "reason=token");
-        return 1;
+    unsigned status;
+    if (!(g = request_grant(srv, wsi, &status))) {
+        lj_log(LJ_LOG_INFO, "websocket refused", "reason=%s peer=%s", status == 403 ? "user" : "token",
+               peer_name(wsi, peer, sizeof(peer)));
+        return http_refuse(wsi, status, status == 403 ? "user not in the tokens file\n"
+                                                      : "missing or unknown token\n");
     }
     if (lj_hub_session_count(srv->hub) >= srv->cfg.max_clients) {
         lj_log(LJ_LOG_WARN, "websocket refused", "reason=max_clients");
@@ -205,7 +433,8 @@ static int ws_filter(struct lj_server *srv, struct lws *wsi, struct pss *pss)
 
 static int ws_established(struct lj_server *srv, struct lws *wsi, struct pss *pss)
 {
-    const struct lj_grant *g = pss->grant ? pss->grant : request_grant(srv, wsi);
+    unsigned status;
+    const struct lj_grant *g = pss->grant ? pss->grant : request_grant(srv, wsi, &status);
     if (!g || lj_session_create(srv->hub, wsi, g, &srv->cfg.limits, &pss->session) != LJ_OK)
         return -1;
     lj_hub_session_add(srv->hub, pss->session);
@@ -280,6 +509,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             pss->body = NULL;
         }
         break;
+    case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+        return http_filter(srv, wsi);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return ws_filter(srv, wsi, pss);
     case LWS_CALLBACK_ESTABLISHED:
@@ -379,6 +610,51 @@ static void request_writable(void *wsi)
     lws_callback_on_writable(wsi);
 }
 
+/* The headers every response carries (lws adds a vhost's list to every status line,
+ * its own error pages and file mounts included). The UI loads only its own files and
+ * opens only its own WebSocket; CSP 'self' covers ws: and wss: to the same host. */
+static void setup_headers(struct lj_server *srv)
+{
+    static const char *const fixed[][2] = {
+        { "content-security-policy:", "default-src 'none'; script-src 'self'; style-src 'self'; "
+          "img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; "
+          "base-uri 'none'; form-action 'none'; frame-ancestors 'none'" },
+        { "x-content-type-options:", "nosniff" },
+        { "referrer-policy:", "no-referrer" },
+        { "x-frame-options:", "DENY" },
+        { "strict-transport-security:", "max-age=31536000" },
+    };
+    size_t n = srv->cfg.tls_cert ? 5 : 4;   /* HSTS only over TLS (RFC 6797 7.2) */
+    for (size_t i = 0; i < n; i++) {
+        struct lws_protocol_vhost_options *h = &srv->headers[i];
+        memset(h, 0, sizeof(*h));
+        h->name = fixed[i][0];
+        h->value = fixed[i][1];
+        h->next = i + 1 < n ? &srv->headers[i + 1] : NULL;
+    }
+}
+
+/* Prepares --auth-proxy-header: lws keys unknown headers by their lower-cased name
+ * with its colon, and known ones by token index. */
+static lj_status setup_proxy_header(struct lj_server *srv, const char *name, char *err, size_t errlen)
+{
+    size_t n = strlen(name);
+    srv->proxy_token = -1;
+    if (n == 0 || n > 64 || strcspn(name, ":\r\n \t") != n)
+        return lj_fail(err, errlen, LJ_INVAL, "--auth-proxy-header '%s' is not a header name", name);
+    if (!(srv->proxy_header = malloc(n + 2)))
+        return LJ_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        srv->proxy_header[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+    memcpy(srv->proxy_header + n, ":", 2);
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        const unsigned char *known = lws_token_to_string((enum lws_token_indexes)t);
+        if (known && strcmp((const char *)known, srv->proxy_header) == 0)
+            srv->proxy_token = t;
+    }
+    return LJ_OK;
+}
+
 static const lws_retry_bo_t keepalive_policy_default = {
     .secs_since_valid_ping = 30, .secs_since_valid_hangup = 75,
 };
@@ -395,7 +671,27 @@ lj_status lj_server_create(const struct lj_server_config *cfg, struct lj_hub *hu
     srv->cfg = *cfg;
     srv->hub = hub;
     lj_buf_init(&srv->tx);
+    if (cfg->ui_dir && !(srv->ui_root = realpath(cfg->ui_dir, NULL))) {
+        lj_status st = lj_fail(err, errlen, LJ_IO, "--ui-dir %s: %s", cfg->ui_dir, strerror(errno));
+        lj_server_destroy(srv);
+        return st;
+    }
+    if (cfg->proxy_header) {
+        lj_status st = setup_proxy_header(srv, cfg->proxy_header, err, errlen);
+        if (st != LJ_OK) {
+            lj_server_destroy(srv);
+            return st;
+        }
+    }
+    if (cfg->tls_cert) {
+        lj_status st = lj_tls_check(cfg->tls_cert, cfg->tls_key, err, errlen);
+        if (st != LJ_OK) {
+            lj_server_destroy(srv);
+            return st;
+        }
+    }
     setup_mounts(srv);
+    setup_headers(srv);
     lws_set_log_level(LLL_ERR | LLL_WARN, lws_log_line);
 
     keepalive = keepalive_policy_default;
@@ -413,9 +709,24 @@ lj_status lj_server_create(const struct lj_server_config *cfg, struct lj_hub *hu
     info.user = srv;
     info.retry_and_idle_policy = &keepalive;
     info.timeout_secs = 20;
-    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.headers = &srv->headers[0];
+    info.max_http_header_data = LJ_SERVER_HEADER_MAX;
+    /* A listener that cannot bind fails the start instead of logging and serving nothing. */
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6
+                   | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
     if (cfg->host && strchr(cfg->host, ':'))
         info.options &= ~(uint64_t)LWS_SERVER_OPTION_DISABLE_IPV6;
+    if (cfg->tls_cert) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cfg->tls_cert;
+        info.ssl_private_key_filepath = cfg->tls_key;
+        /* TLS 1.2 and 1.3 only. HTTP/1.1 only: every request of a connection then has
+         * its own lws connection, which the request gate and /ws rely on. */
+        info.ssl_options_set = (long)(SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1
+                                      | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+        info.ssl_cipher_list = "ECDHE+AESGCM:ECDHE+CHACHA20:!aNULL:!eNULL:!MD5:!SHA1:!RC4:!3DES";
+        info.alpn = "http/1.1";
+    }
     info.fd_limit_per_thread = (unsigned)(cfg->max_clients + 256);
     srv->ctx = lws_create_context(&info);
     if (!srv->ctx) {
@@ -424,6 +735,11 @@ lj_status lj_server_create(const struct lj_server_config *cfg, struct lj_hub *hu
                        cfg->port);
     }
     srv->vhost = lws_get_vhost_by_name(srv->ctx, "default");
+    if (cfg->port > 0 && (!srv->vhost || lws_get_vhost_listen_port(srv->vhost) <= 0)) {
+        lj_server_destroy(srv);
+        return lj_fail(err, errlen, LJ_IO, "cannot listen on %s:%d: no listening socket",
+                       cfg->host && *cfg->host ? cfg->host : "*", cfg->port);
+    }
     lj_hub_set_writable(hub, request_writable);
     lws_sul_schedule(srv->ctx, 0, &srv->tick, tick, LWS_US_PER_SEC);
     *out = srv;
@@ -448,11 +764,35 @@ static void say_goodbye(struct lj_session *s)
         lws_callback_on_writable(s->wsi);
 }
 
-void lj_server_run(struct lj_server *srv, atomic_bool *stop)
+/* SIGHUP: the certificate and key are read again. The pair is checked first, so a
+ * half-written or mismatched pair leaves the serving one in place; connections
+ * already open keep the certificate they started with. */
+static void reload_tls(struct lj_server *srv)
 {
-    while (!atomic_load(stop))
+    char err[512], q[600];
+    if (!srv->cfg.tls_cert) {
+        lj_log(LJ_LOG_INFO, "reload: nothing to reload", "reason=no_tls");
+        return;
+    }
+    if (lj_tls_check(srv->cfg.tls_cert, srv->cfg.tls_key, err, sizeof(err)) != LJ_OK) {
+        lj_log(LJ_LOG_ERROR, "certificate not reloaded", "error=%s", lj_log_quote(q, sizeof(q), err));
+        return;
+    }
+    if (lws_tls_cert_updated(srv->ctx, srv->cfg.tls_cert, srv->cfg.tls_key, NULL, 0, NULL, 0) != 0) {
+        lj_log(LJ_LOG_ERROR, "certificate not reloaded", "error=\"libwebsockets refused it\"");
+        return;
+    }
+    lj_log(LJ_LOG_INFO, "certificate reloaded", "cert=%s", lj_log_quote(q, sizeof(q), srv->cfg.tls_cert));
+}
+
+void lj_server_run(struct lj_server *srv, atomic_bool *stop, atomic_bool *reload)
+{
+    while (!atomic_load(stop)) {
+        if (reload && atomic_exchange(reload, false))
+            reload_tls(srv);
         if (lws_service(srv->ctx, 0) < 0)
             break;
+    }
     /* Going away: every client gets a 1001 close and reconnects elsewhere. */
     srv->shutting_down = true;
     lj_hub_each_session(srv->hub, say_goodbye);
@@ -470,5 +810,7 @@ void lj_server_destroy(struct lj_server *s)
         lws_context_destroy(s->ctx);
     }
     lj_buf_finish(&s->tx);
+    free(s->ui_root);
+    free(s->proxy_header);
     free(s);
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "auth.h"
+#include "cidr.h"
 #include "hub.h"
 #include "status.h"
 
@@ -27,11 +28,22 @@ struct lj_server_config {
     struct lj_session_limits limits;
     int ping_secs, idle_secs;    /* keepalive ping after idle; hang up after */
     bool deflate;                /* offer permessage-deflate */
+    const char *tls_cert, *tls_key;  /* PEM files; NULL = plain HTTP */
+    bool check_host;             /* refuse Host headers lj_auth_host_ok refuses */
+    const char *allowed_hosts;   /* --allowed-hosts, see lj_auth_host_ok */
+    const char *proxy_header;    /* --auth-proxy-header name; NULL = none */
+    const struct lj_cidr_list *trusted_proxies;  /* who may send proxy_header */
 };
+
+/* Request header bytes lws keeps per request (cookies from an SSO proxy can be long). */
+#define LJ_SERVER_HEADER_MAX 16384
 
 struct lj_server;
 
-/* Creates the lws context and listens. On LJ_OK *out belongs to the caller. */
+/* Creates the lws context and listens. On LJ_OK *out belongs to the caller. Fails
+ * (LJ_IO, LJ_INVAL, with err naming the file or address) when the UI directory, the
+ * certificate or the key cannot be read, certificate and key do not match, or no
+ * socket could be bound. cfg's strings must outlive the server. */
 lj_status lj_server_create(const struct lj_server_config *cfg, struct lj_hub *hub,
                            struct lj_server **out, char *err, size_t errlen);
 
@@ -41,8 +53,10 @@ void lj_server_destroy(struct lj_server *s);
 int lj_server_port(const struct lj_server *s);
 
 /* Serves until *stop becomes true, then closes every client with 1001 (going away)
- * and waits up to 3 s for them to go. Service thread. */
-void lj_server_run(struct lj_server *s, atomic_bool *stop);
+ * and waits up to 3 s for them to go. Whenever *reload (may be NULL) is found true
+ * it is cleared and the TLS certificate and key are read again (logged either way).
+ * Service thread; wake it (lj_server_wake) after setting either flag. */
+void lj_server_run(struct lj_server *s, atomic_bool *stop, atomic_bool *reload);
 
 /* Wakes the service loop. Any thread, and async-signal context. arg is the server. */
 void lj_server_wake(void *arg);

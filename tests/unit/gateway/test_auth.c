@@ -1,4 +1,4 @@
-/* Unit tests for gateway/auth.c: tokens file, ACL and origins. */
+/* Unit tests for gateway/auth.c: tokens file, user lines, ACL, origins and Host names. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,5 +53,64 @@ int main(void)
     CHECK(lj_auth_origin_ok("https://a.example, http://b.example", "http://b.example", "x"));
     CHECK(!lj_auth_origin_ok("https://a.example", "http://a.example", "x"));
     CHECK(lj_auth_origin_ok("*", "http://whatever", "x"));
+
+    /* user lines: three words, the first "user"; a two-word line is always a token */
+    p = write_file("user tok-a *\nuser alice h/web-*,h/db\nuser bob@example.com h/api-* # comment\n"
+                   "plain-token h/x\n");
+    CHECK_INT(lj_auth_load(p, &a, err, sizeof(err)), LJ_OK);
+    unlink(p);
+    CHECK_INT(lj_auth_token_count(a), 1);
+    CHECK_INT(lj_auth_user_count(a), 3);
+    g = lj_auth_user(a, "alice");
+    CHECK(g && lj_grant_allows(g, "h/web-1") && lj_grant_allows(g, "h/db") && !lj_grant_allows(g, "h/api-1"));
+    CHECK(lj_grant_allows(lj_auth_user(a, "bob@example.com"), "h/api-9"));
+    CHECK(lj_auth_user(a, "Alice") == NULL);          /* exact names */
+    CHECK(lj_auth_user(a, "plain-token") == NULL);    /* a token is not a user */
+    CHECK(lj_auth_check(a, "alice") == NULL);         /* a user is not a token */
+    CHECK(lj_auth_check(a, "user") == NULL);
+    CHECK(lj_grant_allows(lj_auth_user(a, "tok-a"), "any/x"));
+    CHECK(lj_auth_check(a, "tok-a") == NULL);
+    lj_auth_destroy(a);
+    p = write_file("user h/web-*\n");                /* an old file's token spelt "user" */
+    CHECK_INT(lj_auth_load(p, &a, err, sizeof(err)), LJ_OK);
+    unlink(p);
+    CHECK(lj_grant_allows(lj_auth_check(a, "user"), "h/web-1"));
+    CHECK_INT(lj_auth_user_count(a), 0);
+    lj_auth_destroy(a);
+    p = write_file("user alice h/a\nuser alice h/b\n");
+    CHECK_INT(lj_auth_load(p, &a, err, sizeof(err)), LJ_INVAL);
+    CHECK(strstr(err, "line 2") != NULL);
+    unlink(p);
+    p = write_file("users alice h/a\n");
+    CHECK_INT(lj_auth_load(p, &a, err, sizeof(err)), LJ_INVAL);
+    unlink(p);
+    p = write_file("user alice h/a extra\n");
+    CHECK_INT(lj_auth_load(p, &a, err, sizeof(err)), LJ_INVAL);
+    unlink(p);
+
+    /* Host names a loopback or tokenless listener serves */
+    CHECK(lj_auth_host_ok("", NULL));
+    CHECK(lj_auth_host_ok("", ""));
+    CHECK(lj_auth_host_ok("", "127.0.0.1:8080"));
+    CHECK(lj_auth_host_ok("", "127.9.8.7"));
+    CHECK(lj_auth_host_ok("", "localhost:8080"));
+    CHECK(lj_auth_host_ok("", "LocalHost."));
+    CHECK(lj_auth_host_ok("", "ui.localhost:1"));
+    CHECK(lj_auth_host_ok("", "[::1]:8080"));
+    CHECK(lj_auth_host_ok("", "::1"));
+    CHECK(!lj_auth_host_ok("", "evil.example"));
+    CHECK(!lj_auth_host_ok("", "127.0.0.1.evil.example"));
+    CHECK(!lj_auth_host_ok("", "localhost.evil.example"));
+    CHECK(!lj_auth_host_ok("", "evillocalhost"));
+    CHECK(!lj_auth_host_ok("", "128.0.0.1"));
+    CHECK(!lj_auth_host_ok("", "[::2]:80"));
+    CHECK(!lj_auth_host_ok("", "[::1"));
+    CHECK(!lj_auth_host_ok("", "127.0.0.1:80,evil.example"));   /* two Host headers */
+    CHECK(!lj_auth_host_ok("", ":8080"));
+    CHECK(lj_auth_host_ok("logs.example.com, Other.example", "logs.example.com:443"));
+    CHECK(lj_auth_host_ok("logs.example.com, Other.example", "other.EXAMPLE"));
+    CHECK(!lj_auth_host_ok("logs.example.com", "example.com"));
+    CHECK(!lj_auth_host_ok("logs.example.com", "xlogs.example.com"));
+    CHECK(lj_auth_host_ok("*", "anything.example"));
     CHECK_DONE();
 }

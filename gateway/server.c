@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "cookie.h"
 #include "log.h"
@@ -255,21 +256,28 @@ static int http_reply(struct lws *wsi, struct pss *pss, int status, const char *
     return 0;
 }
 
-/* Answers status with a short text and closes the connection; for requests refused
- * before anything is served (lws's filter callbacks). Returns nonzero, which is what
- * those callbacks return to have lws close. */
-static int http_refuse(struct lws *wsi, unsigned status, const char *text)
+/* Answers status and closes the connection, for requests answered before lws serves
+ * anything (its filter callbacks). body may be NULL (HEAD: headers only, content_len
+ * still the length a GET would get). Returns nonzero, which is what those callbacks
+ * return to have lws close. */
+static int http_answer_close(struct lws *wsi, unsigned status, const char *type, size_t content_len,
+                             const char *body)
 {
     uint8_t buf[LWS_PRE + 2048], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
-    size_t tl = strlen(text);
-    if (lws_add_http_common_headers(wsi, status, "text/plain", tl, &p, end)
+    size_t bl = body ? strlen(body) : 0;
+    if (lws_add_http_common_headers(wsi, status, type, content_len, &p, end)
         || lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &p, end)
-        || lws_finalize_http_header(wsi, &p, end) || (size_t)(end - p) < tl)
+        || lws_finalize_http_header(wsi, &p, end) || (size_t)(end - p) < bl)
         return 1;
-    memcpy(p, text, tl);
-    p += tl;
+    memcpy(p, body ? body : "", bl);
+    p += bl;
     lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL);
     return 1;
+}
+
+static int http_refuse(struct lws *wsi, unsigned status, const char *text)
+{
+    return http_answer_close(wsi, status, "text/plain", strlen(text), text);
 }
 
 static int http_text(struct lws *wsi, struct pss *pss, int status, const char *type, const char *text)
@@ -378,6 +386,28 @@ static struct refusal request_gate(struct lj_server *srv, struct lws *wsi, const
     return r;
 }
 
+/* HEAD of a static file, answered here: lws 4.1's file mount answers a HEAD but then
+ * misreads the next request on the connection (it got 403). Connection: close keeps
+ * the exchange unambiguous. path is already known to resolve inside the UI dir. */
+static int head_static(struct lj_server *srv, struct lws *wsi, const char *path)
+{
+    char file[PATH_MAX];
+    struct stat st;
+    const char *type;
+    const char *def = path[strlen(path) - 1] == '/' ? "index.html" : "";
+    if (snprintf(file, sizeof(file), "%s%s%s", srv->cfg.ui_dir, path, def) >= (int)sizeof(file)
+        || stat(file, &st) != 0 || !S_ISREG(st.st_mode))
+        return http_answer_close(wsi, 404, "text/plain", 10, NULL);
+    if (!(type = lws_get_mimetype(file, &srv->mounts[3])))
+        return http_answer_close(wsi, 415, "text/plain", 0, NULL);
+    return http_answer_close(wsi, 200, type, (size_t)st.st_size, NULL);
+}
+
+static bool is_dynamic(const char *path)
+{
+    return strcmp(path, "/healthz") == 0 || strcmp(path, "/metrics") == 0 || strcmp(path, "/api/containers") == 0;
+}
+
 /* LWS_CALLBACK_FILTER_HTTP_CONNECTION: plain HTTP requests (not upgrades). */
 static int http_filter(struct lj_server *srv, struct lws *wsi)
 {
@@ -390,14 +420,15 @@ static int http_filter(struct lj_server *srv, struct lws *wsi)
         return http_refuse(wsi, r.status, r.text);
     if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD)
         return http_refuse(wsi, 405, "only GET and HEAD\n");
-    if (srv->ui_root && strcmp(path, "/healthz") != 0 && strcmp(path, "/metrics") != 0
-        && strcmp(path, "/api/containers") != 0 && !static_path_ok(srv, path)) {
+    if (!srv->ui_root || is_dynamic(path))
+        return 0;
+    if (!static_path_ok(srv, path)) {
         char q[300], peer[64];
         lj_log(LJ_LOG_WARN, "request refused", "reason=outside_ui_dir path=%s peer=%s",
                lj_log_quote(q, sizeof(q), path), peer_name(wsi, peer, sizeof(peer)));
         return http_refuse(wsi, 404, "not found\n");
     }
-    return 0;
+    return method == LWSHUMETH_HEAD ? head_static(srv, wsi, path) : 0;
 }
 
 /* ---- WebSocket ---- */

@@ -52,3 +52,22 @@ test('token prompt on 401, token kept and used', async () => {
   assert.equal(await page.isVisible('#token-dlg'), false);
   assert.deepEqual(errors.filter((e) => !/401|Unauthorized|WebSocket/.test(e)), []);
 });
+
+test('a token given in the page URL leaves the address bar and never reaches the gateway log', async () => {
+  const fresh = await openBrowser();
+  try {
+    const { page, errors } = fresh;
+    const c = await s.run('urltoken', 'i=0; while true; do i=$((i+1)); echo "urltoken $i"; sleep 0.1; done');
+    const key = s.ref(c.name);
+    await page.goto(`${s.gatewayUrl}/?token=s3cret-all&c=${encodeURIComponent(key)}`);
+    await until(async () => (await stats(page)).buffered > 5, 20000, 'lines with the URL token');
+    assert.ok(!page.url().includes('s3cret'), `address bar: ${page.url()}`);
+    assert.ok(page.url().includes('c='), 'the rest of the URL stays shareable');
+    assert.equal(await page.evaluate(() => localStorage.getItem('logjet_token')), 's3cret-all');
+    const log = fs.readFileSync(s.procs.gateway.logPath, 'utf8');
+    assert.ok(!log.includes('s3cret'), 'token in the gateway log');
+    assert.deepEqual(errors.filter((e) => /Content Security Policy|Refused to/.test(e)), []);
+  } finally {
+    await fresh.close();
+  }
+});

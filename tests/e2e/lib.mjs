@@ -12,7 +12,11 @@ const { chromium } = require('playwright-core');
 export const CHROMIUM = process.env.LOGJET_CHROMIUM || '/usr/bin/chromium';
 export const ARTIFACTS = path.join(SOURCE_DIR, 'tests', 'artifacts');
 
-/** Launches headless Chromium with a fresh profile; returns {ctx, page, dialogs, errors, close}. */
+/**
+ * Launches headless Chromium with a fresh profile; returns {ctx, page, dialogs, errors, close}.
+ * errors collects page errors and console errors (a Content-Security-Policy violation is one).
+ * opts: {viewport, colorScheme, perf, httpCredentials: {username, password}}.
+ */
 export async function openBrowser(opts = {}) {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} missing: apt-get install -y chromium`);
   const udd = fs.mkdtempSync(path.join(os.tmpdir(), 'logjet-chromium-'));
@@ -23,6 +27,7 @@ export async function openBrowser(opts = {}) {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport: opts.viewport || { width: 1280, height: 800 },
     colorScheme: opts.colorScheme || 'light',
+    ...(opts.httpCredentials ? { httpCredentials: opts.httpCredentials } : {}),
   });
   const page = ctx.pages()[0] || await ctx.newPage();
   const dialogs = [];

@@ -25,13 +25,18 @@ static void trim(const char **b, const char **e)
         (*e)--;
 }
 
-/* Copies the value [b, e), without a pair of surrounding quotes, into out. */
+/* Copies the value [b, e), without a pair of surrounding quotes, into out. A value
+ * holding a control byte (NUL included) is refused: no browser sends one, and a NUL
+ * would cut the value short where the caller treats it as a string. */
 static bool copy_value(const char *b, const char *e, char *out, size_t outlen)
 {
     if (e - b >= 2 && *b == '"' && e[-1] == '"')
         b++, e--;
     if (b == e || (size_t)(e - b) >= outlen)
         return false;
+    for (const char *p = b; p < e; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return false;
     memcpy(out, b, (size_t)(e - b));
     out[e - b] = '\0';
     return true;

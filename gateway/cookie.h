@@ -13,8 +13,8 @@
  * `a=1; b=2`). Names compare exactly (case-sensitive, the whole name: `xname=` is not
  * `name=`); spaces and tabs around pairs are skipped; a value in double quotes loses
  * them. The first pair with that name wins. On true, out holds the value
- * NUL-terminated; false when absent, empty, or longer than outlen - 1 bytes (out is
- * then ""). Never reads past header + len. */
+ * NUL-terminated; false when absent, empty, holding a control byte, or longer than
+ * outlen - 1 bytes (out is then ""). Never reads past header + len. */
 bool lj_cookie_get(const char *header, size_t len, const char *name, char *out, size_t outlen);
 
 #endif

@@ -12,7 +12,7 @@ static const char *get(const char *hdr, const char *name, size_t outlen)
 
 int main(void)
 {
-    char big[2048];
+    char big[2048], out2[16];
     CHECK_STR(get("logjet_token=T", "logjet_token", 64), "T");
     CHECK_STR(get("a=1; logjet_token=T; b=2", "logjet_token", 64), "T");
     CHECK_STR(get("a=1;logjet_token=T;b=2", "logjet_token", 64), "T");
@@ -38,6 +38,8 @@ int main(void)
     snprintf(big + n, sizeof(big) - n, "logjet_token=deep");
     CHECK(strlen(big) > 1000);
     CHECK_STR(get(big, "logjet_token", 64), "deep");
+    CHECK(lj_cookie_get("logjet_token=a\0b", 15, "logjet_token", out2, sizeof(out2)) == false);
+    CHECK(get("logjet_token=a\tb", "logjet_token", 64) == NULL);
     /* never reads past len: the value stops at the given length */
     char out[16];
     CHECK(lj_cookie_get("logjet_token=abcdef", 16, "logjet_token", out, sizeof(out)));

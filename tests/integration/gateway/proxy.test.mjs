@@ -11,6 +11,17 @@ import { Stack } from '../../lib/harness.mjs';
 import { startNginx } from '../../lib/nginx.mjs';
 import { Client, numbered, stored } from './client.mjs';
 import { request, gateway, UI_DIR } from './raw.mjs';
+import net from 'node:net';
+
+/** A TCP port that was free a moment ago on ::1. */
+function freePortV6() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, '::1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    }).on('error', reject);
+  });
+}
 
 let s, gw, nginx, web, db;
 const basic = (u, p) => 'Basic ' + Buffer.from(`${u}:${p}`).toString('base64');
@@ -97,6 +108,25 @@ test('the user header from an address outside --trusted-proxies is refused and l
     'Connection: close']);
   assert.equal(r.status, 200);
   assert.ok(JSON.parse(r.body).containers.length >= 2);
+});
+
+test('IPv6: the header counts from a trusted ::1 and is refused from an untrusted one', async () => {
+  const tokens = path.join(s.dir, 'tokens');
+  const req = (g, user) => request(g.port, ['GET /api/containers HTTP/1.1', `Host: [::1]:${g.port}`,
+    `Remote-User: ${user}`, 'Connection: close'], { host: '::1' });
+  for (const [trusted, want] of [['::1/128', 200], ['fd00::/8,127.0.0.1', 403]]) {
+    const port = await freePortV6();
+    const g = await gateway(s, ['--auth-tokens', tokens, '--auth-proxy-header', 'Remote-User', '--trusted-proxies', trusted],
+      { port, listen: `[::1]:${port}`, host: '::1' });
+    try {
+      const r = await req(g, 'alice');
+      assert.equal(r.status, want, `trusted ${trusted}`);
+      if (want === 200) assert.deepEqual(JSON.parse(r.body).containers.map((c) => c.name), [web.name]);
+      else assert.match(g.log(), /reason=proxy_header_untrusted peer=::1/);
+    } finally {
+      await g.stop();
+    }
+  }
 });
 
 test('the proxy options are checked at start', async () => {

@@ -12,11 +12,12 @@ import { BUILD_DIR, SOURCE_DIR, freePort, waitFor } from '../../lib/harness.mjs'
 
 /**
  * Sends bytes, then reads until the gateway closes or waitMs of silence pass.
- * Resolves {data: Buffer, closed: bool}. opts: {port, host, tls: {ca, servername}}.
+ * Resolves {data: Buffer, closed: bool}. opts: {waitMs, host (127.0.0.1), localAddress,
+ * tlsOpts: options for tls.connect, e.g. {ca}}.
  */
-export function exchange(port, bytes, { waitMs = 1500, tlsOpts = null } = {}) {
+export function exchange(port, bytes, { waitMs = 1500, tlsOpts = null, host = '127.0.0.1', localAddress } = {}) {
   return new Promise((resolve, reject) => {
-    const s = tlsOpts ? tls.connect({ port, host: '127.0.0.1', ...tlsOpts }) : net.connect(port, '127.0.0.1');
+    const s = tlsOpts ? tls.connect({ port, host, localAddress, ...tlsOpts }) : net.connect({ port, host, localAddress });
     let data = Buffer.alloc(0);
     let timer;
     const done = (closed) => { clearTimeout(timer); s.destroy(); resolve({ data, closed }); };
@@ -67,6 +68,7 @@ export async function request(port, lines, opts = {}) {
  * Starts a gateway of BUILD_DIR on the stack's NATS with args (each gateway its own
  * free port and log). Resolves {port, proc, log(), stop()}; waits for /healthz unless
  * opts.expectExit, in which case it resolves {code, log} once the process exits.
+ * opts: {port, listen ("127.0.0.1:<port>"), host (to reach it at), https, expectExit}.
  */
 export async function gateway(s, args, opts = {}) {
   const port = opts.port ?? await freePort();
@@ -90,7 +92,7 @@ export async function gateway(s, args, opts = {}) {
   await waitFor(async () => {
     if (gone) throw new Error(`gateway exited:\n${log()}`);
     const r = await exchange(port, `GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
-      { waitMs: 500, tlsOpts: opts.https ? { rejectUnauthorized: false } : null }).catch(() => null);
+      { waitMs: 500, host: opts.host, tlsOpts: opts.https ? { rejectUnauthorized: false } : null }).catch(() => null);
     return r && /^HTTP\/1\.1 200/.test(r.data.toString('latin1'));
   }, 20000, `${scheme} gateway on ${port}`);
   return {

@@ -167,7 +167,11 @@ static const struct lj_grant *request_grant(struct lj_server *srv, struct lws *w
     *status = 401;
     if (!srv->cfg.auth)
         return lj_grant_all();
-    if ((user = proxy_user(srv, wsi))) {
+    if ((user = proxy_user(srv, wsi)) && !*user) {
+        free(user);   /* an empty header names nobody (a proxy's anonymous route): token */
+        user = NULL;
+    }
+    if (user) {
         g = from_trusted_proxy(srv, wsi) ? lj_auth_user(srv->cfg.auth, user) : NULL;
         if (!g) {
             char q[300], peer[64];
@@ -217,7 +221,9 @@ static bool path_is(struct lws *wsi, const char *want)
 
 /* true when path names a file that resolves (symbolic links followed) inside the UI
  * directory, or names nothing (lws then answers 404). A link that leads outside
- * is refused: only what the directory itself holds is served. */
+ * is refused: only what the directory itself holds is served. lws opens the file
+ * after this check, so a link swapped in between wins that race: the directory is
+ * the operator's, and the check is against links already in it. */
 static bool static_path_ok(struct lj_server *srv, const char *path)
 {
     char file[PATH_MAX], real[PATH_MAX];

@@ -110,6 +110,22 @@ test('the user header from an address outside --trusted-proxies is refused and l
   assert.ok(JSON.parse(r.body).containers.length >= 2);
 });
 
+test('an empty user header from the proxy names nobody: the token decides', async () => {
+  const tokens = path.join(s.dir, 'tokens');
+  const g = await gateway(s, ['--auth-tokens', tokens, '--auth-proxy-header', 'Remote-User', '--trusted-proxies', '127.0.0.1']);
+  try {
+    const req = (extra) => request(g.port, ['GET /api/containers HTTP/1.1', 'Host: 127.0.0.1', 'Remote-User:',
+      'Connection: close', ...extra]);
+    assert.equal((await req([])).status, 401);
+    assert.equal((await req(['Authorization: Bearer tok-all'])).status, 200);
+    const named = await request(g.port, ['GET /api/containers HTTP/1.1', 'Host: 127.0.0.1', 'Remote-User: bob',
+      'Authorization: Bearer tok-all', 'Connection: close']);
+    assert.deepEqual(JSON.parse(named.body).containers.map((c) => c.name), [db.name], 'a named user wins over a token');
+  } finally {
+    await g.stop();
+  }
+});
+
 test('IPv6: the header counts from a trusted ::1 and is refused from an untrusted one', async () => {
   const tokens = path.join(s.dir, 'tokens');
   const req = (g, user) => request(g.port, ['GET /api/containers HTTP/1.1', `Host: [::1]:${g.port}`,

@@ -1,6 +1,13 @@
 /* server.c - libwebsockets glue: one protocol ("logjet") handles the dynamic HTTP
  * endpoints and the /ws connections; static files come from an lws file mount.
  *
+ * Every request, plain or upgrade, first passes request_gate (Transfer-Encoding,
+ * Host, the proxy's user header from untrusted peers) from lws's filter callbacks,
+ * which answer a refusal themselves and close; plain requests then pass the method
+ * and --ui-dir containment checks (http_filter). The security headers are the
+ * vhost's header list, which lws adds to every response it or we write. TLS is lws's
+ * (OpenSSL); this file only checks the pair first (tls.c) and reloads it on request.
+ *
  * Rules kept here: exactly one lws_write per writable callback; a session is never
  * freed in a callback of its own connection (CLOSED hands it to the hub, which frees
  * it on its next tick); lines reach this thread only through the hub (rings read by
@@ -76,20 +83,23 @@ static bool header_present(struct lws *wsi, enum lws_token_indexes t)
 }
 
 /* The token from a logjet_token cookie. Every Cookie header is parsed on its own
- * (lws joins repeated Cookie headers without a separator). */
+ * (lws joins repeated Cookie headers without a separator). The buffer holds all the
+ * header space lws has, so no Cookie header is too long to read. */
 static bool cookie_token(struct lws *wsi, char *tok, size_t n)
 {
-    char frag[8192];
-    for (int i = 0; i < 32; i++) {
-        int len = lws_hdr_copy_fragment(wsi, frag, (int)sizeof(frag), WSI_TOKEN_HTTP_COOKIE, i);
+    bool found = false;
+    char *frag;
+    if (!header_present(wsi, WSI_TOKEN_HTTP_COOKIE) || !(frag = malloc(LJ_SERVER_HEADER_MAX + 1)))
+        return false;
+    for (int i = 0; !found; i++) {
+        int len = lws_hdr_copy_fragment(wsi, frag, LJ_SERVER_HEADER_MAX + 1, WSI_TOKEN_HTTP_COOKIE, i);
         if (len < 0)
-            break;
-        bool found = lj_cookie_get(frag, (size_t)len, "logjet_token", tok, n);
+            break;   /* no fragment i */
+        found = lj_cookie_get(frag, (size_t)len, "logjet_token", tok, n);
         memset(frag, 0, (size_t)len);
-        if (found)
-            return true;
     }
-    return false;
+    free(frag);
+    return found;
 }
 
 /* Copies the request's token (query, bearer header, or cookie) into tok. */

@@ -1,10 +1,12 @@
 /* server.h - the libwebsockets side: listening socket, HTTP endpoints, /ws.
  *
- * HTTP: GET / and static files from --ui-dir (lws file mount with MIME types and
- * caching headers), /healthz, /metrics, /api/containers. WebSocket upgrades are
- * accepted on /ws only, after the origin, token and client-cap checks; each
- * connection gets a struct lj_session. Runs on the service thread, which is the only
- * thread calling into lws except lj_server_wake.
+ * HTTP(S): GET/HEAD of / and static files from --ui-dir (lws file mount with MIME
+ * types and caching headers; only files resolving inside the directory), /healthz,
+ * /metrics, /api/containers; security headers on every response. WebSocket upgrades
+ * are accepted on /ws only, after the Host, origin, token or proxy-user and
+ * client-cap checks; each connection gets a struct lj_session. Runs on the service
+ * thread, which is the only thread calling into lws except lj_server_wake. Does not
+ * parse tokens files, cookies or address ranges (auth, cookie, cidr do).
  */
 #ifndef LJ_SERVER_H
 #define LJ_SERVER_H

@@ -108,6 +108,9 @@ test('the cookie token is parsed as a cookie, whatever the header length', async
   assert.ok(filler.length > 320);
   assert.equal((await api(`${filler}; logjet_token=${SECRET}`)).status, 200, 'long Cookie header');
   assert.equal((await api(`logjet_token=${SECRET}; ${filler}`)).status, 200);
+  const huge = Array.from({ length: 300 }, (_, i) => `big${i}=${'w'.repeat(30)}`).join('; ');
+  assert.ok(huge.length > 10000);
+  assert.equal((await api(`${huge}; logjet_token=${SECRET}`)).status, 200, '10 KiB Cookie header');
   assert.equal((await api(`logjet_token="${SECRET}"`)).status, 200, 'quoted value');
   assert.equal((await api(`xlogjet_token=${SECRET}`)).status, 401, 'another cookie whose name ends in logjet_token');
   assert.equal((await api(`a=logjet_token=${SECRET}`)).status, 401, 'inside another cookie\'s value');

@@ -9,6 +9,22 @@
 #include <strings.h>
 
 #define ENV_PREFIX "LOGJET_"
+#define SECRET_MAX 8          /* LJ_OPT_SECRET values read from files, per parse */
+#define SECRET_FILE_MAX 65536 /* a password or token, not a key file */
+
+/* Contents of LOGJET_*_FILE secrets: reachable from here until the next parse, so
+ * they outlive the option table's users without a free call in every daemon. */
+static char *secrets[SECRET_MAX];
+static size_t nsecrets;
+
+static void forget_secrets(void)
+{
+    for (size_t i = 0; i < nsecrets; i++) {
+        explicit_bzero(secrets[i], strlen(secrets[i]));
+        free(secrets[i]);
+    }
+    nsecrets = 0;
+}
 
 static void env_name(const char *name, char *out, size_t n)
 {
@@ -55,6 +71,7 @@ static lj_status apply(const struct lj_opt *opt, const char *value, const char *
     long v;
     switch (opt->type) {
     case LJ_OPT_STRING:
+    case LJ_OPT_SECRET:
         *(const char **)opt->dst = value;
         return LJ_OK;
     case LJ_OPT_BOOL:
@@ -84,6 +101,44 @@ static const struct lj_opt *find(const struct lj_opt *opts, size_t n, const char
     return NULL;
 }
 
+/* Reads the secret file named by the environment variable env (path): its contents,
+ * one trailing newline (or CRLF) removed. The error names the variable and the file,
+ * never what it holds. */
+static lj_status read_secret_file(const char *env, const char *path, const char **out,
+                                  char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf;
+    size_t n;
+
+    if (f == NULL)
+        return lj_fail(err, errlen, LJ_INVAL, "%s: cannot read '%s': %s", env, path,
+                       strerror(errno));
+    if (nsecrets == SECRET_MAX || (buf = malloc(SECRET_FILE_MAX + 1)) == NULL) {
+        fclose(f);
+        return lj_fail(err, errlen, LJ_NOMEM, "%s: no room for another secret", env);
+    }
+    n = fread(buf, 1, SECRET_FILE_MAX + 1, f);
+    fclose(f);
+    if (n > SECRET_FILE_MAX) {
+        free(buf);
+        return lj_fail(err, errlen, LJ_INVAL, "%s: '%s' is larger than %d bytes", env, path,
+                       SECRET_FILE_MAX);
+    }
+    if (n > 0 && buf[n - 1] == '\n')
+        n--;
+    if (n > 0 && buf[n - 1] == '\r')
+        n--;
+    buf[n] = '\0';
+    if (strlen(buf) != n) {
+        free(buf);
+        return lj_fail(err, errlen, LJ_INVAL, "%s: '%s' holds a NUL byte", env, path);
+    }
+    secrets[nsecrets++] = buf;
+    *out = buf;
+    return LJ_OK;
+}
+
 static lj_status apply_defaults_and_env(const struct lj_opt *opts, size_t nopts, char *err,
                                         size_t errlen)
 {
@@ -95,6 +150,12 @@ static lj_status apply_defaults_and_env(const struct lj_opt *opts, size_t nopts,
         const char *v = getenv(env);
         if (v != NULL && apply(&opts[i], v, env, err, errlen) != LJ_OK)
             return LJ_INVAL;
+        if (opts[i].type == LJ_OPT_SECRET && strlen(env) + 6 < sizeof env) {
+            strcat(env, "_FILE");
+            if ((v = getenv(env)) != NULL && v[0] != '\0'
+                && read_secret_file(env, v, (const char **)opts[i].dst, err, errlen) != LJ_OK)
+                return LJ_INVAL;
+        }
     }
     return LJ_OK;
 }
@@ -103,6 +164,7 @@ lj_status lj_config_parse(const struct lj_opt *opts, size_t nopts, int argc, cha
                           enum lj_config_action *action, char *err, size_t errlen)
 {
     *action = LJ_CONFIG_RUN;
+    forget_secrets();
     if (apply_defaults_and_env(opts, nopts, err, errlen) != LJ_OK)
         return LJ_INVAL;
     for (int i = 1; i < argc; i++) {
@@ -149,6 +211,8 @@ void lj_config_usage(FILE *out, const char *prog, const char *summary,
         snprintf(left, sizeof left, "--%s%s%s", opts[i].name, opts[i].metavar ? " " : "",
                  opts[i].metavar ? opts[i].metavar : "");
         fprintf(out, "  %-28s %s\n  %-28s   env %s", left, opts[i].help, "", env);
+        if (opts[i].type == LJ_OPT_SECRET)
+            fprintf(out, " or %s_FILE (a file holding it)", env);
         if (opts[i].def != NULL && opts[i].def[0] != '\0')
             fprintf(out, ", default %s", opts[i].def);
         fputc('\n', out);

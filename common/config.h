@@ -4,6 +4,12 @@
  * environment, which wins over the default. Values are not copied: string results
  * point into argv, the environment or the table's default, all of which live for the
  * whole process. Does not read config files.
+ *
+ * A secret (LJ_OPT_SECRET: a password, a token) may also come from a file named by
+ * LOGJET_SOME_NAME_FILE, the Docker and Kubernetes secrets convention: the file's
+ * contents without a trailing newline. Such a value is read once into memory owned by
+ * this module (kept until the next lj_config_parse). Secrets are never printed: not in
+ * errors and not in --help.
  */
 #ifndef LJ_CONFIG_H
 #define LJ_CONFIG_H
@@ -18,6 +24,7 @@ enum lj_opt_type {
     LJ_OPT_STRING, /* dst is const char ** */
     LJ_OPT_INT,    /* dst is long *; accepts k/m/g suffixes (x1024); checked against min/max */
     LJ_OPT_BOOL,   /* dst is bool *; a flag without value; env accepts 1/0/true/false/yes/no */
+    LJ_OPT_SECRET, /* dst is const char **; also LOGJET_<NAME>_FILE; never printed */
 };
 
 struct lj_opt {
@@ -32,10 +39,12 @@ struct lj_opt {
 
 enum lj_config_action { LJ_CONFIG_RUN, LJ_CONFIG_HELP, LJ_CONFIG_VERSION };
 
-/* Applies defaults, then the environment, then argv (argv[0] skipped).
+/* Applies defaults, then the environment (LOGJET_<NAME>, and for secrets
+ * LOGJET_<NAME>_FILE, which wins over LOGJET_<NAME>), then argv (argv[0] skipped).
  * On success sets *action (RUN, or HELP/VERSION when --help/--version was given) and
  * returns LJ_OK. On bad input returns LJ_INVAL with a one-line message in err naming
- * the option and the offending value. Does not print. */
+ * the option and the offending value (for a secret, only the option, or the file that
+ * could not be read). Does not print. */
 lj_status lj_config_parse(const struct lj_opt *opts, size_t nopts, int argc, char **argv,
                           enum lj_config_action *action, char *err, size_t errlen);
 

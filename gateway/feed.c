@@ -2,8 +2,13 @@
  * thread (JetStream reads) and the registry thread (KV watch).
  *
  * Threads here: nats.c's own (reader, flusher, the global message-delivery thread
- * that runs live_cb, the callbacks for connection state), "fetcher" and "registry".
- * None of them touches gateway state: they only append events to the inbox.
+ * that runs live_cb, the callbacks for connection state), natsconn's connector,
+ * "fetcher" and "registry". None of them touches gateway state: they only append
+ * events to the inbox.
+ * The registry thread also owns the connection: it attaches each one the connector
+ * makes (JetStream context, every live subscription again) and hands back one nats.c
+ * gave up, under conn_lock (written there only; the fetcher and lj_feed_subscribe
+ * read under it).
  */
 #include "feed.h"
 
@@ -15,7 +20,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "natsurl.h"
+#include "natsconn.h"
 #include "subject.h"
 
 #define LJ_FEED_FETCH_WAIT_MS 5000
@@ -28,10 +33,23 @@ struct fetch_req {
     uint64_t start, end;
 };
 
+/* One live subscription, as the hub holds it: the subject stays while connections
+ * come and go, sub is the current connection's (NULL between connections). */
+struct live_sub {
+    struct lj_feed *f;
+    struct live_sub *prev, *next;     /* f->subs, under subs_lock */
+    natsSubscription *sub;            /* under subs_lock */
+    char subject[];                   /* "live.logs.<h>.<c>" */
+};
+
 struct lj_feed {
     struct lj_feed_config cfg;
-    natsConnection *nc;
+    struct lj_natsconn *conn;
+    pthread_rwlock_t conn_lock;       /* nc, js: written by the registry thread only */
+    natsConnection *nc;               /* NULL between connections */
     jsCtx *js;
+    pthread_mutex_t subs_lock;        /* after conn_lock when both are taken */
+    struct live_sub *subs;
 
     pthread_mutex_t lock;             /* guards head/tail and the fetch queue */
     pthread_cond_t fetch_cond;
@@ -157,28 +175,76 @@ static void live_cb(natsConnection *nc, natsSubscription *sub, natsMsg *m, void 
     natsMsg_Destroy(m);
 }
 
-lj_status lj_feed_subscribe(struct lj_feed *f, const char *js_subject, void **handle)
+/* Subscribes ls on nc; caller holds conn_lock and subs_lock. */
+static natsStatus live_subscribe(struct lj_feed *f, natsConnection *nc, struct live_sub *ls)
 {
-    char subject[LJ_SUBJECT_MAX + 8];
-    natsSubscription *sub = NULL;
-
-    snprintf(subject, sizeof(subject), "live.%s", js_subject);
-    if (natsConnection_Subscribe(&sub, f->nc, subject, live_cb, f) != NATS_OK)
-        return LJ_NATS;
+    natsStatus s = natsConnection_Subscribe(&ls->sub, nc, ls->subject, live_cb, f);
     /* The default 65,536 pending messages would drop lines during a burst; a drop
      * would be repaired by gap fill, but it is cheaper not to drop. */
-    natsSubscription_SetPendingLimits(sub, 1000000, 512 * 1024 * 1024);
-    *handle = sub;
+    if (s == NATS_OK)
+        natsSubscription_SetPendingLimits(ls->sub, 1000000, 512 * 1024 * 1024);
+    return s;
+}
+
+static void live_drop(struct live_sub *ls)
+{
+    if (ls->sub) {
+        natsSubscription_Unsubscribe(ls->sub);
+        natsSubscription_Destroy(ls->sub);
+        ls->sub = NULL;
+    }
+}
+
+lj_status lj_feed_subscribe(struct lj_feed *f, const char *js_subject, void **handle)
+{
+    size_t n = strlen(js_subject) + 6;
+    struct live_sub *ls = calloc(1, sizeof(*ls) + n);
+    natsStatus s = NATS_OK;
+
+    if (!ls)
+        return LJ_NOMEM;
+    ls->f = f;
+    snprintf(ls->subject, n, "live.%s", js_subject);
+    pthread_rwlock_rdlock(&f->conn_lock);
+    pthread_mutex_lock(&f->subs_lock);
+    /* Without a connection the subscription is made when the next one is attached. */
+    if (f->nc)
+        s = live_subscribe(f, f->nc, ls);
+    if (s == NATS_OK) {
+        ls->next = f->subs;
+        if (f->subs)
+            f->subs->prev = ls;
+        f->subs = ls;
+    }
+    pthread_mutex_unlock(&f->subs_lock);
+    pthread_rwlock_unlock(&f->conn_lock);
+    if (s != NATS_OK) {
+        free(ls);
+        return LJ_NATS;
+    }
+    *handle = ls;
     return LJ_OK;
 }
 
 void lj_feed_unsubscribe(void *handle)
 {
-    natsSubscription *sub = handle;
-    if (!sub)
+    struct live_sub *ls = handle;
+    struct lj_feed *f;
+    if (!ls)
         return;
-    natsSubscription_Unsubscribe(sub);
-    natsSubscription_Destroy(sub);
+    f = ls->f;
+    pthread_rwlock_rdlock(&f->conn_lock);
+    pthread_mutex_lock(&f->subs_lock);
+    live_drop(ls);
+    if (ls->prev)
+        ls->prev->next = ls->next;
+    else
+        f->subs = ls->next;
+    if (ls->next)
+        ls->next->prev = ls->prev;
+    pthread_mutex_unlock(&f->subs_lock);
+    pthread_rwlock_unlock(&f->conn_lock);
+    free(ls);
 }
 
 /* ---- the fetcher thread ---- */
@@ -286,10 +352,12 @@ static void run_fetch(struct lj_feed *f, struct fetch_req *r)
 {
     struct lj_feed_event *ev = new_event(LJ_FEED_FETCHED, r->subject);
     uint64_t newest = 0;
-    lj_status st = ev ? last_seq(f, r->subject, &newest) : LJ_NOMEM;
+    lj_status st;
 
     if (!ev)
         return;
+    pthread_rwlock_rdlock(&f->conn_lock);
+    st = f->js ? last_seq(f, r->subject, &newest) : LJ_CLOSED;
     uint64_t end = r->end && r->end < newest ? r->end : newest;
     ev->last_seq = end;
     if (st == LJ_OK && newest && r->start <= end)
@@ -301,6 +369,7 @@ static void run_fetch(struct lj_feed *f, struct fetch_req *r)
         ev->nlines = 0;
         ev->kind = LJ_FEED_FETCH_FAILED;
     }
+    pthread_rwlock_unlock(&f->conn_lock);
     push_event(f, ev);
 }
 
@@ -375,28 +444,84 @@ static void registry_watch(struct lj_feed *f)
     kvStore_Destroy(kv);
 }
 
-static void *registry_main(void *arg)
-{
-    struct lj_feed *f = arg;
-    while (!atomic_load(&f->stopping)) {
-        registry_watch(f);
-        for (int i = 0; i < 10 && !atomic_load(&f->stopping); i++)
-            nats_Sleep(100);
-    }
-    return NULL;
-}
+/* ---- the connection, owned by the registry thread ---- */
 
-/* ---- connection ---- */
-
-static void connected_cb(natsConnection *nc, void *arg)
+static void on_connected(struct lj_feed *f)
 {
-    struct lj_feed *f = arg;
     struct lj_feed_event *e = new_event(LJ_FEED_CONNECTED, "");
-    (void)nc;
     atomic_store(&f->connected, true);
     atomic_fetch_add(&f->reconnects, 1);
     if (e)
         push_event(f, e);
+}
+
+/* Builds the JetStream context and every live subscription on nc. */
+static void attach(struct lj_feed *f, natsConnection *nc)
+{
+    jsOptions jo;
+    natsStatus s;
+
+    jsOptions_Init(&jo);
+    jo.Wait = LJ_FEED_FETCH_WAIT_MS;
+    pthread_rwlock_wrlock(&f->conn_lock);
+    f->nc = nc;
+    s = natsConnection_JetStream(&f->js, nc, &jo);
+    pthread_mutex_lock(&f->subs_lock);
+    for (struct live_sub *ls = f->subs; ls && s == NATS_OK; ls = ls->next)
+        s = live_subscribe(f, nc, ls);
+    pthread_mutex_unlock(&f->subs_lock);
+    pthread_rwlock_unlock(&f->conn_lock);
+    if (s != NATS_OK)
+        lj_log(LJ_LOG_WARN, "cannot set up the new NATS connection", "error=\"%s\"",
+               natsStatus_GetText(s));
+    if (natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED)
+        on_connected(f);
+}
+
+/* Drops what was built on the connection nats.c gave up, and gives it back. */
+static void detach(struct lj_feed *f)
+{
+    natsConnection *nc;
+    atomic_store(&f->connected, false);
+    pthread_rwlock_wrlock(&f->conn_lock);
+    pthread_mutex_lock(&f->subs_lock);
+    for (struct live_sub *ls = f->subs; ls; ls = ls->next)
+        live_drop(ls);
+    pthread_mutex_unlock(&f->subs_lock);
+    jsCtx_Destroy(f->js);
+    f->js = NULL;
+    nc = f->nc;
+    f->nc = NULL;
+    pthread_rwlock_unlock(&f->conn_lock);
+    lj_natsconn_lost(f->conn, nc);
+}
+
+static void *registry_main(void *arg)
+{
+    struct lj_feed *f = arg;
+    natsConnection *nc;
+    while (!atomic_load(&f->stopping)) {
+        if (f->nc && natsConnection_IsClosed(f->nc))
+            detach(f);
+        if (!f->nc && (nc = lj_natsconn_take(f->conn)) != NULL)
+            attach(f, nc);
+        if (f->nc)
+            registry_watch(f);
+        for (int i = 0; i < 10 && !atomic_load(&f->stopping) && f->nc
+                        && !natsConnection_IsClosed(f->nc); i++)
+            nats_Sleep(100);
+        if (!f->nc)
+            nats_Sleep(50);
+    }
+    return NULL;
+}
+
+/* ---- connection callbacks (nats.c's threads; natsconn logs the changes) ---- */
+
+static void reconnected_cb(natsConnection *nc, void *arg)
+{
+    (void)nc;
+    on_connected(arg);
 }
 
 static void disconnected_cb(natsConnection *nc, void *arg)
@@ -406,61 +531,12 @@ static void disconnected_cb(natsConnection *nc, void *arg)
     atomic_store(&f->connected, false);
 }
 
-static void error_cb(natsConnection *nc, natsSubscription *sub, natsStatus err, void *arg)
+static natsStatus tune(natsOptions *o, void *arg)
 {
-    (void)nc;
-    (void)sub;
     (void)arg;
-    lj_log(LJ_LOG_WARN, "nats asynchronous error", "error=\"%s\"", natsStatus_GetText(err));
-}
-
-static natsStatus make_options(struct lj_feed *f, natsOptions **out)
-{
-    natsOptions *o = NULL;
-    natsStatus s = natsOptions_Create(&o);
-    if (s == NATS_OK) s = natsOptions_SetName(o, "logjet-gateway");
-    if (s == NATS_OK) s = natsOptions_SetMaxReconnect(o, -1);
-    if (s == NATS_OK) s = natsOptions_SetReconnectWait(o, 250);
-    if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(o, true, connected_cb, f);
-    if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, connected_cb, f);
-    if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, disconnected_cb, f);
-    if (s == NATS_OK) s = natsOptions_SetErrorHandler(o, error_cb, f);
-    if (s == NATS_OK) s = natsOptions_SetSendAsap(o, true);
+    natsStatus s = natsOptions_SetSendAsap(o, true);
     if (s == NATS_OK) s = natsOptions_UseGlobalMessageDelivery(o, true);
-    if (s != NATS_OK)
-        natsOptions_Destroy(o);
-    else
-        *out = o;
     return s;
-}
-
-static lj_status connect_nats(struct lj_feed *f, char *err, size_t errlen)
-{
-    natsOptions *o = NULL;
-    jsOptions jo;
-    natsStatus s = make_options(f, &o);
-
-    /* One URL or a comma-separated list (a cluster), checked with the bad entry named. */
-    if (s == NATS_OK && lj_natsurl_apply(o, f->cfg.nats_url, err, errlen) != LJ_OK) {
-        natsOptions_Destroy(o);
-        return LJ_INVAL;
-    }
-    if (s == NATS_OK) {
-        s = natsConnection_Connect(&f->nc, o);
-        if (s == NATS_OK)
-            atomic_store(&f->connected, true);
-        else if (s == NATS_NOT_YET_CONNECTED)
-            s = NATS_OK;    /* connects in the background; connected_cb follows */
-        natsOptions_Destroy(o);
-    }
-    jsOptions_Init(&jo);
-    jo.Wait = LJ_FEED_FETCH_WAIT_MS;
-    if (s == NATS_OK)
-        s = natsConnection_JetStream(&f->js, f->nc, &jo);
-    if (s != NATS_OK)
-        return lj_fail(err, errlen, LJ_NATS, "cannot set up NATS connection to %s: %s",
-                       f->cfg.nats_url, natsStatus_GetText(s));
-    return LJ_OK;
 }
 
 lj_status lj_feed_create(const struct lj_feed_config *cfg, struct lj_feed **out,
@@ -471,10 +547,15 @@ lj_status lj_feed_create(const struct lj_feed_config *cfg, struct lj_feed **out,
 
     if (!f)
         return LJ_NOMEM;
+    struct lj_natsconn_hooks hooks = { .tune = tune, .disconnected = disconnected_cb,
+                                       .reconnected = reconnected_cb,
+                                       .closed = disconnected_cb, .arg = f };
     f->cfg = *cfg;
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->fetch_cond, NULL);
-    st = connect_nats(f, err, errlen);
+    pthread_rwlock_init(&f->conn_lock, NULL);
+    pthread_mutex_init(&f->subs_lock, NULL);
+    st = lj_natsconn_create(cfg->nats, cfg->name, &hooks, &f->conn, err, errlen);
     if (st == LJ_OK && !(f->fetcher_started = pthread_create(&f->fetcher, NULL, fetcher_main, f) == 0))
         st = lj_fail(err, errlen, LJ_NOMEM, "cannot start fetcher thread");
     if (st == LJ_OK && !(f->registry_started = pthread_create(&f->registry, NULL, registry_main, f) == 0))
@@ -500,14 +581,19 @@ void lj_feed_destroy(struct lj_feed *f)
     /* Closed (not yet destroyed) before the joins: a request the fetcher or the
      * registry is blocked in then fails at once instead of after its timeout, which
      * with NATS down would hold the exit for seconds. */
+    lj_natsconn_stop(f->conn);
+    pthread_rwlock_rdlock(&f->conn_lock);
     if (f->nc)
         natsConnection_Close(f->nc);
+    pthread_rwlock_unlock(&f->conn_lock);
     if (f->fetcher_started)
         pthread_join(f->fetcher, NULL);
     if (f->registry_started)
         pthread_join(f->registry, NULL);
     jsCtx_Destroy(f->js);
-    natsConnection_Destroy(f->nc);
+    if (!lj_natsconn_close(f->conn, f->nc))
+        return;    /* a callback may still come: leaked rather than freed under it */
+    lj_natsconn_destroy(f->conn);
     /* Close only queues disconnected_cb on nats.c's callback thread, and the delivery
      * thread may still be inside live_cb: both write into f. Wait for every nats.c
      * thread to exit before freeing it. This needs every NATS object destroyed first
@@ -526,12 +612,19 @@ void lj_feed_destroy(struct lj_feed *f)
     }
     pthread_cond_destroy(&f->fetch_cond);
     pthread_mutex_destroy(&f->lock);
+    pthread_rwlock_destroy(&f->conn_lock);
+    pthread_mutex_destroy(&f->subs_lock);
     free(f);
 }
 
 bool lj_feed_connected(const struct lj_feed *f)
 {
     return atomic_load(&((struct lj_feed *)f)->connected);
+}
+
+bool lj_feed_healthy(const struct lj_feed *f, char *why, size_t whylen)
+{
+    return lj_natsconn_healthy(f->conn, why, whylen);
 }
 
 uint64_t lj_feed_consumers_created(const struct lj_feed *f)

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "line.h"
+#include "natsconn.h"
 #include "record.h"
 #include "status.h"
 
@@ -41,7 +42,8 @@ struct lj_feed_event {
 };
 
 struct lj_feed_config {
-    const char *nats_url;
+    const struct lj_natsconn_options *nats; /* server(s), credentials, TLS; outlive the feed */
+    const char *name;          /* connection name the server shows: logjet-gateway@<hostname> */
     const char *stream;        /* "LOGS" */
     void (*wake)(void *arg);   /* called from any thread; must be cheap and thread-safe */
     void *wake_arg;
@@ -49,8 +51,8 @@ struct lj_feed_config {
 
 struct lj_feed;
 
-/* Connects (retrying in the background when NATS is not up yet) and starts the
- * fetcher and registry threads. On LJ_OK *out belongs to the caller. Main thread. */
+/* Starts connecting (natsconn's connector retries in the background while NATS is not
+ * up or refuses us) and starts the fetcher and registry threads. On LJ_OK *out belongs to the caller. Main thread. */
 lj_status lj_feed_create(const struct lj_feed_config *cfg, struct lj_feed **out,
                          char *err, size_t errlen);
 
@@ -84,6 +86,11 @@ void lj_feed_event_free(struct lj_feed_event *e);
 void lj_feed_rewake(struct lj_feed *f);
 
 bool lj_feed_connected(const struct lj_feed *f);
+
+/* true when connected and nothing is wrong; otherwise false with the reason (no
+ * secrets) in why: the last connection failure, or a recent permission violation.
+ * Any thread. */
+bool lj_feed_healthy(const struct lj_feed *f, char *why, size_t whylen);
 
 /* Counters for /metrics. */
 uint64_t lj_feed_consumers_created(const struct lj_feed *f);

@@ -899,6 +899,15 @@ bool lj_hub_nats_connected(const struct lj_hub *h)
     return h->feed && lj_feed_connected(h->feed);
 }
 
+bool lj_hub_nats_healthy(const struct lj_hub *h, char *why, size_t whylen)
+{
+    if (!h->feed) {
+        snprintf(why, whylen, "NATS feed not started");
+        return false;
+    }
+    return lj_feed_healthy(h->feed, why, whylen);
+}
+
 /* ---- /metrics ---- */
 
 static void counter(struct lj_buf *b, const char *name, const char *help, uint64_t v)

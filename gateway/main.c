@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth.h"
 #include "cidr.h"
@@ -42,6 +43,8 @@
 #include "feed.h"
 #include "hub.h"
 #include "log.h"
+#include "natsconn.h"
+#include "natsurl.h"
 #include "server.h"
 
 static atomic_bool stop_requested, reload_requested;
@@ -54,7 +57,8 @@ static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct lj_server *wake_target;
 
 struct options {
-    const char *nats_url, *listen, *ui_dir, *stream, *auth_tokens, *allowed_origins, *log_level;
+    struct lj_natsconn_options nats;
+    const char *listen, *ui_dir, *stream, *auth_tokens, *allowed_origins, *log_level;
     const char *tls_cert, *tls_key, *allowed_hosts, *proxy_header, *trusted_proxies;
     bool insecure, deflate;
     long depth, max_clients, max_queue, slow_timeout, linger, ping, idle;
@@ -63,7 +67,7 @@ struct options {
 static struct options o;
 
 static const struct lj_opt opts[] = {
-    { "nats-url", LJ_OPT_STRING, "URL", "nats://127.0.0.1:4222", "NATS server(s), comma separated", &o.nats_url, 0, 0 },
+    LJ_NATSCONN_OPTIONS(o.nats),
     { "listen", LJ_OPT_STRING, "ADDR:PORT", "127.0.0.1:8080", "HTTP and WebSocket listen address", &o.listen, 0, 0 },
     { "ui-dir", LJ_OPT_STRING, "DIR", NULL, "serve the web UI from this directory", &o.ui_dir, 0, 0 },
     { "stream", LJ_OPT_STRING, "NAME", "LOGS", "JetStream stream holding the records", &o.stream, 0, 0 },
@@ -174,6 +178,10 @@ static int parse_args(int argc, char **argv, struct lj_server_config *sc, char *
         return 2;
     }
     lj_log_set_level(level);
+    if (lj_natsconn_check(&o.nats, err, sizeof(err)) != LJ_OK) {
+        fprintf(stderr, "logjet-gateway: %s\n", err);
+        return 2;
+    }
     if (lj_parse_hostport(o.listen, host, hostlen, &sc->port, err, sizeof(err)) != LJ_OK) {
         fprintf(stderr, "logjet-gateway: --listen: %s\n", err);
         return 2;
@@ -235,7 +243,7 @@ int main(int argc, char **argv)
     struct lj_hub *hub = NULL;
     struct lj_server *srv = NULL;
     struct lj_feed *feed = NULL;
-    char host[256], err[512];
+    char host[256], err[512], shown[512];
     int rc = parse_args(argc, argv, &sc, host, sizeof(host));
 
     if (rc >= 0)
@@ -266,14 +274,18 @@ int main(int argc, char **argv)
         goto out;
     }
     set_wake_target(srv);
-    struct lj_feed_config fc = { .nats_url = o.nats_url, .stream = o.stream, .wake = wake };
+    char name[300], me[256] = "";
+    gethostname(me, sizeof(me) - 1);
+    snprintf(name, sizeof(name), "logjet-gateway@%s", me);
+    struct lj_feed_config fc = { .nats = &o.nats, .name = name, .stream = o.stream, .wake = wake };
     if (lj_feed_create(&fc, &feed, err, sizeof(err)) != LJ_OK) {
         lj_log(LJ_LOG_ERROR, "cannot start NATS feed", "error=\"%s\"", err);
         goto out;
     }
     lj_hub_set_feed(hub, feed);
     lj_log(LJ_LOG_INFO, "gateway listening", "listen=%s:%d tls=%s nats=%s stream=%s auth=%s ui=%s",
-           *host ? host : "*", lj_server_port(srv), o.tls_cert ? "on" : "off", o.nats_url, o.stream,
+           *host ? host : "*", lj_server_port(srv), o.tls_cert ? "on" : "off",
+           lj_natsurl_redact(o.nats.url, shown, sizeof(shown)), o.stream,
            !auth ? "none" : o.proxy_header ? "tokens+proxy" : "tokens", o.ui_dir ? o.ui_dir : "-");
     lj_server_run(srv, &stop_requested, &reload_requested);
     lj_log(LJ_LOG_INFO, "gateway stopped", NULL);

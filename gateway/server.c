@@ -325,8 +325,10 @@ static int http_request(struct lj_server *srv, struct lws *wsi, struct pss *pss)
 {
     struct lj_buf b;
     if (path_is(wsi, "/healthz")) {
-        bool up = lj_hub_nats_connected(srv->hub);
-        return http_text(wsi, pss, up ? 200 : 503, "text/plain", up ? "ok\n" : "nats disconnected\n");
+        char why[600], text[640];
+        bool up = lj_hub_nats_healthy(srv->hub, why, sizeof(why));
+        snprintf(text, sizeof(text), "nats not ready: %s\n", why);
+        return http_text(wsi, pss, up ? 200 : 503, "text/plain", up ? "ok\n" : text);
     }
     if (path_is(wsi, "/metrics")) {
         lj_buf_init(&b);

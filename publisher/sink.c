@@ -25,14 +25,14 @@
 #include <time.h>
 
 #include "log.h"
-#include "natsurl.h"
+#include "natsconn.h"
 
 #define REGISTRY_BUCKET "LOGJET_CONTAINERS"
 #define DUPLICATE_WINDOW_NS (120LL * 1000000000)
 #define JS_WAIT_MS 2000
 
 struct lj_sink {
-    natsConnection *nc;
+    natsConnection *nc;        /* NULL between connections; main thread */
     natsSubscription *acks_sub;
     jsCtx *js;
     kvStore *kv;               /* registry bucket; NULL until lj_sink_ensure succeeds */
@@ -49,12 +49,11 @@ struct lj_sink {
     atomic_bool connected;
     uint64_t accepted_reconnects;    /* main thread: follows rewound up to this count */
 
-    /* nats.c runs connection callbacks on its own thread, after natsConnection_Close
-     * returns; the closed callback is the last of them. lj_sink_destroy waits for it
-     * (closed_lock/closed_cond/closed) before freeing what they touch. */
-    pthread_mutex_t closed_lock;
-    pthread_cond_t closed_cond;
-    bool closed;
+    /* The connection comes from the connector (lj_sink_poll attaches it, main thread)
+     * and goes back to it when nats.c gave it up. lj_natsconn_close waits for the
+     * closed callback, the last of nats.c's, before lj_sink_destroy frees anything. */
+    struct lj_natsconn *conn;
+    bool had_connection;       /* main thread: some connection was attached before */
 };
 
 static void set_nats_error(char *err, size_t errlen, const char *what, natsStatus st)
@@ -147,85 +146,45 @@ static void on_ack(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     natsMsg_Destroy(msg);
 }
 
+/* Connection changes, on nats.c's threads; natsconn logs them. */
+static void on_ready(void *closure)
+{
+    struct lj_sink *s = closure;
+    s->wake(s->wake_ctx);
+}
+
 static void on_disconnected(natsConnection *nc, void *closure)
 {
     struct lj_sink *s = closure;
     (void)nc;
     atomic_store(&s->connected, false);
-    lj_log(LJ_LOG_WARN, "disconnected from NATS", NULL);
     s->wake(s->wake_ctx);
 }
 
 static void on_reconnected(natsConnection *nc, void *closure)
 {
     struct lj_sink *s = closure;
-    char url[256] = "";
-    natsConnection_GetConnectedUrl(nc, url, sizeof url);
+    (void)nc;
     atomic_fetch_add(&s->reconnects, 1);
     atomic_store(&s->connected, true);
-    lj_log(LJ_LOG_INFO, "reconnected to NATS", "url=%s", url);
     s->wake(s->wake_ctx);
-}
-
-static void on_connected(natsConnection *nc, void *closure)
-{
-    struct lj_sink *s = closure;
-    char url[256] = "";
-    natsConnection_GetConnectedUrl(nc, url, sizeof url);
-    atomic_store(&s->connected, true);
-    lj_log(LJ_LOG_INFO, "connected to NATS", "url=%s", url);
-    s->wake(s->wake_ctx);
-}
-
-static void on_closed(natsConnection *nc, void *closure)
-{
-    struct lj_sink *s = closure;
-    (void)nc;
-    pthread_mutex_lock(&s->closed_lock);
-    s->closed = true;
-    pthread_cond_signal(&s->closed_cond);
-    pthread_mutex_unlock(&s->closed_lock);
-}
-
-static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err,
-                     void *closure)
-{
-    (void)nc;
-    (void)sub;
-    (void)closure;
-    /* Slow-consumer on the ack inbox would drop acks; the ack timeout recovers. */
-    lj_log(LJ_LOG_WARN, "NATS asynchronous error", "error=\"%s\"", natsStatus_GetText(err));
 }
 
 /* ---- set-up ------------------------------------------------------------------------ */
 
-static natsStatus make_options(struct lj_sink *s, natsOptions **out)
+/* The sink's own settings on top of natsconn's, for every connection attempt. */
+static natsStatus tune(natsOptions *o, void *closure)
 {
-    natsOptions *o = NULL;
-    natsStatus st = natsOptions_Create(&o);
-    if (st == NATS_OK) st = natsOptions_SetName(o, "logjet-publisher");
-    if (st == NATS_OK) st = natsOptions_SetMaxReconnect(o, -1);
-    if (st == NATS_OK) st = natsOptions_SetReconnectWait(o, 250);
-    if (st == NATS_OK) st = natsOptions_SetReconnectJitter(o, 100, 1000);
-    if (st == NATS_OK) st = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, s);
-    if (st == NATS_OK) st = natsOptions_SetDisconnectedCB(o, on_disconnected, s);
-    if (st == NATS_OK) st = natsOptions_SetReconnectedCB(o, on_reconnected, s);
-    if (st == NATS_OK) st = natsOptions_SetErrorHandler(o, on_error, s);
-    if (st == NATS_OK) st = natsOptions_SetClosedCB(o, on_closed, s);
+    (void)closure;
     /* A line should leave within a fraction of a millisecond: skip the 1 ms flusher. */
-    if (st == NATS_OK) st = natsOptions_SetSendAsap(o, true);
+    natsStatus st = natsOptions_SetSendAsap(o, true);
     /* No buffering while reconnecting (0 would mean nats.c's 8 MB default): a line
      * buffered then would reach the new connection before the older unacked lines we
      * resend after the reconnect, and be stored out of order. With one byte, publishing
      * fails at once (NATS_INSUFFICIENT_BUFFER) and the follow simply waits. */
     if (st == NATS_OK) st = natsOptions_SetReconnectBufSize(o, 1);
     if (st == NATS_OK) st = natsOptions_SetTimeout(o, 2000);
-    if (st != NATS_OK) {
-        natsOptions_Destroy(o);
-        return st;
-    }
-    *out = o;
-    return NATS_OK;
+    return st;
 }
 
 static lj_status subscribe_acks(struct lj_sink *s, char *err, size_t errlen)
@@ -254,87 +213,107 @@ lj_status lj_sink_create(struct lj_sink **out, const struct lj_sink_config *cfg,
                          lj_sink_wake_fn wake, void *ctx, char *err, size_t errlen)
 {
     struct lj_sink *s = calloc(1, sizeof *s);
-    natsOptions *opts = NULL;
-    jsOptions jo;
-    natsStatus st;
+    struct lj_natsconn_hooks hooks = { .tune = tune, .ready = on_ready,
+                                       .disconnected = on_disconnected,
+                                       .reconnected = on_reconnected,
+                                       .closed = on_disconnected };
+    lj_status st;
 
     if (s == NULL)
         return LJ_NOMEM;
     s->cfg = *cfg;
     s->wake = wake;
     s->wake_ctx = ctx;
+    hooks.arg = s;
     pthread_mutex_init(&s->lock, NULL);
-    pthread_mutex_init(&s->closed_lock, NULL);
-    pthread_cond_init(&s->closed_cond, NULL);
-    if ((st = make_options(s, &opts)) != NATS_OK) {
-        set_nats_error(err, errlen, cfg->nats_url, st);
-        goto fail;
+    if ((st = lj_natsconn_create(cfg->nats, cfg->name, &hooks, &s->conn, err, errlen)) != LJ_OK) {
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+        return st;
     }
-    if (lj_natsurl_apply(opts, cfg->nats_url, err, errlen) != LJ_OK) {
-        natsOptions_Destroy(opts);
-        goto fail;
+    *out = s;
+    return LJ_OK;
+}
+
+/* Drops everything built on the connection (not the connection). */
+static void detach(struct lj_sink *s)
+{
+    atomic_store(&s->connected, false);
+    kvStore_Destroy(s->kv);
+    s->kv = NULL;
+    jsCtx_Destroy(s->js);
+    s->js = NULL;
+    if (s->acks_sub != NULL) {
+        natsSubscription_Unsubscribe(s->acks_sub);
+        natsSubscription_Destroy(s->acks_sub);
+        s->acks_sub = NULL;
     }
-    st = natsConnection_Connect(&s->nc, opts);
-    natsOptions_Destroy(opts);
-    if (st != NATS_OK && st != NATS_NOT_YET_CONNECTED) {
-        set_nats_error(err, errlen, cfg->nats_url, st);
-        goto fail;
-    }
-    if (st == NATS_OK)
-        atomic_store(&s->connected, true);
+}
+
+static lj_status attach(struct lj_sink *s, natsConnection *nc, char *err, size_t errlen)
+{
+    jsOptions jo;
+    natsStatus st;
+
+    s->nc = nc;
     if (subscribe_acks(s, err, errlen) != LJ_OK)
-        goto fail;
+        return LJ_NATS;
     jsOptions_Init(&jo);
     jo.Wait = JS_WAIT_MS;
     if ((st = natsConnection_JetStream(&s->js, s->nc, &jo)) != NATS_OK) {
         set_nats_error(err, errlen, "JetStream context", st);
-        goto fail;
+        return LJ_NATS;
     }
-    *out = s;
+    /* A new connection after a lost one is a reconnection to the follows: acks of
+     * what was sent on the old one will never come. */
+    if (s->had_connection)
+        atomic_fetch_add(&s->reconnects, 1);
+    s->had_connection = true;
+    atomic_store(&s->connected, natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED);
     return LJ_OK;
-fail:
-    lj_sink_destroy(s);
-    return LJ_NATS;
 }
 
-/* Waits up to 5 s for the closed callback; false if it never came. */
-static bool wait_closed(struct lj_sink *s)
+bool lj_sink_poll(struct lj_sink *s)
 {
-    struct timespec until;
-    bool closed;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 5;
-    pthread_mutex_lock(&s->closed_lock);
-    while (!s->closed && pthread_cond_timedwait(&s->closed_cond, &s->closed_lock, &until) == 0)
-        ;
-    closed = s->closed;
-    pthread_mutex_unlock(&s->closed_lock);
-    return closed;
+    natsConnection *nc;
+    char err[256], q[300];
+
+    if (s->nc != NULL && natsConnection_IsClosed(s->nc)) {
+        detach(s);
+        lj_natsconn_lost(s->conn, s->nc);
+        s->nc = NULL;
+    }
+    if (s->nc != NULL || (nc = lj_natsconn_take(s->conn)) == NULL)
+        return false;
+    if (attach(s, nc, err, sizeof err) != LJ_OK) {
+        lj_log(LJ_LOG_WARN, "cannot use the new NATS connection; connecting again", "error=%s",
+               lj_log_quote(q, sizeof q, err));
+        detach(s);
+        natsConnection_Close(nc);
+        lj_natsconn_lost(s->conn, nc);
+        s->nc = NULL;
+        return false;
+    }
+    return true;
+}
+
+bool lj_sink_healthy(struct lj_sink *s, char *why, size_t whylen)
+{
+    return lj_natsconn_healthy(s->conn, why, whylen);
 }
 
 void lj_sink_destroy(struct lj_sink *s)
 {
-    bool closed = true;
     if (s == NULL)
         return;
-    kvStore_Destroy(s->kv);
-    jsCtx_Destroy(s->js);
-    if (s->acks_sub != NULL) {
-        natsSubscription_Unsubscribe(s->acks_sub);
-        natsSubscription_Destroy(s->acks_sub);
-    }
-    if (s->nc != NULL) {
-        natsConnection_Close(s->nc);
-        closed = wait_closed(s);
-        natsConnection_Destroy(s->nc);
-    }
-    if (!closed) {
+    lj_natsconn_stop(s->conn);
+    detach(s);
+    if (!lj_natsconn_close(s->conn, s->nc)) {
         /* A callback may still run: leaking the sink beats freeing it under it. */
         lj_log(LJ_LOG_WARN, "NATS connection did not close in time", NULL);
         return;
     }
-    pthread_cond_destroy(&s->closed_cond);
-    pthread_mutex_destroy(&s->closed_lock);
+    lj_natsconn_destroy(s->conn);
     pthread_mutex_destroy(&s->lock);
     free(s->queue);
     free(s);
@@ -465,7 +444,7 @@ lj_status lj_sink_ensure(struct lj_sink *s, char *warn, size_t warnlen, char *er
     if (warnlen > 0)
         warn[0] = '\0';
     if (!lj_sink_connected(s))
-        return lj_fail(err, errlen, LJ_NATS, "not connected to %s", s->cfg.nats_url);
+        return lj_fail(err, errlen, LJ_NATS, "not connected to %s", lj_natsconn_url(s->conn));
     if (ensure_stream(s, warn, warnlen, err, errlen) != LJ_OK)
         return LJ_NATS;
     return ensure_bucket(s, err, errlen);
@@ -522,8 +501,12 @@ lj_status lj_sink_last_record(struct lj_sink *s, const char *subject, lj_pb_reco
 {
     natsMsg *msg = NULL;
     jsErrCode jerr = 0;
-    natsStatus st = js_GetLastMsg(&msg, s->js, s->cfg.stream, subject, NULL, &jerr);
+    natsStatus st;
     lj_status ls;
+
+    if (s->js == NULL)
+        return lj_fail(err, errlen, LJ_NATS, "not connected to %s", lj_natsconn_url(s->conn));
+    st = js_GetLastMsg(&msg, s->js, s->cfg.stream, subject, NULL, &jerr);
 
     if (st == NATS_NOT_FOUND)
         return LJ_NOT_FOUND;
@@ -557,6 +540,6 @@ lj_status lj_sink_kv_put(struct lj_sink *s, const char *key, const uint8_t *valu
 
 void lj_sink_flush(struct lj_sink *s, int timeout_ms)
 {
-    if (lj_sink_connected(s))
+    if (lj_sink_connected(s) && s->nc != NULL)
         natsConnection_FlushTimeout(s->nc, timeout_ms);
 }

@@ -22,13 +22,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "natsconn.h"
 #include "record.h"
 #include "status.h"
 
 struct lj_sink;
 
 struct lj_sink_config {
-    const char *nats_url;   /* one URL or a comma-separated list */
+    const struct lj_natsconn_options *nats; /* server(s), credentials, TLS; must outlive the sink */
+    const char *name;       /* connection name the server shows: logjet-publisher@<host-id> */
     const char *stream;     /* "LOGS" */
     long replay_depth;      /* MaxMsgsPerSubject */
     long replicas;          /* stream and bucket replicas */
@@ -48,16 +50,28 @@ struct lj_ack {
 
 typedef void (*lj_sink_wake_fn)(void *ctx);
 
-/* Starts connecting (in the background: it returns before the server answers) and
- * subscribes to the ack inbox. wake(ctx) is called from nats.c threads whenever acks
- * or connection changes are waiting. On failure (bad URL, no memory) returns an error
- * with the offending value in err. *out is owned by the caller: lj_sink_destroy. */
+/* Starts connecting (in the background, through natsconn: it returns before the server
+ * answers). wake(ctx) is called from other threads whenever acks, a new connection or
+ * connection changes are waiting. On failure (bad URL, unreadable credentials, no
+ * memory) returns an error naming the option in err. *out is owned by the caller:
+ * lj_sink_destroy. */
 lj_status lj_sink_create(struct lj_sink **out, const struct lj_sink_config *cfg,
                          lj_sink_wake_fn wake, void *ctx, char *err, size_t errlen);
 
 /* Closes the connection (after a bounded flush) and frees everything. Accepts NULL.
  * Must not be called with the wake function's target already freed. */
 void lj_sink_destroy(struct lj_sink *s);
+
+/* Attaches a connection the connector has made (ack inbox, JetStream context) and hands
+ * back one nats.c gave up. Returns true when a new connection was attached: stream and
+ * bucket must then be ensured again (lj_sink_ensure). A new connection after a lost one
+ * counts as a reconnection (lj_sink_reconnects). Main thread, once per loop turn. */
+bool lj_sink_poll(struct lj_sink *s);
+
+/* true when connected and nothing is wrong; otherwise false with the reason (no
+ * secrets) in why: the last connection failure, or a recent permission violation.
+ * Any thread. */
+bool lj_sink_healthy(struct lj_sink *s, char *why, size_t whylen);
 
 /* Connected right now (any thread). */
 bool lj_sink_connected(struct lj_sink *s);

@@ -330,7 +330,12 @@ static void failure_text(struct lj_natsconn *c, natsStatus st, char *out, size_t
 {
     const char *detail = nats_GetLastError(NULL), *what = natsStatus_GetText(st);
     char raw[TEXT_MAX];
-    bool same = detail == NULL || *detail == '\0' || strcmp(detail, what) == 0;
+    bool same;
+
+    /* nats.c puts where it noticed the error first: "(conn.c:1905): ". */
+    if (detail && detail[0] == '(' && strstr(detail, "): "))
+        detail = strstr(detail, "): ") + 3;
+    same = detail == NULL || *detail == '\0' || strcmp(detail, what) == 0;
     snprintf(raw, sizeof raw, "%s%s%s", what, same ? "" : ": ", same ? "" : detail);
     if (st == NATS_CONNECTION_AUTH_FAILED || strstr(raw, "Authorization Violation")) {
         size_t len = strlen(raw);
@@ -339,6 +344,7 @@ static void failure_text(struct lj_natsconn *c, natsStatus st, char *out, size_t
                  given(c->o.nkey) ? "the --nats-nkey key was" :
                  given(c->o.token) ? "the --nats-token token was" :
                  given(c->o.user) ? "the --nats-user name or password was" :
+                 c->nsecrets > 0 ? "the user info in --nats-url was" :
                  "connecting without credentials was");
     }
     scrub(c, raw, out, n);

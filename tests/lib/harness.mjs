@@ -175,7 +175,13 @@ export class Stack {
   /**
    * Starts nats-server and, when asked, the publisher and the gateway.
    * opts: { publisher: bool, gateway: bool, publisherArgs: [], gatewayArgs: [], dockerHost,
-   *         replayDepth: n, env: {} }
+   *         replayDepth: n, env: {},
+   *         natsConfig: (stack) => text of a nats-server config file (the flags for
+   *           address and ports still win; it must set store_dir, nats-server refuses
+   *           -sd beside it), natsEnv: {} for nats-server (the config's $VARS),
+   *         natsUrl: (port) => the URL the daemons get (default nats://127.0.0.1:port),
+   *         natsClient: extra nats.js connect options for the stack's own connection,
+   *         publisherEnv: {}, gatewayEnv: {} (on top of env, for one daemon) }
    */
   static async start(opts = {}) {
     const s = new Stack(opts);
@@ -204,7 +210,9 @@ export class Stack {
     this._nc = null;
   }
 
-  get natsUrl() { return `nats://127.0.0.1:${this.ports.nats}`; }
+  get natsUrl() {
+    return this.opts.natsUrl ? this.opts.natsUrl(this.ports.nats) : `nats://127.0.0.1:${this.ports.nats}`;
+  }
   get gatewayUrl() { return `http://127.0.0.1:${this.ports.gateway}`; }
   get wsUrl() { return `ws://127.0.0.1:${this.ports.gateway}/ws`; }
   get publisherHttp() { return `http://127.0.0.1:${this.ports.publisher}`; }
@@ -219,7 +227,14 @@ export class Stack {
     this.ports.monitor ??= await freePort();
     const args = ['-js', '-a', '127.0.0.1', '-p', String(this.ports.nats), '-m', String(this.ports.monitor),
       '-sd', this.storeDir];
-    this.procs.nats = new Proc('nats-server', 'nats-server', args, path.join(this.dir, 'nats.log'));
+    if (this.opts.natsConfig) {
+      const conf = path.join(this.dir, 'nats.conf');
+      fs.writeFileSync(conf, this.opts.natsConfig(this));
+      args.splice(args.indexOf('-sd'), 2);
+      args.unshift('-c', conf);
+    }
+    this.procs.nats = new Proc('nats-server', 'nats-server', args, path.join(this.dir, 'nats.log'),
+      this.opts.natsEnv);
     await waitFor(() => httpOk(`${this.monitorUrl}/healthz?js-enabled-only=true`), 15000, 'nats-server');
   }
 
@@ -232,35 +247,39 @@ export class Stack {
     await this.procs.nats?.stop(signal);
   }
 
-  /** Starts build/<name>/logjet-<name> and waits for its /healthz (fails if it exits). */
-  async startDaemon(name, args, baseUrl) {
+  /**
+   * Starts build/<name>/logjet-<name> and waits for its /healthz to answer 200, or with
+   * healthy: false only for it to answer at all (fails if it exits).
+   */
+  async startDaemon(name, args, baseUrl, { healthy = true } = {}) {
     const p = new Proc(name, path.join(BUILD_DIR, `${name}/logjet-${name}`), args,
-      path.join(this.dir, `${name}.log`), this.opts.env);
+      path.join(this.dir, `${name}.log`), { ...this.opts.env, ...this.opts[`${name}Env`] });
     this.procs[name] = p;
     await waitFor(async () => {
       if (!p.running) throw new Error(`${name} exited:\n${p.tail()}`);
-      return httpOk(`${baseUrl}/healthz`);
+      if (healthy) return httpOk(`${baseUrl}/healthz`);
+      return fetch(`${baseUrl}/healthz`).then(() => true, () => false);
     }, 20000, `${name} /healthz`);
   }
 
-  async startPublisher(extra = []) {
+  async startPublisher(extra = [], opts = {}) {
     this.ports.publisher ??= await freePort();
     const args = ['--nats-url', this.natsUrl, '--docker-host', this.opts.dockerHost || DOCKER_HOST, '--host-id', this.hostId,
       '--http', `127.0.0.1:${this.ports.publisher}`, '--include', `^${this.prefix}`,
       ...(this.opts.replayDepth ? ['--replay-depth', String(this.opts.replayDepth)] : []),
       ...(this.opts.publisherArgs || []), ...extra];
-    await this.startDaemon('publisher', args, this.publisherHttp);
+    await this.startDaemon('publisher', args, this.publisherHttp, opts);
   }
 
   async killPublisher(signal = 'SIGKILL') {
     return this.procs.publisher?.stop(signal);
   }
 
-  async startGateway(extra = []) {
+  async startGateway(extra = [], opts = {}) {
     this.ports.gateway ??= await freePort();
     const args = ['--nats-url', this.natsUrl, '--listen', `127.0.0.1:${this.ports.gateway}`,
       '--ui-dir', path.join(SOURCE_DIR, 'ui'), ...(this.opts.gatewayArgs || []), ...extra];
-    await this.startDaemon('gateway', args, this.gatewayUrl);
+    await this.startDaemon('gateway', args, this.gatewayUrl, opts);
   }
 
   async stopGateway(signal = 'SIGTERM') {
@@ -335,7 +354,8 @@ export class Stack {
   /** A nats.js connection to this stack's server (reconnecting; closed in stop()). */
   async nc() {
     if (!this._nc) {
-      this._nc = await connect({ servers: this.natsUrl, maxReconnectAttempts: -1, reconnectTimeWait: 200 });
+      this._nc = await connect({ servers: `127.0.0.1:${this.ports.nats}`, maxReconnectAttempts: -1,
+        reconnectTimeWait: 200, ...(this.opts.natsClient || {}) });
     }
     return this._nc;
   }

@@ -325,6 +325,72 @@ static natsStatus build_options(struct lj_natsconn *c, natsOptions **out)
 
 /* ---- the connector thread --------------------------------------------------------- */
 
+/* Decodes base64url text (no padding) of n characters into out; returns the length. */
+static size_t base64url_decode(const char *in, size_t n, char *out, size_t outlen)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < outlen; i++) {
+        const char *c = in[i] ? strchr(abc, in[i]) : NULL;
+        if (c == NULL)
+            break;
+        acc = acc << 6 | (uint32_t)(c - abc);
+        if ((bits += 6) >= 8) {
+            bits -= 8;
+            out[o++] = (char)(acc >> bits & 0xff);
+        }
+    }
+    out[o] = '\0';
+    return o;
+}
+
+/* The "exp" (unix seconds) of the user JWT in a creds file; 0 when none or unreadable.
+ * nats-server answers an expired JWT with the same "Authorization Violation" as a
+ * wrong one; this tells them apart for the operator. */
+static long long creds_expiry(const char *path)
+{
+    char buf[8192], claims[4096];
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    const char *jwt, *dot1, *dot2, *exp;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    if ((jwt = strstr(buf, "BEGIN NATS USER JWT")) == NULL || (jwt = strchr(jwt, '\n')) == NULL)
+        return 0;
+    jwt++;
+    if ((dot1 = strchr(jwt, '.')) == NULL || (dot2 = strchr(dot1 + 1, '.')) == NULL)
+        return 0;
+    base64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), claims, sizeof claims);
+    exp = strstr(claims, "\"exp\":");
+    return exp ? strtoll(exp + 6, NULL, 10) : 0;
+}
+
+/* What an auth failure most likely means, from the options given. */
+static void auth_hint(struct lj_natsconn *c, char *raw, size_t n)
+{
+    size_t len = strlen(raw);
+    long long exp = given(c->o.creds) ? creds_expiry(c->o.creds) : 0;
+    if (exp > 0 && exp < (long long)time(NULL)) {
+        char when[64];
+        time_t t = (time_t)exp;
+        struct tm tm;
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+        snprintf(raw + len, n - len, " (the user JWT in --nats-creds '%s' expired at %s)",
+                 c->o.creds, when);
+        return;
+    }
+    snprintf(raw + len, n - len, " (%s rejected)",
+             given(c->o.creds) ? "the --nats-creds credentials were" :
+             given(c->o.nkey) ? "the --nats-nkey key was" :
+             given(c->o.token) ? "the --nats-token token was" :
+             given(c->o.user) ? "the --nats-user name or password was" :
+             c->nsecrets > 0 ? "the user info in --nats-url was" :
+             "connecting without credentials was");
+}
+
 /* The failure of the last call on this thread as "<status>: <detail>", scrubbed. */
 static void failure_text(struct lj_natsconn *c, natsStatus st, char *out, size_t n)
 {
@@ -338,14 +404,14 @@ static void failure_text(struct lj_natsconn *c, natsStatus st, char *out, size_t
     same = detail == NULL || *detail == '\0' || strcmp(detail, what) == 0;
     snprintf(raw, sizeof raw, "%s%s%s", what, same ? "" : ": ", same ? "" : detail);
     if (st == NATS_CONNECTION_AUTH_FAILED || strstr(raw, "Authorization Violation")) {
+        auth_hint(c, raw, sizeof raw);
+    } else if (st == NATS_PROTOCOL_ERROR && strstr(raw, "got ''") && !given(c->o.cert)
+               && (lj_natsurl_wants_tls(c->o.url) || given(c->o.ca))) {
+        /* With TLS 1.3 the server refuses a missing client certificate only after the
+         * handshake: all nats.c sees is the connection closing. */
         size_t len = strlen(raw);
-        snprintf(raw + len, sizeof raw - len, " (%s rejected)",
-                 given(c->o.creds) ? "the --nats-creds credentials were" :
-                 given(c->o.nkey) ? "the --nats-nkey key was" :
-                 given(c->o.token) ? "the --nats-token token was" :
-                 given(c->o.user) ? "the --nats-user name or password was" :
-                 c->nsecrets > 0 ? "the user info in --nats-url was" :
-                 "connecting without credentials was");
+        snprintf(raw + len, sizeof raw - len, " (the server closed the connection after the "
+                 "TLS handshake: it may require a client certificate, --nats-cert/--nats-key)");
     }
     scrub(c, raw, out, n);
 }

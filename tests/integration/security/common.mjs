@@ -83,3 +83,52 @@ export async function metricsPages(s) {
   if (s.procs.gateway?.running) out.push(await (await fetch(`${s.gatewayUrl}/metrics`)).text());
   return out;
 }
+
+/** nats-server config lines for one account LOGJET (JetStream on) with these users:
+ *  [{auth: 'nkey: U...' | 'user: u, password: p', perms: {pub: {allow}, sub: {allow}}}]. */
+export function accountConfig(users) {
+  const q = (a) => a.map((x) => JSON.stringify(x)).join(', ');
+  const rows = users.map((u) => `      { ${u.auth}, permissions: { publish: { allow: [${q(u.perms.pub.allow)}] },`
+    + ` subscribe: { allow: [${q(u.perms.sub.allow)}] } } }`);
+  return `accounts {\n  LOGJET {\n    jetstream: enabled\n    users: [\n${rows.join('\n')}\n    ]\n  }\n}\n`;
+}
+
+/** A TLS block for nats-server (server certificate only, or requiring client ones). */
+export function tlsConfig(pki, { verify = false } = {}) {
+  return `tls {\n  cert_file: "${pki.serverCert}"\n  key_file: "${pki.serverKey}"\n  ca_file: "${pki.ca}"\n`
+    + `  verify: ${verify}\n  timeout: 2\n}\n`;
+}
+
+let failures = 0;
+
+/**
+ * Starts one daemon of s (publisher or gateway) with extra args and env that must fail to
+ * get a working NATS connection, and checks what an operator sees: exactly one error
+ * line (though it retries every 200 ms), matching cause and naming the server, /healthz
+ * 503 with the same cause, and the daemon still running. Stops it; its log is kept
+ * (as <daemon>-fail-N.log) for the secret grep. Returns the error line.
+ */
+export async function expectFailure(s, which, extra, { env = {}, cause, server }) {
+  s.opts[`${which}Env`] = env;
+  if (which === 'publisher') await s.startPublisher([...extra, '--nats-retry-ms', '200'], { healthy: false });
+  else await s.startGateway([...extra, '--nats-retry-ms', '200'], { healthy: false });
+  const base = which === 'publisher' ? s.publisherHttp : s.gatewayUrl;
+  const p = s.procs[which];
+  const errors = () => fs.readFileSync(p.logPath, 'utf8').split('\n').filter((l) => /level=error/.test(l));
+  try {
+    await waitFor(() => errors().length > 0, 15000, `an error line from the ${which}`);
+    await new Promise((r) => setTimeout(r, 2000));    // ten more attempts
+    const lines = errors();
+    assert.equal(lines.length, 1, `one error line, got:\n${lines.join('\n')}`);
+    assert.match(lines[0], cause);
+    assert.ok(lines[0].includes(`server=${server}`), `${lines[0]} names ${server}`);
+    const h = await health(base);
+    assert.equal(h.status, 503);
+    assert.match(h.body, cause);
+    assert.ok(p.running, `${which} exited`);
+    return lines[0];
+  } finally {
+    await p.stop();
+    fs.renameSync(p.logPath, path.join(s.dir, `${which}-fail-${++failures}.log`));
+  }
+}

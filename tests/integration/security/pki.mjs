@@ -28,18 +28,21 @@ async function leaf(dir, name, caName, ext) {
     '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`], dir);
 }
 
-/** Makes ca, server (DNS:localhost only), client and other-ca in dir; returns the paths. */
+/** Makes ca, server (DNS:localhost only), client, wrongname (a server certificate for
+ *  another name) and other-ca in dir; returns the paths. */
 export async function makePki(dir) {
   fs.mkdirSync(dir, { recursive: true });
   await ca(dir, 'ca');
   await ca(dir, 'other-ca');
   await leaf(dir, 'server', 'ca', 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n');
   await leaf(dir, 'client', 'ca', 'extendedKeyUsage=clientAuth\n');
+  await leaf(dir, 'wrongname', 'ca', 'subjectAltName=DNS:logjet-elsewhere.invalid\nextendedKeyUsage=serverAuth\n');
   const p = (f) => path.join(dir, f);
   return {
     ca: p('ca.pem'), otherCa: p('other-ca.pem'),
     serverCert: p('server.pem'), serverKey: p('server-key.pem'),
     clientCert: p('client.pem'), clientKey: p('client-key.pem'),
+    wrongNameCert: p('wrongname.pem'), wrongNameKey: p('wrongname-key.pem'),
   };
 }
 

@@ -85,7 +85,12 @@ export function operator() {
   const limits = { subs: -1, data: -1, payload: -1, imports: -1, exports: -1, wildcards: true, conn: -1, leaf: -1,
     mem_storage: -1, disk_storage: -1, streams: -1, consumer: -1 };
   const accJwt = jwt(op, { sub: acc.getPublicKey(), name: 'LOGJET', nats: { limits, type: 'account', version: 2 } });
-  const config = `operator: ${opJwt}\nresolver: MEMORY\nresolver_preload: {\n  ${acc.getPublicKey()}: ${accJwt}\n}\n`;
+  // JetStream needs a system account in operator mode.
+  const sys = nkeys.createAccount();
+  const sysJwt = jwt(op, { sub: sys.getPublicKey(), name: 'SYS',
+    nats: { limits: { ...limits, mem_storage: 0, disk_storage: 0, streams: 0, consumer: 0 }, type: 'account', version: 2 } });
+  const config = `operator: ${opJwt}\nsystem_account: ${sys.getPublicKey()}\nresolver: MEMORY\n`
+    + `resolver_preload: {\n  ${acc.getPublicKey()}: ${accJwt}\n  ${sys.getPublicKey()}: ${sysJwt}\n}\n`;
   const creds = (file, name, permissions, { exp, other } = {}) => {
     const u = userKey();
     const claims = { sub: u.pub, name, nats: { ...permissions, subs: -1, data: -1, payload: -1, type: 'user', version: 2 } };

@@ -23,8 +23,14 @@ trap 'rm -rf "$tmp"' EXIT
 # --- NATS ----------------------------------------------------------------
 nats_configs() {
     local f
+    # secure.conf takes its passwords and certificate paths from the environment, and
+    # nats-server -t loads the certificates: give it a throwaway pair.
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+        -subj /CN=localhost -keyout "$tmp/tls-key.pem" -out "$tmp/tls.pem" 2>/dev/null
+    local secure_env=(LOGJET_PUBLISHER_PASSWORD=x LOGJET_GATEWAY_PASSWORD=x LOGJET_READER_PASSWORD=x
+        NATS_TLS_CERT="$tmp/tls.pem" NATS_TLS_KEY="$tmp/tls-key.pem" NATS_TLS_CA="$tmp/tls.pem")
     for f in deploy/nats/*.conf deploy/nats/cluster/*.conf; do
-        check "nats-server -t -c $f" nats-server -t -c "$f"
+        check "nats-server -t -c $f" env "${secure_env[@]}" nats-server -t -c "$f"
     done
     printf 'jetstream {\n  store_dirr: /x\n}\n' > "$tmp/bad.conf"
     check_fails "nats-server -t rejects a misspelt JetStream option" nats-server -t -c "$tmp/bad.conf"

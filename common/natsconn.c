@@ -193,7 +193,8 @@ static void on_closed(natsConnection *nc, void *arg)
     scrub(c, last && *last ? last : "no reason given", text, sizeof text);
     snprintf(why, sizeof why, "connection closed: %s", text);
     set_state(c, CONNECTING, why);
-    report(c, LJ_LOG_ERROR, "NATS connection given up; connecting again", text);
+    /* A warning: the next attempt's failure is the one error line, with the cause. */
+    report(c, LJ_LOG_WARN, "NATS gave the connection up; connecting again", text);
     if (c->hooks.closed)
         c->hooks.closed(nc, c->hooks.arg);
 }
@@ -217,7 +218,11 @@ static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, 
         pthread_mutex_unlock(&c->lock);
         report(c, LJ_LOG_ERROR, "NATS permission denied", text);
     } else if (err == NATS_CONNECTION_AUTH_FAILED) {
-        report(c, LJ_LOG_ERROR, "NATS authentication failed", text);
+        /* Seen while reconnecting: either a later attempt succeeds or nats.c gives the
+         * connection up and the connector's attempt reports the cause. */
+        char why[TEXT_MAX + 64];
+        snprintf(why, sizeof why, "reconnecting: %s", text);
+        set_state(c, DISCONNECTED, why);
     } else {
         /* Slow consumers: the owner's own recovery (ack timeout, gap fill) repairs what
          * was dropped. */

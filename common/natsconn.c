@@ -7,6 +7,7 @@
 #include "natsconn.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -487,6 +488,11 @@ static void *connector_main(void *arg)
     }
     pthread_mutex_unlock(&c->lock);
     return NULL;
+}
+
+bool lj_natsconn_global_init(void)
+{
+    return OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL) == 1;
 }
 
 /* ---- life ---------------------------------------------------------------------------- */

@@ -89,6 +89,13 @@ struct lj_natsconn_hooks {
 
 struct lj_natsconn;
 
+/* Must be the first thing main does, before anything touches OpenSSL (curl, lws, an
+ * NKey): tells OpenSSL not to clean up at exit. nats.c 3.4.1 frees OpenSSL's
+ * compression-method list itself when its library closes (nats_CloseAndWait) after TLS
+ * was used, and OpenSSL's own exit handler then frees it again: a crash on every exit
+ * of a daemon that used TLS. Main thread; returns false if OpenSSL refused. */
+bool lj_natsconn_global_init(void);
+
 /* Checks the options without connecting: the URL list, that the files exist and can
  * be read, that at most one way of authenticating is given, --nats-key with
  * --nats-cert. LJ_INVAL with a message naming the option (never a secret). */

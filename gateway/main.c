@@ -244,7 +244,10 @@ int main(int argc, char **argv)
     struct lj_server *srv = NULL;
     struct lj_feed *feed = NULL;
     char host[256], err[512], shown[512];
-    int rc = parse_args(argc, argv, &sc, host, sizeof(host));
+    int rc;
+
+    lj_natsconn_global_init();     /* first: see natsconn.h */
+    rc = parse_args(argc, argv, &sc, host, sizeof(host));
 
     if (rc >= 0)
         return rc;

@@ -1061,6 +1061,7 @@ int main(int argc, char **argv)
     char err[512], shown[512];
     int rc = 1;
 
+    lj_natsconn_global_init();     /* first: see natsconn.h */
     if (lj_config_parse(option_table, NOPTIONS, argc, argv, &action, err, sizeof err) != LJ_OK) {
         fprintf(stderr, "logjet-publisher: %s\n", err);
         return 2;

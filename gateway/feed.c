@@ -208,8 +208,10 @@ lj_status lj_feed_subscribe(struct lj_feed *f, const char *js_subject, void **ha
     pthread_rwlock_rdlock(&f->conn_lock);
     pthread_mutex_lock(&f->subs_lock);
     /* Without a connection the subscription is made when the next one is attached. */
-    if (f->nc)
-        s = live_subscribe(f, f->nc, ls);
+    if (f->nc && (s = live_subscribe(f, f->nc, ls)) != NATS_OK && natsConnection_IsClosed(f->nc)) {
+        ls->sub = NULL;
+        s = NATS_OK;    /* given up by nats.c, not yet handed back: the next one subscribes it */
+    }
     if (s == NATS_OK) {
         ls->next = f->subs;
         if (f->subs)

@@ -62,6 +62,7 @@ cleanup() {
         done
     fi
     rm -rf "$tmp"
+    rm -f "$LJ_PORTS_FILE"
 }
 trap cleanup EXIT
 

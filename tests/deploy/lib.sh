@@ -54,12 +54,19 @@ node_deps() {
 }
 
 # free_port: prints a TCP port nothing listens on in 127.0.0.1, from a range
-# above the usual defaults and below the ephemeral range.
+# above the usual defaults and below the ephemeral range, and never one this script
+# was given before: a script picks all its ports before it starts the servers, so
+# "nothing listens there yet" alone could hand out one port twice. It runs in a
+# $(...) subshell, so the ports handed out are kept in a file, not a variable
+# (named by the script's PID, which a subshell shares; stack_cleanup removes it).
+LJ_PORTS_FILE=${TMPDIR:-/tmp}/logjet-ports.$$
 free_port() {
     local p i
     for i in $(seq 1 200); do
         p=$((20000 + (RANDOM * 7 + i) % 12000))
+        grep -qx "$p" "$LJ_PORTS_FILE" 2>/dev/null && continue
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p" >> "$LJ_PORTS_FILE"
             echo "$p"
             return 0
         fi
@@ -152,6 +159,7 @@ stack_cleanup() {
     docker rm -f "$NAME" >/dev/null 2>&1 || true
     for n in "${!PID[@]}"; do stop "$n"; done
     rm -rf "$tmp"
+    rm -f "$LJ_PORTS_FILE"
 }
 
 # The last lines of every log the script collected in $tmp.

@@ -44,6 +44,7 @@ enum {
     W_COLON = 2,    /* upper case, only right before ':' */
     W_BRACKET = 4,  /* any case inside [] or <> */
     W_VALUE = 8,    /* any case as a JSON or logfmt value */
+    W_PHP = 16,     /* right after "PHP " ("PHP Deprecated:  ...") */
     W_ALL = W_UPPER | W_BRACKET | W_VALUE,
 };
 
@@ -71,10 +72,18 @@ static const struct level_word words[] = {
     { "error", LJ_LEVEL_ERROR, W_ALL },       { "err", LJ_LEVEL_ERROR, W_ALL },
     { "eror", LJ_LEVEL_ERROR, W_ALL },        { "severe", LJ_LEVEL_ERROR, W_ALL },
     { "fatal", LJ_LEVEL_FATAL, W_ALL },       { "ftl", LJ_LEVEL_FATAL, W_ALL },
-    { "panic", LJ_LEVEL_FATAL, W_ALL },       { "dpanic", LJ_LEVEL_FATAL, W_VALUE },
+    { "panic", LJ_LEVEL_FATAL, W_ALL },       { "dpanic", LJ_LEVEL_FATAL, W_UPPER | W_VALUE },
     { "crit", LJ_LEVEL_FATAL, W_ALL },        { "critical", LJ_LEVEL_FATAL, W_ALL },
     { "alert", LJ_LEVEL_FATAL, W_ALL },       { "emerg", LJ_LEVEL_FATAL, W_ALL },
     { "emergency", LJ_LEVEL_FATAL, W_ALL },
+    { "deprecated", LJ_LEVEL_WARN, W_PHP },
+    /* Serilog's "[12:00:00 VRB]" (Verbose, below Debug) */
+    { "vrb", LJ_LEVEL_TRACE, W_UPPER | W_BRACKET },
+    /* Apache httpd's trace1..trace8, as in "[core:trace3]" */
+    { "trace1", LJ_LEVEL_TRACE, W_BRACKET },  { "trace2", LJ_LEVEL_TRACE, W_BRACKET },
+    { "trace3", LJ_LEVEL_TRACE, W_BRACKET },  { "trace4", LJ_LEVEL_TRACE, W_BRACKET },
+    { "trace5", LJ_LEVEL_TRACE, W_BRACKET },  { "trace6", LJ_LEVEL_TRACE, W_BRACKET },
+    { "trace7", LJ_LEVEL_TRACE, W_BRACKET },  { "trace8", LJ_LEVEL_TRACE, W_BRACKET },
     /* logrus' text formatter: "ERRO[0002] msg" */
     { "trac", LJ_LEVEL_TRACE, W_UPPER },      { "debu", LJ_LEVEL_DEBUG, W_UPPER },
     { "erro", LJ_LEVEL_ERROR, W_UPPER },      { "fata", LJ_LEVEL_FATAL, W_UPPER },
@@ -220,10 +229,20 @@ static enum lj_level json_value(const char *s, size_t n, size_t i)
     return number_level(v);
 }
 
-/* Scans every string of a JSON object; the first level key with a level value wins. */
+/* journald's "PRIORITY":"3" (a syslog severity written as a string, systemd.journal-fields(7)). */
+static enum lj_level journal_priority(const char *s, size_t n, size_t i)
+{
+    if (i + 2 < n && s[i] == '"' && s[i + 1] >= '0' && s[i + 1] <= '7' && s[i + 2] == '"')
+        return number_level(s[i + 1] - '0');
+    return LJ_LEVEL_UNKNOWN;
+}
+
+/* Scans every string of a JSON object; the first level key with a level value wins.
+ * Serilog's compact format (CLEF, "@mt" or "@m") leaves "@l" out for Information. */
 static enum lj_level from_json(const char *s, size_t n)
 {
     size_t i = 1, start, len;
+    bool clef = false;
 
     while (i < n) {
         if (s[i] != '"') {
@@ -235,14 +254,25 @@ static enum lj_level from_json(const char *s, size_t n)
         size_t j = skip_space(s, n, i);
         if (j >= n || s[j] != ':')
             continue;
+        j = skip_space(s, n, j + 1);
+        if ((len == 3 && memcmp(s + start, "@mt", 3) == 0) ||
+            (len == 2 && memcmp(s + start, "@m", 2) == 0))
+            clef = true;
+        if (len == 8 && memcmp(s + start, "PRIORITY", 8) == 0) {
+            enum lj_level l = journal_priority(s, n, j);
+            if (l != LJ_LEVEL_UNKNOWN)
+                return l;
+            continue;
+        }
         bool mongo = len == 1 && s[start] == 's';
         if (!mongo && !is_level_key(s + start, len))
             continue;
-        enum lj_level l = json_value(s, n, skip_space(s, n, j + 1));
+        enum lj_level l = json_value(s, n, j);
         if (l != LJ_LEVEL_UNKNOWN)
             return l;
     }
-    return LJ_LEVEL_UNKNOWN;
+    /* Only a whole object says "no @l": a cut one may hold it further on. */
+    return clef && i >= n && n > 0 && s[n - 1] == '}' ? LJ_LEVEL_INFO : LJ_LEVEL_UNKNOWN;
 }
 
 /* ---- fixed prefixes -------------------------------------------------------- */
@@ -252,7 +282,7 @@ static enum lj_level letter_level(char c, const char *letters)
     static const enum lj_level by_letter[] = {
         ['T'] = LJ_LEVEL_TRACE, ['V'] = LJ_LEVEL_DEBUG, ['D'] = LJ_LEVEL_DEBUG,
         ['I'] = LJ_LEVEL_INFO, ['W'] = LJ_LEVEL_WARN, ['E'] = LJ_LEVEL_ERROR,
-        ['F'] = LJ_LEVEL_FATAL,
+        ['F'] = LJ_LEVEL_FATAL, ['A'] = LJ_LEVEL_FATAL,
     };
     if (c == '\0' || strchr(letters, c) == NULL)
         return LJ_LEVEL_UNKNOWN;
@@ -315,10 +345,154 @@ static enum lj_level from_redis(const char *s, size_t n)
     }
 }
 
+/* Whether s[i..] holds the digit/separator pattern p ('9' a digit, other bytes literal). */
+static bool shaped(const char *s, size_t n, size_t i, const char *p)
+{
+    for (; *p; p++, i++)
+        if (i >= n || (*p == '9' ? !is_digit(s[i]) : s[i] != *p))
+            return false;
+    return true;
+}
+
+/* Android logcat with a time: -v time "01-02 03:04:05.678 W/Tag( 123): msg", -v threadtime
+ * (the default) "01-02 03:04:05.678  1234  5678 W Tag: msg" (also with -v year and -v uid),
+ * and the header of -v long "[ 01-02 03:04:05.678  1234: 5678 W/Tag ]". */
+static enum lj_level from_logcat_time(const char *s, size_t n)
+{
+    size_t i = 0, fields = 0;
+    bool long_header = shaped(s, n, 0, "[ ");
+
+    if (long_header)
+        i = 2;
+    if (shaped(s, n, i, "9999-"))
+        i += 5;
+    if (!shaped(s, n, i, "99-99 99:99:99.999 "))
+        return LJ_LEVEL_UNKNOWN;
+    i += 19;
+    while (i < n && s[i] == ' ')
+        i++;
+    if (i + 1 < n && s[i + 1] == '/')
+        return from_logcat(s + i, n - i);
+    /* pid and tid (and a uid before them): numbers, or a uid name such as u0_a123 */
+    while (fields < 4 && i < n && is_word(s[i])) {
+        size_t a = i;
+        while (i < n && is_word(s[i]))
+            i++;
+        if (i - a == 1 && i < n && (s[i] == ' ' || s[i] == '/')) {
+            i = a;  /* the priority letter */
+            break;
+        }
+        if (i < n && s[i] == ':')
+            i++;
+        if (i >= n || s[i] != ' ')
+            return LJ_LEVEL_UNKNOWN;
+        while (i < n && s[i] == ' ')
+            i++;
+        fields++;
+    }
+    if (fields < 2 || i + 2 >= n || !is_alpha(s[i + 2]))
+        return LJ_LEVEL_UNKNOWN;
+    if (s[i + 1] == '/') {
+        enum lj_level l = from_logcat(s + i, n - i);
+        return l || !long_header ? l : letter_level(s[i], "VDIWEFA");
+    }
+    if (s[i + 1] != ' ')
+        return LJ_LEVEL_UNKNOWN;
+    /* the tag, padded with spaces, then ':' */
+    for (size_t j = i + 2; j < n && j < i + 2 + 64; j++)
+        if (s[j] == ':')
+            return letter_level(s[i], "VDIWEFA");
+    return LJ_LEVEL_UNKNOWN;
+}
+
+/* Microsoft.Extensions.Logging's console formatter: "fail: Category[EventId]" (the message
+ * follows on the next line). "info:" and "warn:" are also found as first words. */
+static enum lj_level from_dotnet(const char *s, size_t n)
+{
+    static const struct { char name[5]; enum lj_level level; } names[] = {
+        { "trce", LJ_LEVEL_TRACE }, { "dbug", LJ_LEVEL_DEBUG }, { "info", LJ_LEVEL_INFO },
+        { "warn", LJ_LEVEL_WARN },  { "fail", LJ_LEVEL_ERROR }, { "crit", LJ_LEVEL_FATAL },
+    };
+    size_t i = 6;
+
+    if (n < 10 || s[4] != ':' || s[5] != ' ' || !is_alpha(s[6]))
+        return LJ_LEVEL_UNKNOWN;
+    while (i < n && s[i] != ' ' && s[i] != '[')
+        i++;
+    if (i >= n || s[i] != '[' || i + 1 >= n || !is_digit(s[i + 1]))
+        return LJ_LEVEL_UNKNOWN;
+    for (i++; i < n && is_digit(s[i]); i++)
+        ;
+    if (i >= n || s[i] != ']' || (i + 1 < n && s[i + 1] != ' ' && s[i + 1] != '\r'))
+        return LJ_LEVEL_UNKNOWN;
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+        if (memcmp(s, names[k].name, 4) == 0)
+            return names[k].level;
+    return LJ_LEVEL_UNKNOWN;
+}
+
+/* A syslog priority opening the line: sd-daemon(3) "<3>msg" (severity 0-7) or a syslog
+ * packet's "<134>..." (facility * 8 + severity). */
+static enum lj_level from_syslog_pri(const char *s, size_t n)
+{
+    size_t i = 1;
+    long v = 0;
+
+    if (n < 4 || s[0] != '<')
+        return LJ_LEVEL_UNKNOWN;
+    while (i < n && i < 4 && is_digit(s[i]))
+        v = v * 10 + (s[i++] - '0');
+    if (i == 1 || i >= n - 1 || s[i] != '>' || v > 191 || (i > 2 && s[1] == '0') ||
+        s[i + 1] == ' ' || s[i + 1] == '<')
+        return LJ_LEVEL_UNKNOWN;
+    return number_level(v % 8);
+}
+
+/* Windows event exports: "Level: Warning" (wevtutil /f:text), "LevelDisplayName : Error"
+ * (PowerShell Format-List), and "Warning<TAB>1/1/2024 ..." or "Error,1/1/2024 ..." (Event
+ * Viewer's tab- or comma-separated export, the level first). */
+static enum lj_level from_windows(const char *s, size_t n)
+{
+    size_t i = 0;
+
+    if (shaped(s, n, 0, "Level")) {
+        i = 5;
+        if (shaped(s, n, i, "DisplayName"))
+            i += 11;
+        while (i < n && s[i] == ' ')
+            i++;
+        if (i >= n || s[i] != ':')
+            return LJ_LEVEL_UNKNOWN;
+        i = skip_space(s, n, i + 1);
+        size_t a = i;
+        while (i < n && is_alpha(s[i]))
+            i++;
+        return i == n || s[i] == ' ' || s[i] == '\r' ? value_level(s + a, i - a)
+                                                      : LJ_LEVEL_UNKNOWN;
+    }
+    while (i < n && is_alpha(s[i]))
+        i++;
+    if (i < 4 || i + 1 >= n || (s[i] != '\t' && s[i] != ',') || !is_digit(s[i + 1]) ||
+        s[0] < 'A' || s[0] > 'Z')
+        return LJ_LEVEL_UNKNOWN;
+    return value_level(s, i);
+}
+
 static bool starts_with(const char *s, size_t n, const char *p)
 {
     size_t k = strlen(p);
     return n >= k && memcmp(s, p, k) == 0;
+}
+
+/* Rust's panic message: "thread 'main' panicked at src/main.rs:2:5:". */
+static bool rust_panic(const char *s, size_t n)
+{
+    if (!starts_with(s, n, "thread '"))
+        return false;
+    for (size_t i = 8; i < n && i < 8 + 128; i++)
+        if (s[i] == '\'')
+            return starts_with(s + i, n - i, "' panicked at ");
+    return false;
 }
 
 static enum lj_level from_prefix(const char *s, size_t n)
@@ -326,12 +500,14 @@ static enum lj_level from_prefix(const char *s, size_t n)
     enum lj_level l;
 
     if ((l = from_glog(s, n)) || (l = from_rails(s, n)) || (l = from_logcat(s, n)) ||
-        (l = from_redis(s, n)))
+        (l = from_redis(s, n)) || (l = from_logcat_time(s, n)) || (l = from_dotnet(s, n)) ||
+        (l = from_syslog_pri(s, n)) || (l = from_windows(s, n)))
         return l;
-    if (starts_with(s, n, "fatal error: "))  /* the Go runtime */
+    if (starts_with(s, n, "fatal error: ") || rust_panic(s, n))  /* Go and Rust runtimes */
         return LJ_LEVEL_FATAL;
     if (starts_with(s, n, "Traceback (most recent call last):") ||
-        starts_with(s, n, "Exception in thread \""))
+        starts_with(s, n, "Exception in thread \"") ||
+        starts_with(s, n, "Internal Server Error: /"))  /* Django's django.request */
         return LJ_LEVEL_ERROR;
     return LJ_LEVEL_UNKNOWN;
 }

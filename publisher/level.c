@@ -514,7 +514,8 @@ static enum lj_level from_prefix(const char *s, size_t n)
 
 /* ---- words ----------------------------------------------------------------- */
 
-/* logfmt value after "key=": bare or double-quoted. */
+/* logfmt value after "key=": bare or double-quoted. slog's offsets ("WARN+2", "DEBUG-4")
+ * keep the named level, except that below DEBUG is TRACE. */
 static enum lj_level logfmt_value(const char *s, size_t n, size_t i)
 {
     size_t start;
@@ -522,9 +523,53 @@ static enum lj_level logfmt_value(const char *s, size_t n, size_t i)
     if (i < n && s[i] == '"')
         i++;
     start = i;
-    while (i < n && (is_word(s[i]) || s[i] == '-'))
+    while (i < n && (is_alpha(s[i]) || s[i] == '_'))
         i++;
-    return value_level(s + start, i - start);
+    size_t end = i;
+    bool below = i + 1 < n && s[i] == '-' && s[i + 1] >= '1' && s[i + 1] <= '9';
+    if (i + 1 < n && (s[i] == '+' || s[i] == '-') && is_digit(s[i + 1]))
+        for (i++; i < n && is_digit(s[i]); i++)
+            ;
+    if (i < n && (is_word(s[i]) || s[i] == '-'))
+        return LJ_LEVEL_UNKNOWN;
+    enum lj_level l = value_level(s + start, end - start);
+    return below && l == LJ_LEVEL_DEBUG ? LJ_LEVEL_TRACE : l;
+}
+
+/* Whether the word at a follows "prog: " or "prog[pid]: " where prog opens the line or
+ * follows a space ("initdb: warning: ...", "... sshd[9]: error: ..."). */
+static bool after_program(const char *s, size_t a)
+{
+    size_t k;
+    bool letter = false;
+
+    if (a < 3 || s[a - 1] != ' ' || s[a - 2] != ':')
+        return false;
+    for (k = a - 2; k > 0; k--) {
+        char c = s[k - 1];
+        if (!is_word(c) && c != '.' && c != '-' && c != '[' && c != ']' && c != '/')
+            break;
+        letter |= is_alpha(c);
+    }
+    return letter && k < a - 2 && (k == 0 || s[k - 1] == ' ');
+}
+
+/* Whether some text follows "word:" at b: a record rather than a field ("err: {"). */
+static bool text_follows(const char *s, size_t n, size_t b)
+{
+    size_t i = b + 1;
+    while (i < n && s[i] == ' ')
+        i++;
+    return i < n && s[i] != '{' && s[i] != '[' && s[i] != '\r';
+}
+
+/* Characters that make an upper-case word part of a value, a path or a quotation
+ * ("/ERROR", "?level=ERROR&", "status = 'ERROR'"); '/' only before it ("INFO/MainProcess"
+ * is Celery's level and process). */
+static bool quoting(char c, bool before)
+{
+    return c == '.' || c == '-' || c == '=' || c == '\'' || c == '"' || c == '`' || c == '&' ||
+           c == '?' || (before && c == '/');
 }
 
 /* One word s[a..b) in its surroundings; LJ_LEVEL_UNKNOWN when it says nothing.
@@ -532,24 +577,41 @@ static enum lj_level logfmt_value(const char *s, size_t n, size_t i)
 static enum lj_level word_level(const char *s, size_t n, size_t a, size_t b, bool first)
 {
     char prev = a > 0 ? s[a - 1] : ' ', next = b < n ? s[b] : ' ';
+    bool upper = all_upper(s + a, b - a);
+    bool php = a >= 4 && memcmp(s + a - 4, "PHP ", 4) == 0;
+    bool bracket = prev == '[' || prev == '<' || prev == ':';
     const struct level_word *w;
 
     if (next == '=' && (prev == ' ' || prev == '\t') && is_level_key(s + a, b - a))
         return logfmt_value(s, n, b + 1);
-    if ((w = find_word(s + a, b - a)) == NULL)
+    /* Most words of a line are prose: skip the table unless the place could hold a level. */
+    if (!upper && !bracket && !php && !((first || after_program(s, a)) && next == ':'))
         return LJ_LEVEL_UNKNOWN;
-    if (next == ':' && (w->where & W_COLON) && all_upper(s + a, b - a))
+    if ((w = find_word(s + a, b - a)) == NULL) {
+        /* node's "(node:1) [DEP0005] DeprecationWarning: ..." */
+        if (first && next == ':' && b - a > 7 && memcmp(s + b - 7, "Warning", 7) == 0 &&
+            s[a] >= 'A' && s[a] <= 'Z')
+            return LJ_LEVEL_WARN;
+        return LJ_LEVEL_UNKNOWN;
+    }
+    if (next == ':' && (w->where & W_COLON) && upper)
         return w->level;
     if (a >= UPPER_WINDOW)
         return LJ_LEVEL_UNKNOWN;
-    if ((w->where & W_UPPER) && b - a >= 3 && all_upper(s + a, b - a) && prev != '.' &&
-        prev != '/' && prev != '-' && next != '.' && next != '-')
-        return w->level;
+    if ((w->where & W_UPPER) && b - a >= 3 && upper) {
+        /* logback's status lines "|-WARN in ..."; Monolog's "app.WARNING: ..." */
+        bool status = prev == '-' && a >= 2 && s[a - 2] == '|';
+        bool channel = prev == '.' && next == ':' && a >= 2 && is_word(s[a - 2]);
+        if ((status || channel || !quoting(prev, true)) && !quoting(next, false))
+            return w->level;
+    }
     if ((w->where & W_BRACKET) && ((prev == '[' && next == ']') || (prev == '<' && next == '>') ||
                                    (prev == ':' && next == ']')))
         return w->level;
-    bool php = a >= 4 && memcmp(s + a - 4, "PHP ", 4) == 0;
-    if (first && (next == ':' || php) && (w->where & W_ALL) && b - a >= 3)
+    if (php && (w->where & (W_ALL | W_PHP)) && b - a >= 3)
+        return w->level;
+    if ((first || after_program(s, a)) && next == ':' && (w->where & W_ALL) && b - a >= 3 &&
+        text_follows(s, n, b))
         return w->level;
     return LJ_LEVEL_UNKNOWN;
 }

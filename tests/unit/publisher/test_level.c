@@ -138,7 +138,7 @@ static struct system_score *score_of(struct system_score *s, int *count, const c
 static double now_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);  /* CPU time: the machine is shared */
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
@@ -189,7 +189,7 @@ static void test_real_corpus(const char *dir)
         if (round == 0 || per < best)
             best = per;
     }
-    printf("level corpus: %.0f ns per line (best of 5 rounds of %d lines)\n", best, 200 * n);
+    printf("level corpus: %.0f ns per line (CPU time, best of 5 rounds of %d lines)\n", best, 200 * n);
 
     CHECK(systems >= 15);
     CHECK(negatives >= 40);

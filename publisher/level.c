@@ -4,30 +4,53 @@
  *
  *   JSON object     {"level":"warn"} {"lvl":50} {"severity":"ERROR"} {"log.level":"info"}
  *                   {"@l":"Warning"} {"levelname":"INFO"} {"s":"W"} (MongoDB); any nesting;
- *                   numbers >= 10 are pino/bunyan (10 trace .. 60 fatal), 0-7 syslog
+ *                   numbers >= 10 are pino/bunyan (10 trace .. 60 fatal), 0-7 syslog;
+ *                   journald's {"PRIORITY":"3"}; Serilog CLEF ("@mt" or "@m") without
+ *                   "@l" is Information, but only in a whole object (it ends in '}')
  *   fixed prefixes  glog/klog  "E1123 12:00:00.000000 ..."      (I W E F)
- *                   Rails      "E, [2024-01-01T12:00:00 #1] ERROR -- : ..."
+ *                   Ruby       "E, [2024-01-01T12:00:00 #1] ERROR -- : ..."
  *                   Android    "W/Tag(  123): ..."                (V D I W E F)
  *                   Redis      "1:M 01 Jan 2024 12:00:00.000 # ..." (. debug, - verbose,
  *                              * notice, # warning)
- *                   Python     "Traceback (most recent call last):", Java "Exception in
- *                              thread ..." (error)
+ *                   logcat     "01-02 03:04:05.678  1234  5678 W Tag: ..." (threadtime,
+ *                              also -v year/uid), "01-02 03:04:05.678 W/Tag( 1): ..."
+ *                              (time), "[ 01-02 03:04:05.678  1234: 5678 W/Tag ]" (long);
+ *                              V D I W E F A
+ *                   .NET       "fail: Category[0]" (Microsoft.Extensions.Logging console:
+ *                              trce dbug info warn fail crit)
+ *                   syslog     "<3>msg" (sd-daemon), "<134>..." (severity = N % 8)
+ *                   Windows    "Level: Warning" (wevtutil), "LevelDisplayName : Error",
+ *                              "Warning<TAB>1/1/2024 ..." and "Error,1/1/2024 ..." exports
+ *                   runtimes   Go "fatal error: ", Rust "thread 'x' panicked at " (fatal);
+ *                              Python "Traceback (most recent call last):", Java
+ *                              "Exception in thread \"", Django "Internal Server Error: /"
+ *                              (error)
  *   words, in order of appearance:
- *     key=value     logfmt level=, lvl=, severity=, loglevel= (value any case, quotes ok)
+ *     key=value     logfmt level=, lvl=, severity=, loglevel= (value any case, quotes ok;
+ *                   slog's "WARN+2" is WARN, "DEBUG-4" TRACE)
  *     UPPER CASE    ERROR, WARN, WARNING, INFO, [INF], ... anywhere in the first
  *                   UPPER_WINDOW bytes (log4j, logback, Spring Boot, Python, zap console,
- *                   nats-server, HAProxy, Kafka, Celery, ...); LOG/FINE only before ':'
+ *                   nats-server, HAProxy, Kafka, Celery, Serilog, ...), also logback's
+ *                   "|-WARN in" and Monolog's "app.WARNING:"; LOG/FINE only before ':'
  *                   (PostgreSQL "LOG:", java.util.logging "FINE:")
- *     [bracketed]   [error] [Warning] [Note] [core:error] <info> in any case (nginx,
- *                   Apache, MySQL, RabbitMQ, Envoy, gunicorn)
+ *     [bracketed]   [error] [Warning] [Note] [core:error] [core:trace3] <info> in any
+ *                   case (nginx, Apache, MySQL, RabbitMQ, Envoy, gunicorn)
  *     first word:   "error: ...", "Warning: ...", "panic: ..." in any case, also right
- *                   after a leading "(...)" or "[...]" ("(node:1) Warning: ...")
- *     after PHP:    "PHP Warning:  ...", "PHP Fatal error:  ..."
+ *                   after a leading "(...)" or "[...]" ("(node:1) Warning: ...", node's
+ *                   "[DEP0005] DeprecationWarning:") or after "prog: " / "prog[pid]: "
+ *                   ("initdb: warning: ...", "sshd[9]: error: ..."); text must follow
+ *     after PHP:    "PHP Warning:  ...", "PHP Fatal error:  ...", "PHP Deprecated:  ..."
  *
  * Deliberately not recognised: a lower-case level word in running text ("0 errors found",
- * "connection error, retrying"), which is prose, not a level. A line that matches
- * nothing is LJ_LEVEL_UNKNOWN. ANSI colour sequences are ignored. Never allocates;
- * cost is bounded by LEVEL_WINDOW whatever the line's length.
+ * "connection error, retrying"), which is prose, not a level; an upper-case one inside
+ * quotes or a query string ("status = 'ERROR'", "?level=ERROR&"), which is a value; a field
+ * name ("err: {"); HTTP status codes in access logs (a 500 response is not an error
+ * record); lines that continue a record (stack frames, "Caused by:", PostgreSQL DETAIL and
+ * STATEMENT, the message line of a two-line .NET or java.util.logging record): one line
+ * is judged alone. A line that matches nothing is LJ_LEVEL_UNKNOWN. ANSI colour sequences
+ * are ignored. Never allocates; cost is bounded by LEVEL_WINDOW whatever the line's length.
+ * tests/unit/publisher/data/level-corpus.txt holds the labelled lines these rules are
+ * measured against.
  */
 #include "level.h"
 

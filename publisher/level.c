@@ -237,7 +237,9 @@ static size_t skip_space(const char *s, size_t n, size_t i)
 }
 
 /* The value at s[i] of a level key. */
-static enum lj_level json_value(const char *s, size_t n, size_t i)
+/* The value at s[i] of a level key; *small is set to a number 0-7, whose scale the
+ * number alone does not tell (syslog's in GELF, 0 debug .. 4 fatal in Nextcloud), else -1. */
+static enum lj_level json_value(const char *s, size_t n, size_t i, int *small)
 {
     size_t start, len;
     long v = 0;
@@ -249,6 +251,7 @@ static enum lj_level json_value(const char *s, size_t n, size_t i)
         return LJ_LEVEL_UNKNOWN;
     for (; i < n && is_digit(s[i]) && v < 1000; i++)
         v = v * 10 + (s[i] - '0');
+    *small = v < 8 ? (int)v : -1;
     return number_level(v);
 }
 
@@ -261,11 +264,17 @@ static enum lj_level journal_priority(const char *s, size_t n, size_t i)
 }
 
 /* Scans every string of a JSON object; the first level key with a level value wins.
- * Serilog's compact format (CLEF, "@mt" or "@m") leaves "@l" out for Information. */
+ * Serilog's compact format (CLEF, "@mt" or "@m") leaves "@l" out for Information. A level
+ * 0-7 is syslog's beside GELF's "short_message", Nextcloud's beside its "reqId", and
+ * otherwise unknown. */
 static enum lj_level from_json(const char *s, size_t n)
 {
+    static const enum lj_level nextcloud[5] = {
+        LJ_LEVEL_DEBUG, LJ_LEVEL_INFO, LJ_LEVEL_WARN, LJ_LEVEL_ERROR, LJ_LEVEL_FATAL,
+    };
     size_t i = 1, start, len;
-    bool clef = false;
+    bool clef = false, gelf = false, reqid = false;
+    int small_level = -1;
 
     while (i < n) {
         if (s[i] != '"') {
@@ -281,6 +290,10 @@ static enum lj_level from_json(const char *s, size_t n)
         if ((len == 3 && memcmp(s + start, "@mt", 3) == 0) ||
             (len == 2 && memcmp(s + start, "@m", 2) == 0))
             clef = true;
+        if (len == 13 && memcmp(s + start, "short_message", 13) == 0)
+            gelf = true;
+        if (len == 5 && memcmp(s + start, "reqId", 5) == 0)
+            reqid = true;
         if (len == 8 && memcmp(s + start, "PRIORITY", 8) == 0) {
             enum lj_level l = journal_priority(s, n, j);
             if (l != LJ_LEVEL_UNKNOWN)
@@ -290,15 +303,35 @@ static enum lj_level from_json(const char *s, size_t n)
         bool mongo = len == 1 && s[start] == 's';
         if (!mongo && !is_level_key(s + start, len))
             continue;
-        enum lj_level l = json_value(s, n, j);
-        if (l != LJ_LEVEL_UNKNOWN)
+        int small = -1;
+        enum lj_level l = json_value(s, n, j, &small);
+        if (small >= 0) {
+            if (small_level < 0)
+                small_level = small;
+        } else if (l != LJ_LEVEL_UNKNOWN) {
             return l;
+        }
     }
+    if (small_level >= 0 && gelf)
+        return number_level(small_level);
+    if (small_level >= 0 && reqid)
+        return small_level < 5 ? nextcloud[small_level] : LJ_LEVEL_UNKNOWN;
+    if (small_level >= 0)
+        return LJ_LEVEL_UNKNOWN;
     /* Only a whole object says "no @l": a cut one may hold it further on. */
     return clef && i >= n && n > 0 && s[n - 1] == '}' ? LJ_LEVEL_INFO : LJ_LEVEL_UNKNOWN;
 }
 
 /* ---- fixed prefixes -------------------------------------------------------- */
+
+/* Whether s[i..] holds the digit/separator pattern p ('9' a digit, other bytes literal). */
+static bool shaped(const char *s, size_t n, size_t i, const char *p)
+{
+    for (; *p; p++, i++)
+        if (i >= n || (*p == '9' ? !is_digit(s[i]) : s[i] != *p))
+            return false;
+    return true;
+}
 
 static enum lj_level letter_level(char c, const char *letters)
 {
@@ -312,11 +345,10 @@ static enum lj_level letter_level(char c, const char *letters)
     return by_letter[(unsigned char)c];
 }
 
-/* glog/klog: "E1123 12:00:00.000000 ..." */
+/* glog/klog: "E1123 12:00:00.000000 ..."; CockroachDB adds the year: "E240101 12:00:00..." */
 static enum lj_level from_glog(const char *s, size_t n)
 {
-    if (n < 9 || !is_digit(s[1]) || !is_digit(s[2]) || !is_digit(s[3]) || !is_digit(s[4]) ||
-        s[5] != ' ' || !is_digit(s[6]) || !is_digit(s[7]) || s[8] != ':')
+    if (!shaped(s, n, 1, "9999 99:") && !shaped(s, n, 1, "999999 99:"))
         return LJ_LEVEL_UNKNOWN;
     return letter_level(s[0], "IWEF");
 }
@@ -368,14 +400,6 @@ static enum lj_level from_redis(const char *s, size_t n)
     }
 }
 
-/* Whether s[i..] holds the digit/separator pattern p ('9' a digit, other bytes literal). */
-static bool shaped(const char *s, size_t n, size_t i, const char *p)
-{
-    for (; *p; p++, i++)
-        if (i >= n || (*p == '9' ? !is_digit(s[i]) : s[i] != *p))
-            return false;
-    return true;
-}
 
 /* Android logcat with a time: -v time "01-02 03:04:05.678 W/Tag( 123): msg", -v threadtime
  * (the default) "01-02 03:04:05.678  1234  5678 W Tag: msg" (also with -v year and -v uid),
@@ -528,6 +552,10 @@ static enum lj_level from_prefix(const char *s, size_t n)
         return l;
     if (starts_with(s, n, "fatal error: ") || rust_panic(s, n))  /* Go and Rust runtimes */
         return LJ_LEVEL_FATAL;
+    if (starts_with(s, n, "\xe2\x9a\xa0 "))  /* Next.js' "⚠ " (U+26A0) */
+        return LJ_LEVEL_WARN;
+    if (starts_with(s, n, "\xe2\xa8\xaf "))  /* Next.js' "⨯ " (U+2A2F) */
+        return LJ_LEVEL_ERROR;
     if (starts_with(s, n, "Traceback (most recent call last):") ||
         starts_with(s, n, "Exception in thread \"") ||
         starts_with(s, n, "Internal Server Error: /"))  /* Django's django.request */
@@ -601,12 +629,21 @@ static enum lj_level word_level(const char *s, size_t n, size_t a, size_t b, boo
 {
     char prev = a > 0 ? s[a - 1] : ' ', next = b < n ? s[b] : ' ';
     bool upper = all_upper(s + a, b - a);
-    bool php = a >= 4 && memcmp(s + a - 4, "PHP ", 4) == 0;
-    bool bracket = prev == '[' || prev == '<' || prev == ':';
+    /* "PHP Warning:" anywhere (php-fpm quotes it), npm 10's "npm warn ..." opening the line */
+    bool php = a >= 4 && (memcmp(s + a - 4, "PHP ", 4) == 0 ||
+                          (a == 4 && memcmp(s, "npm ", 4) == 0));
+    /* Fluent Bit pads its levels: "[ info]", "[ warn]" */
+    bool padded = prev == ' ' && a >= 2 && s[a - 2] == '[' && next == ']';
+    bool bracket = prev == '[' || prev == '<' || prev == ':' || padded;
     const struct level_word *w;
 
     if (next == '=' && (prev == ' ' || prev == '\t') && is_level_key(s + a, b - a))
         return logfmt_value(s, n, b + 1);
+    /* One letter: Gitea's "func() [W] msg", Telegraf's "2024-01-01T12:00:00Z W! msg" */
+    if (b - a == 1 && prev == '[' && next == ']' && a >= 4 && memcmp(s + a - 4, "() ", 3) == 0)
+        return letter_level(s[a], "TDIWEF");
+    if (b - a == 1 && next == '!' && prev == ' ' && a < 40 && b + 1 < n && s[b + 1] == ' ')
+        return letter_level(s[a], "DIWE");
     /* Most words of a line are prose: skip the table unless the place could hold a level. */
     if (!upper && !bracket && !php && !((first || after_program(s, a)) && next == ':'))
         return LJ_LEVEL_UNKNOWN;
@@ -629,9 +666,9 @@ static enum lj_level word_level(const char *s, size_t n, size_t a, size_t b, boo
             return w->level;
     }
     if ((w->where & W_BRACKET) && ((prev == '[' && next == ']') || (prev == '<' && next == '>') ||
-                                   (prev == ':' && next == ']')))
+                                   (prev == ':' && next == ']') || padded))
         return w->level;
-    if (php && (w->where & (W_ALL | W_PHP)) && b - a >= 3)
+    if (php && (w->where & (W_ALL | W_PHP)) && b - a >= 3 && (next == ':' || next == ' '))
         return w->level;
     if ((first || after_program(s, a)) && next == ':' && (w->where & W_ALL) && b - a >= 3 &&
         text_follows(s, n, b))

@@ -414,14 +414,27 @@ static void registry_entry(struct lj_feed *f, kvEntry *e)
         push_event(f, ev);
 }
 
+static void registry_synced(struct lj_feed *f)
+{
+    struct lj_feed_event *ev = new_event(LJ_FEED_REGISTRY_SYNCED, "");
+    if (ev)
+        push_event(f, ev);
+}
+
 /* Watches the bucket until an error; returns to be retried. */
 static void registry_watch(struct lj_feed *f)
 {
     kvStore *kv = NULL;
     kvWatcher *w = NULL;
 
-    if (js_KeyValue(&kv, f->js, LJ_FEED_REGISTRY_BUCKET) != NATS_OK)
+    natsStatus ks = js_KeyValue(&kv, f->js, LJ_FEED_REGISTRY_BUCKET);
+    if (ks != NATS_OK) {
+        /* No bucket yet (no publisher has run): the registry is empty, and that is
+         * known; the watch begins when a retry finds the bucket. */
+        if (ks == NATS_NOT_FOUND)
+            registry_synced(f);
         return;
+    }
     if (kvStore_WatchAll(&w, kv, NULL) == NATS_OK) {
         pthread_mutex_lock(&f->lock);
         f->watcher = w;
@@ -433,9 +446,11 @@ static void registry_watch(struct lj_feed *f)
                 continue;
             if (s != NATS_OK)
                 break;
-            if (e) {             /* NULL marks the end of the initial values */
+            if (e) {
                 registry_entry(f, e);
                 kvEntry_Destroy(e);
+            } else {             /* NULL marks the end of the initial values */
+                registry_synced(f);
             }
         }
         pthread_mutex_lock(&f->lock);

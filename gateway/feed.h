@@ -28,6 +28,8 @@ enum lj_feed_kind {
     LJ_FEED_FETCH_FAILED,  /* subject */
     LJ_FEED_REGISTRY_PUT,  /* subject = KV key "<host>.<container>" (encoded), info */
     LJ_FEED_REGISTRY_DEL,  /* subject = KV key */
+    LJ_FEED_REGISTRY_SYNCED, /* every entry the bucket held when the watch began came
+                                before this (also when there is no bucket yet) */
     LJ_FEED_CONNECTED,     /* (re)connected to NATS */
 };
 

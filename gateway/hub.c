@@ -17,6 +17,7 @@
 #include "hub.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,8 @@ struct lj_hub {
     struct lj_watch *dirty_watches;   /* watches that got lines, linked by dirty_next */
     struct lj_sub *globs;             /* glob subs waiting for new containers */
     struct lj_hub_stats stats;
+    atomic_bool registry_synced;      /* the bucket's entries at start-up are applied:
+                                         until then lists would be short, so not healthy */
 };
 
 static size_t hash(const char *s)
@@ -665,6 +668,7 @@ static void on_event(struct lj_hub *h, struct lj_feed_event *e)
     case LJ_FEED_REGISTRY_PUT: on_registry_put(h, e->subject, e->info); break;
     case LJ_FEED_REGISTRY_DEL: on_registry_del(h, e->subject); break;
     case LJ_FEED_CONNECTED: on_connected(h); break;
+    case LJ_FEED_REGISTRY_SYNCED: atomic_store(&h->registry_synced, true); break;
     }
 }
 
@@ -905,7 +909,15 @@ bool lj_hub_nats_healthy(const struct lj_hub *h, char *why, size_t whylen)
         snprintf(why, whylen, "NATS feed not started");
         return false;
     }
-    return lj_feed_healthy(h->feed, why, whylen);
+    if (!lj_feed_healthy(h->feed, why, whylen))
+        return false;
+    if (!atomic_load(&h->registry_synced)) {
+        /* A balancer must not send clients to a gateway whose container list is not
+         * loaded yet: /api/containers and list would answer short. */
+        snprintf(why, whylen, "container registry not loaded yet");
+        return false;
+    }
+    return true;
 }
 
 /* ---- /metrics ---- */

@@ -114,8 +114,9 @@ const char *lj_hub_watch_key(const struct lj_watch *w);
 uint32_t lj_hub_depth(const struct lj_hub *h);
 bool lj_hub_nats_connected(const struct lj_hub *h);
 
-/* true when the feed's NATS connection is up and nothing is wrong; otherwise false
- * with the reason (no secrets) in why, for /healthz. Any thread. */
+/* true when the feed's NATS connection is up, nothing is wrong and the registry's
+ * entries at start-up are loaded (so lists are complete); otherwise false with the
+ * reason (no secrets) in why, for /healthz. Any thread. */
 bool lj_hub_nats_healthy(const struct lj_hub *h, char *why, size_t whylen);
 
 #endif

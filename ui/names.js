@@ -10,14 +10,8 @@ function commonPrefix(a) {
   return p;
 }
 
-/**
- * keys: "host/name" of the containers in view. Returns Map key -> label; the label is the
- * whole name when there is one container, or nothing to elide.
- */
-export function labels(keys) {
-  const parts = keys.map((k) => { const i = k.indexOf('/'); return { key: k, host: k.slice(0, i), name: k.slice(i + 1) }; });
-  const hosts = new Set(parts.map((p) => p.host));
-  const names = [...new Set(parts.map((p) => p.name))];
+/** {pre, suf}: how many leading and trailing characters all of names share (whole words), 0 for one name. */
+export function shared(names) {
   let pre = 0;
   let suf = 0;
   if (names.length > 1) {
@@ -32,6 +26,17 @@ export function labels(keys) {
     if (pre + suf >= shortest) { if (pre >= shortest) pre = 0; suf = 0; }
     if (pre + suf >= shortest) pre = 0;
   }
+  return { pre, suf };
+}
+
+/**
+ * keys: "host/name" of the containers in view. Returns Map key -> label; the label is the
+ * whole name when there is one container, or nothing to elide.
+ */
+export function labels(keys) {
+  const parts = keys.map((k) => { const i = k.indexOf('/'); return { key: k, host: k.slice(0, i), name: k.slice(i + 1) }; });
+  const hosts = new Set(parts.map((p) => p.host));
+  const { pre, suf } = shared([...new Set(parts.map((p) => p.name))]);
   const out = new Map();
   for (const p of parts) {
     let s = p.name.slice(pre, p.name.length - suf);

@@ -64,7 +64,11 @@ export class Sidebar {
       if (!exact && on) cb.setAttribute('aria-label', `covered by the glob ${globs.join(', ')}`);
       item.appendChild(cb);
       item.appendChild(el('span', 'dot'));
-      item.appendChild(el('span', 'name', c.name));
+      // a name too long for the box loses its start, not its end: names of one
+      // application share their start and differ at the end (app-web, app-api)
+      const name = el('span', 'name');
+      name.appendChild(el('bdi', null, c.name));
+      item.appendChild(name);
       if (!exact && on) {
         const g = el('span', 'via', 'glob');
         g.title = `shown by ${globs.join(', ')}`;

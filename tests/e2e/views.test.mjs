@@ -1,0 +1,109 @@
+// Browser tests of the viewer's views against the real stack: the merged view of three
+// containers sharing a long prefix (as the quick start's demo), read from the rendered
+// text; context lines around search matches; the volume chart.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Stack, sleep } from '../lib/harness.mjs';
+import { openBrowser, stats, snapshot, screenshot, until } from './lib.mjs';
+
+let s;
+let b;
+const DEMO = ['logjet-demo-web', 'logjet-demo-api', 'logjet-demo-worker'];
+const demo = {};
+let other;
+
+before(async () => {
+  s = await Stack.start({ publisher: true, gateway: true });
+  for (const n of DEMO) {
+    const word = n.slice(n.lastIndexOf('-') + 1);
+    demo[n] = await s.run(n, `i=0; while true; do i=$((i+1)); echo "${word} request $i"; sleep 0.2; done`);
+  }
+  other = await s.run('other-service', 'while true; do echo other; sleep 1; done');
+  b = await openBrowser();
+});
+
+after(async () => {
+  if (b) await b.close();
+  if (s) await s.stop();
+});
+
+test('merged view: each row names its container readably; the sidebar ticks what the glob covers', async () => {
+  const { page, errors } = b;
+  const glob = s.ref(s.prefix + 'logjet-demo-*');
+  await page.goto(`${s.gatewayUrl}/?c=${encodeURIComponent(glob)}`);
+  const keys = DEMO.map((n) => s.ref(demo[n].name));
+  await until(async () => {
+    const snap = await snapshot(page);
+    return keys.every((k) => snap.some((r) => r.c === k));
+  }, 30000, 'lines of the three containers');
+  await sleep(1000);
+  await screenshot(page, 'ui-merged-light.png');
+  // What the rows show, read from the rendering: the label's text as laid out, whether the
+  // column clips it, and whether its text's boxes lie inside the column's box.
+  const rows = await page.evaluate(() => {
+    const vp = document.getElementById('viewport').getBoundingClientRect();
+    return [...document.querySelectorAll('#layer .row[data-container]')].filter((r) => {
+      const bb = r.getBoundingClientRect();
+      return bb.bottom > vp.top + 1 && bb.top < vp.bottom - 1;
+    }).map((r) => {
+      const cn = r.querySelector('.cn');
+      const cl = cn.querySelector('.cl') || cn; // (the label's own box)
+      const range = document.createRange();
+      range.selectNodeContents(cl);
+      const box = cn.getBoundingClientRect();
+      const rects = [...range.getClientRects()];
+      return {
+        c: r.dataset.container, shown: cl.innerText, title: cn.title, sr: cn.querySelector('.sr') ? cn.querySelector('.sr').textContent : null,
+        scrollW: cn.scrollWidth, clientW: cn.clientWidth,
+        inside: rects.length > 0 && rects.every((q) => q.left >= box.left - 0.5 && q.right <= box.right + 0.5 && q.width > 0),
+      };
+    });
+  });
+  assert.ok(rows.length > 10, `rows on screen: ${rows.length}`);
+  const labelOf = new Map();
+  for (const r of rows) {
+    assert.ok(r.scrollW <= r.clientW, `container column not clipped: ${JSON.stringify(r)}`);
+    assert.ok(r.inside, `label drawn inside its column: ${JSON.stringify(r)}`);
+    assert.equal(r.title, r.c, 'full name on hover');
+    assert.equal(r.sr, r.c, 'full name in the accessible text');
+    const word = r.c.slice(r.c.lastIndexOf('-') + 1);
+    assert.ok(r.shown.includes(word), `the label "${r.shown}" shows what tells ${r.c} apart`);
+    assert.ok(r.shown.length <= 12, `the shared prefix is elided: "${r.shown}"`);
+    if (!labelOf.has(r.c)) labelOf.set(r.c, r.shown);
+    assert.equal(labelOf.get(r.c), r.shown, 'one label per container');
+  }
+  assert.equal(new Set(labelOf.values()).size, labelOf.size, `labels distinct: ${[...labelOf.values()]}`);
+  assert.ok(labelOf.size >= 2, `several containers on screen: ${[...labelOf.keys()]}`);
+
+  // the sidebar: the glob's containers ticked and marked as covered by it, the other not
+  await until(async () => (await page.$$('#clist .citem')).length >= 4, 10000, 'sidebar lists the containers');
+  const side = await page.evaluate(() => ({
+    items: [...document.querySelectorAll('#clist .citem')].map((i) => ({
+      key: i.dataset.key, checked: i.querySelector('input').checked, via: !!i.querySelector('.via'),
+      selected: i.getAttribute('aria-selected'), title: i.title,
+      // the name's last word as laid out: inside the name's visible box?
+      endShown: (() => {
+        const name = i.querySelector('.name');
+        const t = i.querySelector('.name bdi').firstChild;
+        const range = document.createRange();
+        range.setStart(t, t.length - (t.data.length - t.data.lastIndexOf('-')));
+        range.setEnd(t, t.length);
+        const box = name.getBoundingClientRect();
+        const rs = [...range.getClientRects()];
+        return rs.length > 0 && rs.every((q) => q.width > 0 && q.left >= box.left - 0.5 && q.right <= box.right + 0.5);
+      })(),
+    })),
+    cover: [...document.querySelectorAll('#clist .cover')].map((e) => e.innerText),
+  }));
+  for (const k of keys) {
+    const it = side.items.find((i) => i.key === k);
+    assert.ok(it && it.checked && it.via && it.selected === 'true', `${k} ticked as covered by the glob: ${JSON.stringify(it)}`);
+    assert.match(it.title, /shown by the glob/);
+    assert.ok(it.endShown, `the sidebar shows what tells ${k} apart: ${JSON.stringify(it)}`);
+  }
+  const o = side.items.find((i) => i.key === s.ref(other.name));
+  assert.ok(o && !o.checked && !o.via, 'a container the glob does not match stays unticked');
+  assert.deepEqual(side.cover, [`${glob} — covers 3 containers`]);
+  await screenshot(page, 'ui-merged-sidebar-light.png');
+  assert.deepEqual(errors, []);
+});

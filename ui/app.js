@@ -63,7 +63,8 @@ const session = new Session({
     const spec = {};
     if (S.levels.length) spec.levels = S.levels.slice();
     if (S.streams.length) spec.streams = S.streams.slice();
-    const g = serverGrep(S, filter.err);
+    // context lines are lines that do not match: with context, the search stays in the page
+    const g = filter.context ? undefined : serverGrep(S, filter.err);
     if (g) spec.grep = g;
     return spec;
   },

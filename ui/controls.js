@@ -106,7 +106,8 @@ export function bindControls(a) {
     ctxN.value = String(lastCtx);
     S.ctx = on ? lastCtx : 0;
     bar.pressed('ctx', S.ctx > 0);
-    filtersChanged(false);
+    // turned on: the lines around matches were not sent while the gateway searched
+    filtersChanged(on);
   }
   $('ctx').addEventListener('click', () => contextChanged(!S.ctx));
   ctxN.addEventListener('change', () => contextChanged(true));

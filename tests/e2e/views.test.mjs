@@ -11,6 +11,8 @@ let b;
 const DEMO = ['logjet-demo-web', 'logjet-demo-api', 'logjet-demo-worker'];
 const demo = {};
 let other;
+let ctxc;
+const MATCHES = new Set([10, 12, 30, 55, 65]);
 
 before(async () => {
   s = await Stack.start({ publisher: true, gateway: true });
@@ -19,6 +21,9 @@ before(async () => {
     demo[n] = await s.run(n, `i=0; while true; do i=$((i+1)); echo "${word} request $i"; sleep 0.2; done`);
   }
   other = await s.run('other-service', 'while true; do echo other; sleep 1; done');
+  // lines 1..60 at once, 61..70 later (live): MATCH in 10, 12 (groups that touch), 30, 55, 65
+  const say = (from, to, pause) => `i=${from}; while [ $i -le ${to} ]; do case " ${[...MATCHES].join(' ')} " in *" $i "*) echo "line $i MATCH";; *) echo "line $i";; esac; i=$((i+1)); ${pause} done`;
+  ctxc = await s.run('context', `${say(1, 60, '')}; sleep 20; ${say(61, 70, 'sleep 0.3;')}; while true; do sleep 1; done`);
   b = await openBrowser();
 });
 
@@ -105,5 +110,77 @@ test('merged view: each row names its container readably; the sidebar ticks what
   assert.ok(o && !o.checked && !o.via, 'a container the glob does not match stays unticked');
   assert.deepEqual(side.cover, [`${glob} — covers 3 containers`]);
   await screenshot(page, 'ui-merged-sidebar-light.png');
+  assert.deepEqual(errors, []);
+});
+
+/** grep -C n over lines 1..last, with '--' between groups. */
+function grepC(last, n) {
+  const keep = new Set();
+  for (const m of MATCHES) if (m <= last) for (let j = Math.max(1, m - n); j <= Math.min(last, m + n); j++) keep.add(j);
+  const out = [];
+  let prev = -1;
+  for (const j of [...keep].sort((x, y) => x - y)) {
+    if (out.length && j !== prev + 1) out.push('--');
+    out.push(`line ${j}${MATCHES.has(j) ? ' MATCH' : ''}`);
+    prev = j;
+  }
+  return out;
+}
+const shownRows = (page) => page.evaluate(() => [...document.querySelectorAll('#layer .row')].map((r) => ({
+  text: r.classList.contains('sep') ? '--' : r.querySelector('.tx').innerText,
+  marks: r.querySelectorAll('mark').length, ctx: r.classList.contains('ctx'),
+})));
+
+test('context: -C 2 shows exactly the neighbours of each match, separators between groups', async () => {
+  const { page, errors } = b;
+  const key = s.ref(ctxc.name);
+  await page.goto(`${s.gatewayUrl}/?c=${encodeURIComponent(key)}`);
+  await until(async () => (await snapshot(page)).some((r) => r.line === 'line 60'), 20000, 'the first 60 lines');
+  // a search first (the gateway then sends matches only), then context on from the toolbar
+  await page.fill('#q', 'match');
+  await page.press('#q', 'Enter');
+  await until(async () => (await shownRows(page)).length === MATCHES.size - 1, 5000, 'matches only');
+  await page.click('#ctx');
+  assert.match(page.url(), /ctx=2/);
+  assert.equal(await page.getAttribute('#ctx', 'aria-pressed'), 'true');
+  // (the live lines may have begun meanwhile on a slow machine: up to the newest line held)
+  const newest = async () => Math.max(...(await snapshot(page)).map((r) => Number(r.line.split(' ')[1]) || 0));
+  let rows;
+  let want;
+  await until(async () => {
+    want = grepC(await newest(), 2);
+    rows = await shownRows(page);
+    return JSON.stringify(rows.map((r) => r.text)) === JSON.stringify(want);
+  }, 10000, 'context rows').catch(() => {});
+  assert.deepEqual(rows.map((r) => r.text), want);
+  console.log(`# context rows before the live lines: ${rows.length}, newest line ${await newest()}`);
+  for (const r of rows) {
+    if (r.text === '--') continue;
+    assert.equal(r.marks > 0, r.text.endsWith('MATCH'), `only matches are marked: ${JSON.stringify(r)}`);
+    assert.equal(r.ctx, !r.text.endsWith('MATCH'), 'context rows styled as context');
+  }
+  await sleep(1200); // the status line catches up (it is redrawn a few times a second)
+  assert.match(await page.innerText('#qinfo'), /^4 match$/);
+  await screenshot(page, 'ui-context-light.png');
+  // live lines: the match in 61..70 gets its neighbours as they arrive
+  await until(async () => (await snapshot(page)).some((r) => r.line === 'line 70'), 30000, 'the live lines');
+  await sleep(500);
+  rows = await shownRows(page);
+  assert.deepEqual(rows.map((r) => r.text), grepC(70, 2), 'live lines in context');
+  // the URL alone gives the same view (a fresh page: replay, then the rebuild)
+  const url = page.url();
+  assert.match(url, /q=match/);
+  await page.goto(url);
+  await until(async () => (await shownRows(page)).length === grepC(70, 2).length, 15000, 'same view from the URL');
+  assert.deepEqual((await shownRows(page)).map((r) => r.text), grepC(70, 2));
+  // N from the toolbar: -C 1
+  await page.fill('#ctx-n', '1');
+  await page.press('#ctx-n', 'Enter');
+  await until(async () => JSON.stringify((await shownRows(page)).map((r) => r.text)) === JSON.stringify(grepC(70, 1)), 10000, '-C 1');
+  assert.match(page.url(), /ctx=1/);
+  // off: matches only again
+  await page.click('#ctx');
+  await until(async () => (await shownRows(page)).length === MATCHES.size, 10000, 'context off');
+  assert.doesNotMatch(page.url(), /ctx=/);
   assert.deepEqual(errors, []);
 });

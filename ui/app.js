@@ -13,6 +13,7 @@ import { rowBuilder } from './rows.js';
 import { Sidebar } from './sidebar.js';
 import { Toolbar } from './toolbar.js';
 import { bindControls } from './controls.js';
+import { Chart } from './chart.js';
 
 const COLOURS = ['#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#e377c2', '#8c564b', '#bcbd22', '#7f7f7f', '#005f5f'];
 // Work on lines (merging, re-filtering) is cut in slices of a few ms with a yield between
@@ -39,6 +40,7 @@ const vlist = new VList(viewport, $('spacer'), $('layer'), rowBuilder(view));
 const store = new Store(S, filter, vlist);
 const bar = new Toolbar();
 const side = new Sidebar($('clist'), $('cfilter'), $('ccount'));
+const chart = new Chart($('chart'), store, (k) => ctl.scrollToTime(k));
 let serverErr = '';
 
 const conn = new Conn({
@@ -95,7 +97,7 @@ const stats = Object.assign(store.stats, {
   reconnects: 0, connected: false, subscriptions: 0, errors: 0,
 });
 const hook = {
-  stats, receivedAt: store.receivedAt, paintedAt: store.paintedAt, latencies: [], reactions: [], state: S, errors: [], store,
+  stats, receivedAt: store.receivedAt, paintedAt: store.paintedAt, latencies: [], reactions: [], state: S, errors: [], store, chart,
 };
 window.__logjet = hook;
 let inputMark = null;
@@ -131,7 +133,7 @@ function updateStatus() {
   if (filter.context && store.filtered) store.rows.forEach((r) => { if (r.hit) hits++; });
   bar.status({ store, S, follow: store.follow, paused: store.paused, filterErr: filter.err, serverErr, hits });
 }
-setInterval(() => { if (!frameReq) updateStatus(); }, 1000);
+setInterval(() => { if (!frameReq) { updateStatus(); chart.tick(performance.now()); } }, 1000);
 
 // ---- frame loop
 let frameReq = 0;
@@ -157,6 +159,7 @@ function frame() {
   store.work(t0 + FRAME_WORK_MS, () => performance.now());
   store.trim(); // (the bound may have been lowered in the settings)
   relabel();
+  chart.tick(t0); // (at most a few times a second, and only when the counts changed)
   // Under a flood every frame would replace every row on screen; nobody reads 60 screens
   // a second, so a following view that was wholly replaced is repainted at most ~20 times
   // a second (the main thread's time goes to input and to the stream instead).
@@ -186,7 +189,6 @@ function frame() {
     }
     if (hook.latencies.length > LAT_MAX) hook.latencies.splice(0, hook.latencies.length - LAT_MAX / 2);
   }
-  if (ctl.afterFrame) ctl.afterFrame();
   updateStatus();
   const dt = performance.now() - t0;
   stats.frames++;
@@ -247,7 +249,7 @@ const ctl = bindControls({
   writeUrl, scheduleFrame, postWork, updateStatus, markInput, pollContainers,
   paint: () => { needsPaint = true; scheduleFrame(); },
   clearServerErr: () => { serverErr = ''; },
-  colourFor,
+  colourFor, chart,
 });
 
 // ---- start

@@ -129,6 +129,16 @@ export function bindControls(a) {
     a.paint();
     a.updateStatus();
   };
+  /** Shows the first row at or after time k (µs) at the top of the view (the chart's click). */
+  ctl.scrollToTime = (k) => {
+    const i = store.rowAt(k);
+    if (i >= store.rows.length) return;
+    store.follow = false;
+    vlist.ensureTops();
+    viewport.scrollTop = vlist.top(i);
+    a.paint();
+    a.updateStatus();
+  };
   $('pause').addEventListener('click', ctl.togglePause);
   $('clear').addEventListener('click', ctl.clear);
   $('newlines').addEventListener('click', ctl.jumpBottom);
@@ -155,7 +165,7 @@ export function bindControls(a) {
     const dark = S.theme === 'dark' || (S.theme === 'auto' && matchMedia('(prefers-color-scheme: dark)').matches);
     document.documentElement.dataset.theme = dark ? 'dark' : 'light';
     $('theme').textContent = S.theme === 'auto' ? 'Theme: auto' : S.theme === 'dark' ? 'Theme: dark' : 'Theme: light';
-    if (ctl.themeChanged) ctl.themeChanged();
+    if (a.chart) { a.chart.themeChanged(); a.scheduleFrame(); }
   }
   matchMedia('(prefers-color-scheme: dark)').addEventListener('change', applyTheme);
   $('theme').addEventListener('click', () => {

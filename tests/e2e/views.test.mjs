@@ -12,6 +12,7 @@ const DEMO = ['logjet-demo-web', 'logjet-demo-api', 'logjet-demo-worker'];
 const demo = {};
 let other;
 let ctxc;
+let vol;
 const MATCHES = new Set([10, 12, 30, 55, 65]);
 
 before(async () => {
@@ -24,6 +25,9 @@ before(async () => {
   // lines 1..60 at once, 61..70 later (live): MATCH in 10, 12 (groups that touch), 30, 55, 65
   const say = (from, to, pause) => `i=${from}; while [ $i -le ${to} ]; do case " ${[...MATCHES].join(' ')} " in *" $i "*) echo "line $i MATCH";; *) echo "line $i";; esac; i=$((i+1)); ${pause} done`;
   ctxc = await s.run('context', `${say(1, 60, '')}; sleep 20; ${say(61, 70, 'sleep 0.3;')}; while true; do sleep 1; done`);
+  // 50 lines a second, four levels
+  vol = await s.run('volume', 'i=0; while true; do for k in 1 2 3 4 5 6 7 8 9 10; do i=$((i+1)); case $((i % 7)) in ' +
+    '0) echo "level=error msg=\\"v $i\\"";; 1|2) echo "level=warn msg=\\"v $i\\"";; 3) echo "level=debug msg=\\"v $i\\"";; *) echo "level=info msg=\\"v $i\\"";; esac; done; sleep 0.2; done');
   b = await openBrowser();
 });
 
@@ -182,5 +186,75 @@ test('context: -C 2 shows exactly the neighbours of each match, separators betwe
   await page.click('#ctx');
   await until(async () => (await shownRows(page)).length === MATCHES.size, 10000, 'context off');
   assert.doesNotMatch(page.url(), /ctx=/);
+  assert.deepEqual(errors, []);
+});
+
+test('volume chart: buckets hold the lines the page holds, by level; a click scrolls to its bucket', async () => {
+  const { page, errors } = b;
+  const key = s.ref(vol.name);
+  await page.goto(`${s.gatewayUrl}/?c=${encodeURIComponent(key)}`);
+  await until(async () => (await stats(page)).buffered >= 1000, 30000, 'the replay');
+  await sleep(3000); // live lines too
+  // paused, the store stops changing; the chart's last draw must be what it holds
+  await page.keyboard.press('Space');
+  await sleep(800);
+  const cmp = await page.evaluate(() => {
+    const L = window.__logjet;
+    const ch = L.chart;
+    const m = ch.model;
+    const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'unknown'];
+    const want = m.buckets.map(() => ({ n: 0, lv: LEVELS.map(() => 0) }));
+    let outside = 0;
+    for (const r of L.snapshot()) {
+      if (r.gap) continue;
+      const i = Math.floor((Math.floor(r.ts / 1000) * 1e6 - m.from) / m.width);
+      if (i < 0 || i >= want.length) { outside++; continue; }
+      want[i].n++;
+      want[i].lv[LEVELS.indexOf(r.lv)]++;
+    }
+    // a drawn bar is painted: the pixel just above the base line in a busy bucket
+    const busiest = m.buckets.reduce((a, b, i) => (b.n > m.buckets[a].n ? i : a), 0);
+    const c = document.getElementById('chart');
+    const g = c.getContext('2d');
+    const x = Math.round((ch.xOf(busiest) - c.getBoundingClientRect().left) * (c.width / c.clientWidth));
+    const px = g.getImageData(x, c.height - 3, 1, 1).data;
+    return {
+      upToDate: ch.drawnVersion === L.store.version, width: m.width, count: m.buckets.length, outside,
+      got: m.buckets.map((b) => ({ n: b.n, lv: [...b.lv] })), want, painted: px[3] > 0, held: L.stats.buffered,
+    };
+  });
+  console.log(`# chart: ${cmp.count} buckets of ${cmp.width / 1e6} s over ${cmp.held} lines`);
+  assert.ok(cmp.upToDate, 'the drawn chart is of what the store holds now');
+  assert.equal(cmp.outside, 0, 'every line falls in a bucket');
+  assert.ok(cmp.count >= 5, `several buckets: ${cmp.count}`);
+  assert.deepEqual(cmp.got, cmp.want, 'bucket counts by level = the lines held');
+  assert.equal(cmp.got.reduce((a, b) => a + b.n, 0), cmp.held);
+  assert.ok(cmp.painted, 'the busiest bucket is drawn');
+  await page.keyboard.press('Space'); // live again
+  await screenshot(page, 'ui-chart-light.png');
+
+  // a click on a bucket in the middle: the view leaves the bottom and shows that bucket's lines on top
+  const target = await page.evaluate(() => {
+    const ch = window.__logjet.chart;
+    const bs = ch.model.buckets;
+    let i = Math.floor(bs.length / 3);
+    while (i < bs.length && bs[i].n === 0) i++;
+    const r = document.getElementById('chart').getBoundingClientRect();
+    return { i, x: ch.xOf(i), y: r.top + r.height - 6, t: bs[i].t / 1000, w: ch.model.width / 1000 };
+  });
+  await page.mouse.click(target.x, target.y);
+  await until(() => page.evaluate(() => !window.__logjet.api.follow), 3000, 'not following after the click');
+  await sleep(300);
+  const top = await page.evaluate(() => {
+    const vp = document.getElementById('viewport').getBoundingClientRect();
+    const row = [...document.querySelectorAll('#layer .row[data-seq]')].find((r) => r.getBoundingClientRect().top >= vp.top - 1);
+    const seq = Number(row.dataset.seq);
+    return window.__logjet.snapshot().find((r) => r.seq === seq);
+  });
+  assert.ok(top.ts >= target.t && top.ts < target.t + target.w,
+    `the top row (${new Date(top.ts).toISOString()}) is in the clicked bucket [${new Date(target.t).toISOString()}, +${target.w} ms)`);
+  // the first line of that bucket: nothing of the bucket above it
+  const before = await page.evaluate((t) => window.__logjet.snapshot().filter((r) => !r.gap && r.ts >= t && r.ts < t + 1e9).sort((a, b2) => a.ts - b2.ts || a.seq - b2.seq)[0], target.t);
+  assert.equal(top.seq, before.seq, 'the top row is the bucket\'s first line');
   assert.deepEqual(errors, []);
 });

@@ -32,8 +32,12 @@ export function bindControls(a) {
   $('clist').addEventListener('click', (ev) => {
     const item = ev.target.closest('.citem');
     if (!item) return;
-    const key = item.dataset.key;
     const multi = ev.target.tagName === 'INPUT' || ev.ctrlKey || ev.metaKey || ev.shiftKey;
+    pick(item.dataset.key, multi);
+    if (!multi && ev.detail > 0) openSide(false);
+  });
+  /** Watch only key, or (multi) add it to / remove it from the view. */
+  function pick(key, multi) {
     if (multi) {
       if (S.containers.includes(key)) S.containers = S.containers.filter((c) => c !== key);
       else if (coveredBy(S.containers, key).length) { side.render(S.containers); return; } // a glob shows it already
@@ -43,7 +47,7 @@ export function bindControls(a) {
       S.containers = [key];
     }
     containersChanged();
-  });
+  }
   $('cfilter').addEventListener('input', () => side.render(S.containers));
   $('cfilter').addEventListener('keydown', (ev) => {
     if (ev.key !== 'Enter') return;
@@ -279,6 +283,63 @@ export function bindControls(a) {
     else if (ev.key === '?') { ev.preventDefault(); $('help-dlg').showModal(); }
     else if (ev.key === 'w') setOpt('wrap', !S.wrap);
     else if (ev.key === 't') setOpt('ts', !S.ts);
+    else if (ev.key === 'n' || ev.key === 'N') { ev.preventDefault(); nextMatch(ev.key === 'n' ? 1 : -1); }
+    else if (ev.key === 'x') { ev.preventDefault(); ctl.clear(); }
+    else if (ev.key === 'c') { ev.preventDefault(); openSide(true); $('cfilter').focus(); $('cfilter').select(); }
+  });
+
+  /** Puts the next (dir 1) or previous (-1) search match after the top of the view at the top. */
+  function nextMatch(dir) {
+    if (!filter.re) { bar.banner('No search: / to search, then n and N move between matches.'); return; }
+    vlist.ensureTops();
+    const rows = store.rows;
+    if (!rows.length) return;
+    const cur = Math.min(rows.length - 1, vlist.indexAt(viewport.scrollTop + 1));
+    for (let j = cur + dir; j >= 0 && j < rows.length; j += dir) {
+      if (!rows.at(j).hit) continue;
+      store.follow = false;
+      viewport.scrollTop = vlist.top(j);
+      a.paint();
+      a.updateStatus();
+      return;
+    }
+    bar.banner(dir > 0 ? 'No match below.' : 'No match above.');
+  }
+  ctl.nextMatch = nextMatch;
+
+  // ---- the sidebar: folds behind a button on narrow screens; keys in the container list
+  const narrow = matchMedia('(max-width: 700px)');
+  function openSide(on) {
+    if (!narrow.matches) return;
+    $('app').classList.toggle('side-open', on);
+    $('side-btn').setAttribute('aria-expanded', String(on));
+    if (!on) viewport.focus({ preventScroll: true });
+  }
+  $('side-btn').addEventListener('click', () => {
+    const on = !$('app').classList.contains('side-open');
+    openSide(on);
+    if (on) $('cfilter').focus();
+  });
+  const items = () => [...$('clist').querySelectorAll('.citem')];
+  $('cfilter').addEventListener('keydown', (ev) => {
+    if (ev.key === 'ArrowDown') { ev.preventDefault(); const f = items()[0]; if (f) f.focus(); }
+    if (ev.key === 'Escape') { openSide(false); viewport.focus(); }
+  });
+  $('clist').addEventListener('keydown', (ev) => {
+    const it = ev.target.closest('.citem');
+    if (!it) return;
+    const all = items();
+    const i = all.indexOf(it);
+    if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+      ev.preventDefault();
+      const to = all[i + (ev.key === 'ArrowDown' ? 1 : -1)];
+      if (to) to.focus(); else if (ev.key === 'ArrowUp') $('cfilter').focus();
+    } else if (ev.key === 'Enter' || ev.key === ' ') {
+      ev.preventDefault();
+      pick(it.dataset.key, ev.key === ' ');
+      const again = $('clist').querySelector(`.citem[data-key="${CSS.escape(it.dataset.key)}"]`);
+      if (again) again.focus();
+    } else if (ev.key === 'Escape') { openSide(false); viewport.focus(); }
   });
 
   // ---- initial states

@@ -54,6 +54,7 @@ export class Sidebar {
       const item = el('div', 'citem ' + (c.state === 'running' ? 'running' : 'stopped') + (on ? ' sel' : '') + (!exact && on ? ' viaglob' : ''));
       item.dataset.key = c.key;
       item.setAttribute('role', 'option');
+      item.tabIndex = -1; // (arrow keys from the filter box move between the items)
       item.setAttribute('aria-selected', String(on));
       item.title = `${c.key}\n${c.image}\n${c.state}` + (globs.length ? `\nshown by the glob ${globs.join(', ')}` : '') +
         '\nclick: watch only this; ctrl/⌘-click or the box: add to the view';

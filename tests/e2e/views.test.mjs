@@ -258,3 +258,97 @@ test('volume chart: buckets hold the lines the page holds, by level; a click scr
   assert.equal(top.seq, before.seq, 'the top row is the bucket\'s first line');
   assert.deepEqual(errors, []);
 });
+
+test('keyboard: a walk through the main actions without the mouse; shortcuts in the help', async () => {
+  const { page, errors } = b;
+  await page.goto(`${s.gatewayUrl}/`);
+  await page.waitForSelector(`#clist .citem[data-key="${s.ref(vol.name)}"]`, { timeout: 20000 });
+  const active = () => page.evaluate(() => { const e = document.activeElement; return e.id || e.dataset.key || e.tagName; });
+  // container picker: c, type, arrow down, Enter
+  await page.keyboard.press('c');
+  assert.equal(await active(), 'cfilter');
+  await page.keyboard.type('volume');
+  await page.keyboard.press('ArrowDown');
+  assert.equal(await active(), s.ref(vol.name));
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await page.evaluate(() => window.__logjet.state.containers), [s.ref(vol.name)]);
+  await page.keyboard.press('Escape');
+  assert.equal(await active(), 'viewport');
+  await until(async () => (await stats(page)).buffered >= 1000, 20000, 'lines');
+  // search with context, then n / N between matches
+  await page.keyboard.press('/');
+  assert.equal(await active(), 'q');
+  await page.click('#re');
+  await page.fill('#q', 'v [0-9]*00"');
+  await page.keyboard.press('Enter');
+  await page.click('#ctx');
+  await page.keyboard.press('Escape');
+  await page.focus('#viewport');
+  await until(async () => (await page.$$('#layer .row.sep')).length > 2, 10000, 'context groups');
+  await page.keyboard.press('Home');
+  const topRow = () => page.evaluate(() => {
+    const vp = document.getElementById('viewport').getBoundingClientRect();
+    const r = [...document.querySelectorAll('#layer .row')].find((e) => e.getBoundingClientRect().top >= vp.top - 1);
+    return { seq: Number(r.dataset.seq || 0), hit: r.querySelectorAll('mark').length > 0, text: r.innerText };
+  });
+  await sleep(300);
+  await page.keyboard.press('n');
+  await sleep(300);
+  const m1 = await topRow();
+  assert.ok(m1.hit, `n puts a match on top: ${JSON.stringify(m1)}`);
+  await page.keyboard.press('n');
+  await sleep(300);
+  const m2 = await topRow();
+  assert.ok(m2.hit && m2.seq > m1.seq, `n again: the next match ${JSON.stringify(m2)} after ${m1.seq}`);
+  await page.keyboard.press('N');
+  await sleep(300);
+  assert.equal((await topRow()).seq, m1.seq, 'N: back to the previous match');
+  // pause, resume, jump to the end, clear
+  await page.keyboard.press('Space');
+  assert.equal(await page.evaluate(() => window.__logjet.api.paused), true);
+  await page.keyboard.press('Space');
+  assert.equal(await page.evaluate(() => window.__logjet.api.paused), false);
+  await page.keyboard.press('End');
+  assert.equal(await page.evaluate(() => window.__logjet.api.follow), true);
+  const before = (await stats(page)).buffered;
+  await page.keyboard.press('x');
+  assert.ok((await stats(page)).buffered < before, 'x cleared the screen');
+  // the help lists the shortcuts
+  await page.keyboard.press('?');
+  const help = await page.innerText('#help-dlg');
+  for (const w of ['search', 'pause', 'newest line', 'next / previous search match', 'container picker', 'clear the screen']) assert.ok(help.includes(w), `help mentions ${w}`);
+  await page.keyboard.press('Escape');
+  assert.equal(await page.evaluate(() => !!document.querySelector('dialog[open]')), false);
+  assert.deepEqual(errors, []);
+});
+
+test('a 390 px wide screen: the sidebar folds behind a button', async () => {
+  const nb = await openBrowser({ viewport: { width: 390, height: 800 } });
+  try {
+    const { page, errors } = nb;
+    const glob = s.ref(s.prefix + 'logjet-demo-*');
+    await page.goto(`${s.gatewayUrl}/?c=${encodeURIComponent(glob)}`);
+    await until(async () => (await stats(page)).buffered > 20, 20000, 'lines');
+    const sideShown = () => page.evaluate(() => {
+      const e = document.getElementById('side');
+      const r = e.getBoundingClientRect();
+      return getComputedStyle(e).visibility === 'visible' && r.right > 10 && r.left >= -1;
+    });
+    assert.equal(await sideShown(), false, 'folded');
+    assert.ok(await page.isVisible('#side-btn'), 'the button shows');
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390), 'no sideways scrolling of the page');
+    await sleep(500);
+    await screenshot(page, 'ui-narrow-390.png');
+    await page.click('#side-btn');
+    await until(sideShown, 3000, 'sidebar open');
+    assert.equal(await page.getAttribute('#side-btn', 'aria-expanded'), 'true');
+    await screenshot(page, 'ui-narrow-390-sidebar.png');
+    const key = s.ref(demo['logjet-demo-api'].name);
+    await page.click(`#clist .citem[data-key="${key}"] .name`);
+    await until(async () => !(await sideShown()), 3000, 'sidebar folds after a pick');
+    assert.deepEqual(await page.evaluate(() => window.__logjet.state.containers), [key]);
+    assert.deepEqual(errors, []);
+  } finally {
+    await nb.close();
+  }
+});

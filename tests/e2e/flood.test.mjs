@@ -187,12 +187,17 @@ test(`flood: ${RATE} lines/s for ${SECONDS} s`, async () => {
     cpuP99: Math.round(pct(tasks.map((t) => t.cpu), 99) * 10) / 10,
   } : null;
   const heap = await page.evaluate(() => (performance.memory ? performance.memory.usedJSHeapSize : 0));
+  // the volume chart during the flood: a few small draws a second, not one per batch
+  const chart = await page.evaluate(() => ({ draws: window.__logjet.chart.draws, drawMsMax: Math.round(window.__logjet.chart.drawMsMax * 10) / 10 }));
+  const chartSeconds = (Date.now() - start) / 1000;
+  console.log(`volume chart: ${chart.draws} draws in ${chartSeconds.toFixed(1)} s, longest ${chart.drawMsMax} ms`);
+  checks.push([chart.draws > 0 && chart.draws <= chartSeconds * 4 + 8, `chart draws at most ~4 a second: ${chart.draws} in ${chartSeconds.toFixed(1)} s`]);
   const report = {
     rate: RATE, seconds: SECONDS, received: st.received, queued: st.queued, buffered: st.buffered, bound: BUF, trimmed: st.trimmed,
     gaps: st.gaps, duplicates: st.duplicates, frames: st.frames, frameWorkMaxMs: st.frameMsMax,
     frameIntervalMs: fs, longTasks: { count: long.length, ...ls, over50: long.filter((t) => t.dur > 50).length },
     longTasksBeforeFlood: loadLong.map((t) => Math.round(t.dur)), longTasksMs: long.map((t) => Math.round(t.dur)), longTasksByPhase: byPhase,
-    reactionsMs: reactions, effectsMs: effects, reactionsInPageMs: inPage, mainThread, heapMB: Math.round(heap / 1048576), wallMs: Date.now() - start,
+    reactionsMs: reactions, effectsMs: effects, chart, reactionsInPageMs: inPage, mainThread, heapMB: Math.round(heap / 1048576), wallMs: Date.now() - start,
     load: (await import('node:os')).loadavg().map((x) => Math.round(x * 100) / 100),
   };
   console.log('flood report ' + JSON.stringify(report));

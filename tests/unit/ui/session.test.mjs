@@ -1,0 +1,105 @@
+// Unit tests of ui/session.js: subscriptions for the watched specs, resume after the last
+// seq on reconnect, gaps from the gateway and from line_no jumps, fills of gaps.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Session } from '../../../ui/session.js';
+import { Store } from '../../../ui/store.js';
+import { Filter, serverGrep } from '../../../ui/filter.js';
+import { defaults } from '../../../ui/settings.js';
+
+function setup(over = {}) {
+  const S = Object.assign(defaults(), over);
+  const f = new Filter();
+  f.set(S);
+  const list = { setRows() {}, invalidateFrom() {}, invalidateAll() {}, invalidate() {}, trimFront() {} };
+  const store = new Store(S, f, list);
+  store.refilter();
+  const sent = [];
+  let open = true;
+  const errors = [];
+  const se = new Session({
+    send: (o) => { if (!open) return false; sent.push(o); return true; }, store, S,
+    spec: () => { const s = {}; if (S.levels.length) s.levels = S.levels; const g = serverGrep(S, f.err); if (g) s.grep = g; return s; },
+    now: () => 0, onChange() {}, onInvalidate() {}, onContainers() {}, onError: (m) => errors.push(m),
+  });
+  se.settle();
+  return { S, store, se, sent, errors, setOpen: (v) => { open = v; } };
+}
+const L = (seq, ln, c = 'h/a') => ({ seq, line_no: ln, ts: '2026-01-01T00:00:00.' + String(seq).padStart(6, '0') + 'Z', container: c, line: 'l' + seq });
+
+test('one live subscription per spec with the replay; removed specs unsubscribe', () => {
+  const { S, se, sent } = setup({ containers: ['h/a', 'h/b*'], replay: 100 });
+  se.apply();
+  assert.deepEqual(sent.map((m) => [m.op, m.container, m.replay]), [['subscribe', 'h/a', 100], ['subscribe', 'h/b*', 100]]);
+  S.containers = ['h/a'];
+  se.apply();
+  assert.equal(sent[2].op, 'unsubscribe');
+  assert.equal(sent[2].id, sent[1].id);
+});
+
+test('a reconnect resumes after the last seq (with its line_no, not for globs)', () => {
+  const { se, sent, setOpen } = setup({ containers: ['h/a', 'h/*'] });
+  se.apply();
+  const [a, g] = sent.splice(0);
+  se.frame({ type: 'lines', id: a.id, lines: [L(10, 5), L(11, 6)] });
+  se.frame({ type: 'lines', id: g.id, lines: [L(12, 1, 'h/b')] });
+  setOpen(false); se.closed(); setOpen(true); se.opened();
+  const byC = Object.fromEntries(sent.map((m) => [m.container, m]));
+  assert.equal(byC['h/a'].after_seq, 11);
+  assert.equal(byC['h/a'].after_line_no, 6);
+  assert.equal(byC['h/a'].replay, undefined);
+  assert.equal(byC['h/*'].after_seq, 12);
+  assert.equal(byC['h/*'].after_line_no, undefined);
+});
+
+test('a line_no jump is a gap marker; a gap frame is one, and not reported twice', () => {
+  const { store, se, sent } = setup({ containers: ['h/a'] });
+  se.apply();
+  const id = sent[0].id;
+  se.frame({ type: 'lines', id, lines: [L(1, 1), L(2, 2), L(5, 6)] });
+  const gaps = store.incoming.toArray().filter((r) => r.g);
+  assert.equal(gaps.length, 1);
+  assert.equal(gaps[0].lost, 3);
+  se.frame({ type: 'gap', id, container: 'h/a', after_seq: 5, next_seq: 9, lost: 2, reason: 'slow_client' });
+  se.frame({ type: 'lines', id, lines: [L(9, 9)] });
+  assert.equal(store.incoming.toArray().filter((r) => r.g).length, 2, 'the jump after the gap frame is that gap');
+  assert.equal(store.gapsOpen, 2);
+});
+
+test('a gap fill reads the range and the marker leaves when every line came', () => {
+  const { store, se, sent } = setup({ containers: ['h/a'] });
+  se.apply();
+  se.frame({ type: 'lines', id: sent[0].id, lines: [L(1, 1), L(4, 4)] });
+  store.work(Infinity, () => 0);
+  const g = store.buffer.toArray().find((r) => r.g);
+  se.fetchGap(g);
+  const fill = sent[sent.length - 1];
+  assert.equal(fill.after_seq, 1);
+  se.frame({ type: 'lines', id: fill.id, lines: [L(2, 2), L(3, 3), L(4, 4)] });
+  store.work(Infinity, () => 0);
+  assert.equal(sent[sent.length - 1].op, 'unsubscribe');
+  assert.equal(store.buffer.toArray().some((r) => r.g), false);
+  assert.deepEqual(store.buffer.toArray().map((r) => r.seq), [1, 2, 3, 4]);
+  assert.equal(store.gapsOpen, 0);
+});
+
+test('a search change resubscribes with the grep; duplicates of a backfill are dropped', () => {
+  const { S, store, se, sent } = setup({ containers: ['h/a'], q: 'x' });
+  se.settle();
+  se.apply();
+  assert.equal(sent[0].grep, '(?i)x');
+  se.frame({ type: 'lines', id: sent[0].id, lines: [L(1, 1)] });
+  S.q = '';
+  se.apply({ loosened: true });
+  const bf = sent.find((m) => m.id.startsWith('bf-'));
+  assert.ok(bf && bf.replay === S.replay);
+  se.frame({ type: 'lines', id: bf.id, lines: [L(1, 1), L(2, 2)] });
+  assert.equal(store.stats.duplicates, 1);
+});
+
+test('unknown frames are ignored; errors reach the callback', () => {
+  const { se, errors } = setup();
+  se.frame({ type: 'future-thing', x: 1 });
+  se.frame({ type: 'error', code: 'bad_request', message: 'no' });
+  assert.equal(errors.length, 1);
+});

@@ -19,8 +19,9 @@
 //             (README, known limits: removed before seen). Reported, not a failure.
 //   doubled   records beyond the first of one line
 //   known     doubles the README's "renamed, then a restarted publisher" limit
-//             allows: the second copy is under a later name of a renamed container
-//             that a publisher (re)start followed. Reported, not a failure.
+//             allows: for each publisher start P after a rename of the container, the
+//             lines of the run current at P that were printed before P, stored again
+//             under another subject. Reported, not a failure.
 //   extra     records of lines Docker does not have at all
 // and per subject: line_no is 1..N, each once. Runs are told apart by the container's
 // die events (a line belongs to the run whose window holds its timestamp), and
@@ -251,7 +252,8 @@ const keyOf = (ts, line) => `${ts}\u0000${line.toString('latin1')}`;
 
 /**
  * Compares one container. c: { id, tty, removed, log (Engine.logs result), events,
- * renamedThenRestarted: bool }. recs: its records (any subject), stream order.
+ * knownWindows: [[from ns, to ns]] where a second copy under another subject is the
+ * rename limit }. recs: its records (any subject), stream order.
  * Returns the per-container verdict.
  */
 export function compareContainer(c, recs, maxLineBytes) {
@@ -292,7 +294,7 @@ export function compareContainer(c, recs, maxLineBytes) {
         if (i < lastPos) v.outOfOrder++;
         lastPos = Math.max(lastPos, i);
         if (r.truncated !== exp[i].truncated) { v.badTruncated++; v.problems.push(`seq ${r.seq}: truncated=${r.truncated}, expected ${exp[i].truncated}`); }
-      } else if (c.renamedThenRestarted && r.subject !== firstSubject[i]) {
+      } else if (r.subject !== firstSubject[i] && (c.knownWindows || []).some(([a, b]) => exp[i].ts >= a && exp[i].ts < b)) {
         v.known++; run.known++;
       } else {
         v.doubled++; run.doubled++;
@@ -386,10 +388,16 @@ async function judge(ctx, recs, registry) {
     }
     if (!held.length) held.push({ name: info ? info.Name.replace(/^\//, '') : snap.name, from: 0n });
     for (const h of held) { const a = names.get(h.name) ?? []; a.push({ id, from: h.from }); names.set(h.name, a); }
+    // The rename limit's windows: a publisher start P after a rename re-reads the run
+    // current at P, from its start up to P.
     const firstRename = ev.find((e) => e.action === 'rename')?.ns;
-    const renamedThenRestarted = firstRename !== undefined &&
-      ctx.publisherStarts.some((t) => t > firstRename);
-    const c = { id, tty, removed: !info, log, events: ev, renamedThenRestarted };
+    const knownWindows = [];
+    for (const p of ctx.publisherStarts) {
+      if (firstRename === undefined || p <= firstRename) continue;
+      const runStart = ev.filter((e) => e.action === 'start' && e.ns <= p).at(-1)?.ns;
+      if (runStart !== undefined) knownWindows.push([runStart - 1000000000n, p]); // first lines precede StartedAt
+    }
+    const c = { id, tty, removed: !info, log, events: ev, knownWindows };
     const v = compareContainer(c, recsById.get(id) ?? [], ctx.maxLineBytes);
     v.name = held.at(-1).name;
     v.state = info ? info.State.Status : 'removed';

@@ -110,7 +110,7 @@ test('dockerd stopped and started again: every line before and after stored once
     const info = await engine.inspect(id);
     const events = [];
     // Run windows from the engine's state: the restarted ones have two runs.
-    const v = compareContainer({ id, tty: false, removed: false, log: logs.get(id), events, renamedThenRestarted: false },
+    const v = compareContainer({ id, tty: false, removed: false, log: logs.get(id), events, knownWindows: [] },
       recs.filter((r) => r.id === id), 65536);
     report.push(`${info.Name} restarts=${info.RestartCount} expected=${v.expected} stored=${v.stored} lost=${v.lost} doubled=${v.doubled} extra=${v.extra}`);
     bad += v.lost + v.doubled + v.extra;

@@ -295,6 +295,11 @@ static void take_line(void *ctx, const struct lj_demux_line *l)
             for (int i = 0; i < 2; i++)
                 if (f->recent[i].len && f->recent[i].e[f->recent[i].head].ts < f->reread_since)
                     f->reread_since = f->recent[i].e[f->recent[i].head].ts;
+            /* A quiet stream's ring can reach far back; what a follow skips at a
+             * rotation is recent, and a re-read of the whole retained log per rotation
+             * would multiply the reading. */
+            if (f->reread_since < f->newest_ts - LJ_FOLLOW_REREAD_NS)
+                f->reread_since = f->newest_ts - LJ_FOLLOW_REREAD_NS;
         }
         return;
     }

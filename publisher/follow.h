@@ -22,7 +22,8 @@
  * repeat and is skipped; the first repeat ends the transfer with LJ_AGAIN (start the
  * next one at once), and the next transfer reads from the oldest remembered line: in
  * that overlap a line not remembered was never taken (Docker's follow skipped it) and
- * is taken now, late but once ("backfilled"). Lines deleted with a rotated file before
+ * is taken now, late but once ("backfilled"); the re-read reaches back no further than
+ * LJ_FOLLOW_REREAD_NS before the newest line. Lines deleted with a rotated file before
  * any read cannot be read again; the README's known limits say how many that is.
  * Each record's Nats-Msg-Id is "<container id>-<stream>-<ts>-<ts_index>": the same line
  * always gets the same id, so a resent line is stored once (JetStream deduplicates
@@ -48,6 +49,8 @@
 #define LJ_FOLLOW_WINDOW 1024      /* records SENT but not yet acked, at most */
 #define LJ_FOLLOW_REORDER_NS 1000000000LL /* how far stdout and stderr may interleave */
 #define LJ_FOLLOW_RECENT 512       /* lines remembered per stream to tell rotation repeats */
+#define LJ_FOLLOW_REREAD_NS (30 * 1000000000LL) /* a re-read after a rotation reaches back
+                                                   at most this far before the newest line */
 
 /* A position in one stream: Docker's timestamp and the index among lines sharing it.
  * index -1 means "nothing taken at ts": every line with a timestamp >= ts is new. */

@@ -30,10 +30,11 @@ struct recent {
     uint32_t hash;          /* FNV-1a of the line's bytes as taken */
 };
 
-/* Per stream: the last LJ_FOLLOW_RECENT lines taken, oldest first from head. */
+/* Per stream: the lines taken in the last LJ_FOLLOW_RECENT_NS (at least
+ * LJ_FOLLOW_RECENT_MIN, at most LJ_FOLLOW_RECENT_MAX), oldest first from head. */
 struct recent_ring {
-    struct recent *e;       /* LJ_FOLLOW_RECENT entries */
-    size_t head, len;
+    struct recent *e;       /* cap entries, cap a power of two */
+    size_t cap, head, len;
     size_t probe;           /* offset from head where the next repeat likely is */
 };
 
@@ -83,6 +84,7 @@ struct lj_follow {
      * reread_since, the oldest line remembered (follow.h, Rotation). */
     bool reread;
     int64_t reread_since;
+    uint64_t reread_line_no;  /* line_no when the last re-read was decided */
 
     struct pend *fifo;       /* ring; capacity fifo_cap (power of two) */
     size_t fifo_cap, fifo_head, fifo_len;
@@ -145,7 +147,8 @@ struct lj_follow *lj_follow_create(const struct lj_follow_config *cfg, uint64_t 
     f->demux = lj_demux_create(tty, cfg->max_line_bytes);
     for (int i = 0; i < 2; i++) {
         f->cursor[i] = (struct lj_follow_pos){ 0, -1 };
-        f->recent[i].e = calloc(LJ_FOLLOW_RECENT, sizeof *f->recent[i].e);
+        f->recent[i].cap = LJ_FOLLOW_RECENT_MIN;
+        f->recent[i].e = calloc(LJ_FOLLOW_RECENT_MIN, sizeof *f->recent[i].e);
     }
     if (f->fifo == NULL || f->demux == NULL || f->recent[0].e == NULL || f->recent[1].e == NULL ||
         lj_subject_build("logs", cfg->host, name, f->subject, sizeof f->subject) != LJ_OK) {
@@ -217,17 +220,37 @@ static uint32_t line_hash(const char *p, size_t n)
 
 static struct recent *recent_at(struct recent_ring *rr, size_t i)
 {
-    return &rr->e[(rr->head + i) & (LJ_FOLLOW_RECENT - 1)];
+    return &rr->e[(rr->head + i) & (rr->cap - 1)];
+}
+
+/* Doubles the ring (entries moved to the start). False on no memory. */
+static bool recent_grow(struct recent_ring *rr)
+{
+    struct recent *n = malloc(rr->cap * 2 * sizeof *n);
+    if (n == NULL)
+        return false;
+    for (size_t i = 0; i < rr->len; i++)
+        n[i] = *recent_at(rr, i);
+    free(rr->e);
+    rr->e = n;
+    rr->head = 0;
+    rr->cap *= 2;
+    return true;
 }
 
 static void remember(struct recent_ring *rr, int64_t ts, int64_t index, uint32_t hash)
 {
     struct recent *r;
-    if (rr->len < LJ_FOLLOW_RECENT) {
+    /* A full ring grows while its oldest line is recent: a busy stream keeps its last
+     * LJ_FOLLOW_RECENT_NS, a quiet one only LJ_FOLLOW_RECENT_MIN lines. */
+    if (rr->len == rr->cap && rr->cap < LJ_FOLLOW_RECENT_MAX &&
+        ts - recent_at(rr, 0)->ts < LJ_FOLLOW_RECENT_NS)
+        (void)recent_grow(rr); /* no memory: the oldest is forgotten instead */
+    if (rr->len < rr->cap) {
         r = recent_at(rr, rr->len++);
     } else {
         r = recent_at(rr, 0);
-        rr->head = (rr->head + 1) & (LJ_FOLLOW_RECENT - 1);
+        rr->head = (rr->head + 1) & (rr->cap - 1);
         rr->probe -= rr->probe > 0;
     }
     *r = (struct recent){ ts, (uint32_t)index, hash };
@@ -288,8 +311,13 @@ static void take_line(void *ctx, const struct lj_demux_line *l)
         if (f->past_cursor[st]) {
             /* Past the overlap and sent again: a follow repeating lines after a log
              * rotation. Read again from the oldest line remembered: lines the follow
-             * skipped may still be in the rotated file. */
+             * skipped may still be in the rotated file. Not again before a line was
+             * taken since the last re-read (a repeat that came back on every re-read
+             * would otherwise restart the transfer forever). */
             f->stats.repeats++;
+            if (f->line_no == f->reread_line_no)
+                return;
+            f->reread_line_no = f->line_no;
             f->reread = true;
             f->reread_since = INT64_MAX;
             for (int i = 0; i < 2; i++)

@@ -17,8 +17,8 @@
  * Rotation: Docker 20.10's live follow of a json-file log that rotates repeats lines
  * after a rotation, and skips lines of a file that rotated away before it read them
  * (it reads slower than the container writes: a paused transfer, a busy host). The
- * follow keeps, per stream, the last LJ_FOLLOW_RECENT lines it took (timestamp, index,
- * a hash of the bytes). A line older than the newest taken that is among them is a
+ * follow keeps, per stream, the lines it took in the last LJ_FOLLOW_RECENT_NS
+ * (timestamp, index, a hash of the bytes; 64 to 16384 of them). A line older than the newest taken that is among them is a
  * repeat and is skipped; the first repeat ends the transfer with LJ_AGAIN (start the
  * next one at once), and the next transfer reads from the oldest remembered line: in
  * that overlap a line not remembered was never taken (Docker's follow skipped it) and
@@ -48,7 +48,11 @@
                                                  (long lines: memory stays bounded) */
 #define LJ_FOLLOW_WINDOW 1024      /* records SENT but not yet acked, at most */
 #define LJ_FOLLOW_REORDER_NS 1000000000LL /* how far stdout and stderr may interleave */
-#define LJ_FOLLOW_RECENT 512       /* lines remembered per stream to tell rotation repeats */
+/* Lines remembered per stream to tell rotation repeats: those of the last
+ * LJ_FOLLOW_RECENT_NS, but at least _MIN and at most _MAX. */
+#define LJ_FOLLOW_RECENT_NS (2 * 1000000000LL)
+#define LJ_FOLLOW_RECENT_MIN 64
+#define LJ_FOLLOW_RECENT_MAX 16384
 #define LJ_FOLLOW_REREAD_NS (30 * 1000000000LL) /* a re-read after a rotation reaches back
                                                    at most this far before the newest line */
 

@@ -52,7 +52,7 @@ async function measure(c) {
   for (const [k, step] of [['o', 1], ['e', 7]]) {
     for (let i = step; i <= c.out - 1; i += step) {
       const got = count[k].get(String(i)) || 0;
-      if (!got) res.missing++;
+      if (!got) { res.missing++; if (res.missing <= 5) res.missingLines = [...(res.missingLines || []), `${k} ${i}`]; }
       if (got > 1) { res.doubled += got - 1; res.doubledLines.push(`${k} ${i}`); }
     }
   }
@@ -68,7 +68,8 @@ test('rotation every ~0.3 s (max-size=100k, max-file=2, 3000 lines/s): each line
   const c = await rotating('rot100k', '100k', 2, 3000, 8);
   const r = await measure(c);
   console.log(`rot100k: printed ${c.out + c.err}, stored ${r.stored}, missing ${r.missing}, doubled ${r.doubled}, ` +
-    `rotation re-reads ${r.rereads}, line_no problems ${r.lineNo.length}` + (r.doubled ? `; doubled: ${r.doubledLines.slice(0, 10).join(', ')}` : ''));
+    `rotation re-reads ${r.rereads}, line_no problems ${r.lineNo.length}` + (r.doubled ? `; doubled: ${r.doubledLines.slice(0, 10).join(', ')}` : '') +
+    (r.missing ? `; missing: ${r.missingLines.join(', ')}` : '') + (r.lineNo.length ? `; ${r.lineNo.join('; ')}` : ''));
   assert.deepEqual(r.lineNo, [], 'line_no contiguous');
   assert.equal(r.doubled, 0, 'no line stored twice');
   assert.equal(r.missing, 0, 'no line missing');

@@ -5,19 +5,22 @@
 # 5 s, then a summary for bench/RESULTS.md. Runs under nice; the verdict is churn's.
 #
 # Usage: bench/chaos/long.sh [--minutes M] [--containers N] [--seed N] [--out DIR]
-#   defaults: 30 minutes, 60 containers, a random seed, out in a new /tmp folder.
+#                            [--publisher-restarts P]
+#   defaults: 30 minutes, 60 containers, a random seed, out in a new /tmp folder, a
+#   publisher restart with chance 0.01 per action (0: one process for the whole run).
 # Needs what the integration tests need: DOCKER_HOST / LOGJET_TEST_DOCKER_HOST pointing at
 # a test engine with the logjet-test-busybox image, nats-server, a built build/.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-minutes=30 containers=60 seed=$(( RANDOM << 15 | RANDOM )) out=
+minutes=30 containers=60 seed=$(( RANDOM << 15 | RANDOM )) restarts=0.01 out=''
 while [ $# -gt 0 ]; do
     case "$1" in
         --minutes) minutes=$2; shift ;;
         --containers) containers=$2; shift ;;
         --seed) seed=$2; shift ;;
         --out) out=$2; shift ;;
-        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+        --publisher-restarts) restarts=$2; shift ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "long.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -26,10 +29,10 @@ done
 mkdir -p "$out"
 export LOGJET_BUILD_DIR=${LOGJET_BUILD_DIR:-$ROOT/build} LOGJET_SOURCE_DIR=$ROOT
 export LOGJET_CHAOS_STATS=$out/stats.jsonl
-echo "long.sh: seed=$seed minutes=$minutes containers=$containers out=$out"
+echo "long.sh: seed=$seed minutes=$minutes containers=$containers publisher-restarts=$restarts out=$out"
 rc=0
 nice -n 19 node "$ROOT/tests/chaos/churn.mjs" --seed "$seed" --seconds $((minutes * 60)) \
-    --containers "$containers" --publisher-restarts 0.01 --nats-restarts 0.005 \
+    --containers "$containers" --publisher-restarts "$restarts" --nats-restarts 0.005 \
     >"$out/churn.log" 2>&1 || rc=$?
 grep -E '^(churn:|PASS|FAIL|registry:)' "$out/churn.log" | grep -v '^FAIL line_no\|^FAIL registry' || true
 # RSS and CPU of the publisher over the run: per process (pid), first/max/last RSS and

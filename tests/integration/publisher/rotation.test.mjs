@@ -64,12 +64,13 @@ async function measure(c) {
   return res;
 }
 
-test('rotation every ~0.3 s (max-size=100k, max-file=5, 3000 lines/s): each line once', async () => {
-  // Five files hold ~1.7 s of this output: enough for a publisher slowed by a loaded
-  // machine, so that Docker never deletes a file unread here and every line must come.
-  const c = await rotating('rot100k', '100k', 5, 3000, 8);
+test('rotation every ~0.3 s (max-size=10k, max-file=10, 300 lines/s): each line once', async () => {
+  // Ten files hold ~3.5 s of this output, slow enough for any build of the publisher
+  // (the ASan one too) on a loaded machine: Docker never deletes a file unread here,
+  // so every line must come, once.
+  const c = await rotating('rot10k', '10k', 10, 300, 10);
   const r = await measure(c);
-  console.log(`rot100k: printed ${c.out + c.err}, stored ${r.stored}, missing ${r.missing}, doubled ${r.doubled}, ` +
+  console.log(`rot10k: printed ${c.out + c.err}, stored ${r.stored}, missing ${r.missing}, doubled ${r.doubled}, ` +
     `rotation re-reads ${r.rereads}, line_no problems ${r.lineNo.length}` + (r.doubled ? `; doubled: ${r.doubledLines.slice(0, 10).join(', ')}` : '') +
     (r.missing ? `; missing: ${r.missingLines.join(', ')}` : '') + (r.lineNo.length ? `; ${r.lineNo.join('; ')}` : ''));
   assert.deepEqual(r.lineNo, [], 'line_no contiguous');

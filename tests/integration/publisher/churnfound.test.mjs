@@ -65,3 +65,25 @@ test('a stopped container renamed and started again: its old lines are not read 
     assert.deepEqual(lines.slice(0, 1), ['run at 2'], 'the new subject begins with the second run');
     assert.equal(recs.length, 21);
   });
+
+test('a container renamed after it exited while NATS was away and its log half read: every line stored', async () => {
+    // NATS away: the follow's FIFO fills and its transfer pauses with most of the log
+    // unread; the container exits and is renamed meanwhile; then NATS comes back.
+    await s.stopNats();
+    const c = await s.run('renexit', 'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); echo "line $i of a long log that takes a while to read"; done');
+    await s.wait(c.name);
+    await sleep(1000);
+    const to = `${s.prefix}renexit.2`;
+    assert.equal((await s.docker(['rename', c.name, to])).code, 0);
+    await sleep(1000);
+    await s.startNats();
+    const all = async () => (await readStream(await s.nc(), 'LOGS', s.hostId)).filter((r) => r.id === c.id);
+    let recs = [];
+    await waitFor(async () => (recs = await all()).length >= 30000, 30000, 'every line stored').catch(() => {});
+    await sleep(1000);
+    recs = await all();
+    const seen = new Set(recs.map((r) => r.line.toString()));
+    let missing = 0;
+    for (let i = 1; i <= 30000; i++) if (!seen.has(`line ${i} of a long log that takes a while to read`)) missing++;
+    assert.equal(missing, 0, `${missing} of 30000 lines never stored (${recs.length} records)`);
+  });

@@ -178,19 +178,22 @@ async function restartPublisher(signal) {
   await s.killPublisher(signal);
   await sleep(int(0, 1500));
   log('publisher start');
-  const starting = startPublisher();
-  // Containers change while it starts: listing, positions and the event stream race them.
-  await sleep(int(0, 300));
-  for (let k = int(0, 3); k > 0; k--) await containerAction(pickWeighted(CONTAINER_ACTIONS));
-  await starting;
-  // Killed again during its start-up, sometimes.
+  let starting = startPublisher();
+  // Killed again in the middle of its start-up (listing, positions, the event stream),
+  // sometimes.
   if (chance(0.2)) {
     await sleep(int(0, 400));
     log('publisher SIGKILL during start-up');
     await s.killPublisher('SIGKILL');
+    // (The first start's wait for /healthz gives up by itself, 20 s on; not awaited.)
     await sleep(int(0, 500));
-    await startPublisher();
+    log('publisher start');
+    starting = startPublisher();
   }
+  // Containers change while it starts: listing, positions and the event stream race them.
+  await sleep(int(0, 300));
+  for (let k = int(0, 3); k > 0; k--) await containerAction(pickWeighted(CONTAINER_ACTIONS));
+  await starting;
 }
 
 async function restartNats() {

@@ -23,6 +23,21 @@
 
 enum pend_state { PEND_UNSENT, PEND_SENT, PEND_ACKED };
 
+/* A line taken, remembered to recognise it when Docker sends it again (follow.h). */
+struct recent {
+    int64_t ts;
+    uint32_t index;
+    uint32_t hash;          /* FNV-1a of the line's bytes as taken */
+};
+
+/* Per stream: the lines taken in the last LJ_FOLLOW_RECENT_NS (at least
+ * LJ_FOLLOW_RECENT_MIN, at most LJ_FOLLOW_RECENT_MAX), oldest first from head. */
+struct recent_ring {
+    struct recent *e;       /* cap entries, cap a power of two */
+    size_t cap, head, len;
+    size_t probe;           /* offset from head where the next repeat likely is */
+};
+
 struct pend {
     uint8_t *payload;       /* packed LogRecord, owned */
     size_t len;
@@ -64,6 +79,12 @@ struct lj_follow {
      * timestamp says (a clock stepped back must not make lines look old). */
     bool past_cursor[2];
     int64_t newest_ts;       /* newest ts taken from either stream, for lag */
+    struct recent_ring recent[2];
+    /* A rotation repeat was seen: the transfer ends and the next one reads from
+     * reread_since, the oldest line remembered (follow.h, Rotation). */
+    bool reread;
+    int64_t reread_since;
+    uint64_t reread_line_no;  /* line_no when the last re-read was decided */
 
     struct pend *fifo;       /* ring; capacity fifo_cap (power of two) */
     size_t fifo_cap, fifo_head, fifo_len;
@@ -124,9 +145,12 @@ struct lj_follow *lj_follow_create(const struct lj_follow_config *cfg, uint64_t 
     f->fifo_cap = 256;
     f->fifo = calloc(f->fifo_cap, sizeof *f->fifo);
     f->demux = lj_demux_create(tty, cfg->max_line_bytes);
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; i++) {
         f->cursor[i] = (struct lj_follow_pos){ 0, -1 };
-    if (f->fifo == NULL || f->demux == NULL ||
+        f->recent[i].cap = LJ_FOLLOW_RECENT_MIN;
+        f->recent[i].e = calloc(LJ_FOLLOW_RECENT_MIN, sizeof *f->recent[i].e);
+    }
+    if (f->fifo == NULL || f->demux == NULL || f->recent[0].e == NULL || f->recent[1].e == NULL ||
         lj_subject_build("logs", cfg->host, name, f->subject, sizeof f->subject) != LJ_OK) {
         lj_follow_destroy(f);
         return NULL;
@@ -142,6 +166,8 @@ void lj_follow_destroy(struct lj_follow *f)
     for (size_t i = 0; i < f->fifo_len; i++)
         free(entry(f, i)->payload);
     free(f->fifo);
+    free(f->recent[0].e);
+    free(f->recent[1].e);
     lj_demux_destroy(f->demux);
     free(f);
 }
@@ -184,25 +210,140 @@ static bool already_taken(const struct lj_follow *f, int st, int64_t ts, int64_t
     return ts < c->ts || (ts == c->ts && index <= c->index);
 }
 
+static uint32_t line_hash(const char *p, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)p[i]) * 16777619u;
+    return h;
+}
+
+static struct recent *recent_at(struct recent_ring *rr, size_t i)
+{
+    return &rr->e[(rr->head + i) & (rr->cap - 1)];
+}
+
+/* Doubles the ring (entries moved to the start). False on no memory. */
+static bool recent_grow(struct recent_ring *rr)
+{
+    struct recent *n = malloc(rr->cap * 2 * sizeof *n);
+    if (n == NULL)
+        return false;
+    for (size_t i = 0; i < rr->len; i++)
+        n[i] = *recent_at(rr, i);
+    free(rr->e);
+    rr->e = n;
+    rr->head = 0;
+    rr->cap *= 2;
+    return true;
+}
+
+static void remember(struct recent_ring *rr, int64_t ts, int64_t index, uint32_t hash)
+{
+    struct recent *r;
+    /* A full ring grows while its oldest line is recent: a busy stream keeps its last
+     * LJ_FOLLOW_RECENT_NS, a quiet one only LJ_FOLLOW_RECENT_MIN lines. */
+    if (rr->len == rr->cap && rr->cap < LJ_FOLLOW_RECENT_MAX &&
+        ts - recent_at(rr, 0)->ts < LJ_FOLLOW_RECENT_NS)
+        (void)recent_grow(rr); /* no memory: the oldest is forgotten instead */
+    if (rr->len < rr->cap) {
+        r = recent_at(rr, rr->len++);
+    } else {
+        r = recent_at(rr, 0);
+        rr->head = (rr->head + 1) & (rr->cap - 1);
+        rr->probe -= rr->probe > 0;
+    }
+    *r = (struct recent){ ts, (uint32_t)index, hash };
+}
+
+/* True when ts falls where the ring knows every line taken: at or after its oldest. */
+static bool recent_covers(const struct recent_ring *rr, int64_t ts)
+{
+    return rr->len > 0 && ts >= rr->e[rr->head].ts;
+}
+
+/* The remembered line with this timestamp and hash: its index, or -1. Repeats come in
+ * the order they were taken, so the entry after the last match is tried first. */
+static int64_t recall(struct recent_ring *rr, int64_t ts, uint32_t hash)
+{
+    if (rr->probe < rr->len) {
+        const struct recent *r = recent_at(rr, rr->probe);
+        if (r->ts == ts && r->hash == hash) {
+            rr->probe++;
+            return r->index;
+        }
+    }
+    for (size_t i = rr->len; i-- > 0;) {
+        const struct recent *r = recent_at(rr, i);
+        if (r->ts == ts && r->hash == hash) {
+            rr->probe = i + 1;
+            return r->index;
+        }
+    }
+    return -1;
+}
+
 static void take_line(void *ctx, const struct lj_demux_line *l)
 {
     struct lj_follow *f = ctx;
     int st = l->stream == LJ_STREAM_STDERR ? 1 : 0;
     int64_t index = l->ts_unix_nano == f->seen[st].ts ? f->seen[st].index + 1 : 0;
     const struct lj_follow_pos *other = &f->cursor[1 - st];
+    struct recent_ring *rr = &f->recent[st];
+    uint32_t hash;
+    bool late = false;
     struct lj_record r;
     struct pend *p;
 
-    if (f->error_status != LJ_OK)
+    if (f->error_status != LJ_OK || f->reread)
         return;    /* a line was refused: none after it may be taken (the cursor would pass it) */
-    f->seen[st] = (struct lj_follow_pos){ l->ts_unix_nano, index };
-    if (!f->past_cursor[st]) {
-        if (already_taken(f, st, l->ts_unix_nano, index)) {
-            f->stats.skipped++;
+    hash = line_hash(l->data, l->len);
+    /* At or before the cursor, where the ring covers, the ring alone knows whether the
+     * line was taken (its index from this transfer's numbering may differ: a repeat
+     * can begin inside a group of lines sharing a timestamp). */
+    const struct lj_follow_pos *c = &f->cursor[st];
+    bool not_after = l->ts_unix_nano < c->ts || (l->ts_unix_nano == c->ts && c->index >= 0);
+    int64_t known = not_after && recent_covers(rr, l->ts_unix_nano) ?
+        recall(rr, l->ts_unix_nano, hash) : -1;
+    if (known >= 0) {
+        f->seen[st] = (struct lj_follow_pos){ l->ts_unix_nano, known };
+        f->stats.skipped++;
+        if (f->past_cursor[st]) {
+            /* Past the overlap and sent again: a follow repeating lines after a log
+             * rotation. Read again from the oldest line remembered: lines the follow
+             * skipped may still be in the rotated file. Not again before a line was
+             * taken since the last re-read (a repeat that came back on every re-read
+             * would otherwise restart the transfer forever). */
+            f->stats.repeats++;
+            if (f->line_no == f->reread_line_no)
+                return;
+            f->reread_line_no = f->line_no;
+            f->reread = true;
+            f->reread_since = INT64_MAX;
+            for (int i = 0; i < 2; i++)
+                if (f->recent[i].len && f->recent[i].e[f->recent[i].head].ts < f->reread_since)
+                    f->reread_since = f->recent[i].e[f->recent[i].head].ts;
+            /* A quiet stream's ring can reach far back; what a follow skips at a
+             * rotation is recent, and a re-read of the whole retained log per rotation
+             * would multiply the reading. */
+            if (f->reread_since < f->newest_ts - LJ_FOLLOW_REREAD_NS)
+                f->reread_since = f->newest_ts - LJ_FOLLOW_REREAD_NS;
+        }
+        return;
+    }
+    if (already_taken(f, st, l->ts_unix_nano, index)) {
+        if (!f->past_cursor[st] && !recent_covers(rr, l->ts_unix_nano)) {
+            f->seen[st] = (struct lj_follow_pos){ l->ts_unix_nano, index };
+            f->stats.skipped++;     /* the overlap before what the ring knows: the cursor says */
             return;
         }
+        /* Never taken: in the overlap, a line Docker's follow skipped (backfilled now);
+         * past it, a line stamped by a clock stepped back (new, whatever its time). */
+        late = !f->past_cursor[st];
+    } else {
         f->past_cursor[st] = true;
     }
+    f->seen[st] = (struct lj_follow_pos){ l->ts_unix_nano, index };
     if (f->fifo_len == f->fifo_cap && fifo_grow(f) != LJ_OK) {
         /* Out of memory: stop this transfer; it restarts from the cursor. */
         f->error_status = LJ_NOMEM;
@@ -238,7 +379,11 @@ static void take_line(void *ctx, const struct lj_demux_line *l)
     f->fifo_len++;
     f->fifo_bytes += p->len;
     f->line_no++;
-    f->cursor[st] = (struct lj_follow_pos){ l->ts_unix_nano, index };
+    if (late)
+        f->stats.backfilled++;   /* older than the cursor, which stays where it is */
+    else
+        f->cursor[st] = (struct lj_follow_pos){ l->ts_unix_nano, index };
+    remember(rr, l->ts_unix_nano, index, hash);
     if (l->ts_unix_nano > f->newest_ts)
         f->newest_ts = l->ts_unix_nano;
     f->stats.truncated += l->truncated;
@@ -249,7 +394,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
     struct lj_follow *f = ctx;
     size_t len = size * n;
 
-    if (f->error_status != LJ_OK)
+    if (f->error_status != LJ_OK || f->reread)
         return 0; /* abort the transfer; it restarts from the cursor */
     if (f->pause_next || f->fifo_len >= LJ_FOLLOW_HIGH_WATER ||
         f->fifo_bytes >= LJ_FOLLOW_HIGH_WATER_BYTES) {
@@ -277,6 +422,8 @@ lj_status lj_follow_start(struct lj_follow *f, struct lj_docker *docker, CURLM *
      * LJ_FOLLOW_REORDER_NS before the newest position catches it (already_taken skips
      * what was seen). since= takes sec.nanosec and is inclusive. */
     since = since > LJ_FOLLOW_REORDER_NS ? since - LJ_FOLLOW_REORDER_NS : 0;
+    if (f->reread && f->reread_since < since)
+        since = f->reread_since > 0 ? f->reread_since : 0;  /* after a rotation (follow.h) */
     snprintf(path, sizeof path,
              "/containers/%s/logs?stdout=1&stderr=1&timestamps=1&follow=%d&since=%" PRId64
              ".%09" PRId64, f->id, follow ? 1 : 0, since / 1000000000, since % 1000000000);
@@ -289,6 +436,8 @@ lj_status lj_follow_start(struct lj_follow *f, struct lj_docker *docker, CURLM *
     f->paused = f->pause_next = false;
     f->error_status = LJ_OK;
     f->error[0] = '\0';
+    f->reread = false;
+    f->recent[0].probe = f->recent[1].probe = 0;
     if (curl_multi_add_handle(multi, f->handle) != CURLM_OK) {
         curl_easy_cleanup(f->handle);
         f->handle = NULL;
@@ -315,7 +464,13 @@ lj_status lj_follow_transfer_done(struct lj_follow *f, CURLM *multi, CURLcode rc
                                   size_t errlen)
 {
     lj_status s = f->error_status;
-    if (s == LJ_OK && rc == CURLE_OK) {
+    if (s == LJ_OK && f->reread) {
+        /* Ended by on_body after a rotation repeat (follow.h): the next transfer, from
+         * reread_since, is wanted at once. The partial line is read again there. */
+        f->stats.rereads++;
+        s = lj_fail(err, errlen, LJ_AGAIN, "log rotated; reading it again");
+        f->error_status = LJ_AGAIN;
+    } else if (s == LJ_OK && rc == CURLE_OK) {
         lj_demux_finish(f->demux, take_line, f);
     } else if (s != LJ_OK) {
         lj_fail(err, errlen, s, "%s", f->error);

@@ -14,6 +14,17 @@
  * and skips every line at or before its stream's cursor. Restarts of the transfer, of
  * the container or of the publisher (which recovers both positions from the subject's
  * last stored record) neither skip nor repeat a line.
+ * Rotation: Docker 20.10's live follow of a json-file log that rotates repeats lines
+ * after a rotation, and skips lines of a file that rotated away before it read them
+ * (it reads slower than the container writes: a paused transfer, a busy host). The
+ * follow keeps, per stream, the lines it took in the last LJ_FOLLOW_RECENT_NS
+ * (timestamp, index, a hash of the bytes; 64 to 16384 of them). A line older than the newest taken that is among them is a
+ * repeat and is skipped; the first repeat ends the transfer with LJ_AGAIN (start the
+ * next one at once), and the next transfer reads from the oldest remembered line: in
+ * that overlap a line not remembered was never taken (Docker's follow skipped it) and
+ * is taken now, late but once ("backfilled"); the re-read reaches back no further than
+ * LJ_FOLLOW_REREAD_NS before the newest line. Lines deleted with a rotated file before
+ * any read cannot be read again; the README's known limits say how many that is.
  * Each record's Nats-Msg-Id is "<container id>-<stream>-<ts>-<ts_index>": the same line
  * always gets the same id, so a resent line is stored once (JetStream deduplicates
  * within its 2 minute window).
@@ -37,6 +48,13 @@
                                                  (long lines: memory stays bounded) */
 #define LJ_FOLLOW_WINDOW 1024      /* records SENT but not yet acked, at most */
 #define LJ_FOLLOW_REORDER_NS 1000000000LL /* how far stdout and stderr may interleave */
+/* Lines remembered per stream to tell rotation repeats: those of the last
+ * LJ_FOLLOW_RECENT_NS, but at least _MIN and at most _MAX. */
+#define LJ_FOLLOW_RECENT_NS (2 * 1000000000LL)
+#define LJ_FOLLOW_RECENT_MIN 64
+#define LJ_FOLLOW_RECENT_MAX 16384
+#define LJ_FOLLOW_REREAD_NS (30 * 1000000000LL) /* a re-read after a rotation reaches back
+                                                   at most this far before the newest line */
 
 /* A position in one stream: Docker's timestamp and the index among lines sharing it.
  * index -1 means "nothing taken at ts": every line with a timestamp >= ts is new. */
@@ -50,6 +68,9 @@ struct lj_follow_stats {
     uint64_t retries;              /* records sent again after a failure or timeout */
     uint64_t errors;               /* negative acks received */
     uint64_t skipped;              /* lines Docker sent again that were already taken */
+    uint64_t repeats;              /* of those, repeated by a follow across a log rotation */
+    uint64_t backfilled;           /* lines a follow skipped, taken late from a re-read */
+    uint64_t rereads;              /* transfers ended to read a rotated log again */
     uint64_t truncated;            /* lines cut at max_line_bytes */
 };
 
@@ -86,7 +107,8 @@ void lj_follow_stop(struct lj_follow *f, CURLM *multi);
 
 /* The transfer behind handle h finished with rc. Flushes an unterminated last line and
  * releases the handle. Returns the transfer's error text in err when rc != CURLE_OK or
- * the stream was malformed (the follow is then ready for a new transfer). */
+ * the stream was malformed (the follow is then ready for a new transfer); LJ_AGAIN when
+ * the follow ended it itself after a log rotation: start the next transfer right away. */
 lj_status lj_follow_transfer_done(struct lj_follow *f, CURLM *multi, CURLcode rc, char *err,
                                   size_t errlen);
 

@@ -405,6 +405,13 @@ static void on_logs_done(struct app *a, struct slot *s, CURLcode rc)
     struct lj_docker_container c;
     lj_status st = lj_follow_transfer_done(s->f, a->multi, rc, err, sizeof err);
 
+    if (st == LJ_AGAIN && !a->stopping) {
+        /* The log rotated under a live follow: read it again now (follow.h). */
+        lj_log(LJ_LOG_DEBUG, "log rotated; reading it again", "container=%s",
+               lj_follow_name(s->f));
+        start_transfer(a, s, true);
+        return;
+    }
     if (st != LJ_OK) {
         if (a->engine_up && !a->stopping)
             lj_log(LJ_LOG_WARN, "logs transfer failed; retrying", "container=%s error=%s",
@@ -838,6 +845,15 @@ static void render_metrics(struct app *a, struct lj_buf *b)
           offsetof(struct lj_follow_stats, skipped) },
         { "logjet_publisher_lines_truncated_total", "Lines cut at --max-line-bytes.",
           offsetof(struct lj_follow_stats, truncated) },
+        { "logjet_publisher_rotation_repeats_total",
+          "Lines Docker's follow sent again after a log rotation (skipped).",
+          offsetof(struct lj_follow_stats, repeats) },
+        { "logjet_publisher_rotation_backfilled_total",
+          "Lines Docker's follow skipped at a log rotation, read again from the rotated file.",
+          offsetof(struct lj_follow_stats, backfilled) },
+        { "logjet_publisher_rotation_rereads_total",
+          "Logs transfers ended to read a rotated log again.",
+          offsetof(struct lj_follow_stats, rereads) },
     };
     for (size_t m = 0; m < sizeof per / sizeof per[0]; m++) {
         lj_metrics_header(b, per[m].name, "counter", per[m].help);

@@ -8,6 +8,8 @@
 #                      (the integration suite too, with ASan-built daemons)
 #   integration + e2e  real dockerd, nats-server (each test starts its own), publisher,
 #                      gateway, WebSocket clients and headless Chromium
+#   chaos              the churn run (tests/chaos): containers, the publisher and NATS
+#                      restarted at random moments, a fixed seed; checked against Docker
 #   deploy             recipes validated, quick start run and stopped, NATS cluster
 #                      failover, two gateways behind haproxy, and the Docker images
 #                      built (FROM scratch, from this host's Debian packages) and
@@ -18,7 +20,8 @@
 # Usage: tests/run.sh [--quick] [--no-sanitizers] [--suite NAME]...
 #   --quick          unit and fuzz suites only (no servers)
 #   --no-sanitizers  skip the valgrind and ASan/UBSan passes
-#   --suite NAME     run only this meson suite (unit, fuzz, integration, e2e, deploy); repeatable
+#   --suite NAME     run only this meson suite (unit, fuzz, integration, chaos, e2e, deploy);
+#                    repeatable
 #   --deploy         accepted for old command lines: the images are part of the deploy suite
 set -euo pipefail
 
@@ -33,7 +36,7 @@ while [ $# -gt 0 ]; do
         --no-sanitizers) sanitizers=0 ;;
         --suite) suites+=("$2"); shift ;;
         --deploy) echo "tests/run.sh: --deploy is no longer needed: the deploy suite builds and runs the images" >&2 ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) echo "tests/run.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -117,10 +120,10 @@ start_dockerd() {
 
 # ---- suites -------------------------------------------------------------------------------
 if [ ${#suites[@]} -eq 0 ]; then
-    if [ $quick -eq 1 ]; then suites=(unit fuzz); else suites=(unit fuzz integration e2e deploy); fi
+    if [ $quick -eq 1 ]; then suites=(unit fuzz); else suites=(unit fuzz integration chaos e2e deploy); fi
 fi
 needs_servers=0
-for s in "${suites[@]}"; do case "$s" in integration|e2e|deploy) needs_servers=1 ;; esac; done
+for s in "${suites[@]}"; do case "$s" in integration|chaos|e2e|deploy) needs_servers=1 ;; esac; done
 [ $needs_servers -eq 1 ] && start_dockerd
 
 results=()

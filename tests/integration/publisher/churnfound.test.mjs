@@ -1,0 +1,89 @@
+// Minimal reproductions of what the churn run (tests/chaos) found, one ordinary docker
+// sequence each. Those marked todo fail on the current publisher (main.c's event
+// handling, not the follow): node:test reports them without failing the suite; the fix
+// removes the todo.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Stack, waitFor, sleep } from '../../lib/harness.mjs';
+import { readStream, readRegistry, escapeToken, checkLineNos } from '../../chaos/checker.mjs';
+
+let s;
+before(async () => { s = await Stack.start({ publisher: true, replayDepth: 100000 }); });
+after(async () => { if (s) await s.stop(); });
+
+const key = (name) => `${escapeToken(s.hostId)}.${escapeToken(name)}`;
+async function stored(name) {
+  return (await readStream(await s.nc(), 'LOGS', s.hostId)).filter((r) => r.name === name);
+}
+
+test('a container stopped, then removed, is marked removed in the registry',
+  { todo: 'main.c handle_event: a destroy of a container no longer followed writes nothing' }, async () => {
+    const c = await s.run('stoprm', 'echo one; echo two');
+    await s.wait(c.name);
+    await waitFor(async () => (await stored(c.name)).length === 2, 20000, 'both lines stored');
+    await sleep(1000); // the follow ends after its final read
+    assert.equal((await s.docker(['rm', c.name])).code, 0);
+    const e = await waitFor(async () => {
+      const r = (await readRegistry(await s.nc(), s.hostId)).get(key(c.name));
+      return r?.state === 'removed' ? r : null;
+    }, 10000, 'registry entry removed').catch(() => null);
+    const now = (await readRegistry(await s.nc(), s.hostId)).get(key(c.name));
+    assert.ok(e, `registry ${key(c.name)}: ${JSON.stringify(now)}`);
+  });
+
+test('a stopped container renamed: the old name is marked removed in the registry',
+  { todo: 'main.c handle_rename: a rename of a container not followed right now writes nothing' }, async () => {
+    const c = await s.run('renold', 'echo one');
+    await s.wait(c.name);
+    await waitFor(async () => (await stored(c.name)).length === 1, 20000, 'the line stored');
+    await sleep(1000);
+    const to = `${s.prefix}rennew.1`;
+    assert.equal((await s.docker(['rename', c.name, to])).code, 0);
+    await sleep(2000);
+    const reg = await readRegistry(await s.nc(), s.hostId);
+    assert.equal(reg.get(key(c.name))?.state, 'removed', `old key: ${JSON.stringify(reg.get(key(c.name)))}`);
+  });
+
+test('a stopped container renamed and started again: its old lines are not read again under the new name',
+  { todo: 'main.c: a new subject without a record of the container starts at its creation (since=Created), ' +
+    'so the old lines are sent again: deduplicated by Nats-Msg-Id within 2 minutes (a line_no hole), doubled after' }, async () => {
+    const c = await s.run('renrun', 'echo "run at $(cat /r 2>/dev/null || echo 1)"; echo 2 > /r; i=0; while [ $i -lt 20 ]; do i=$((i+1)); echo "l $i"; done');
+    await s.wait(c.name);
+    await waitFor(async () => (await stored(c.name)).length === 21, 20000, 'the first run stored');
+    await sleep(1000);
+    const to = `${s.prefix}renrun2.x`;
+    assert.equal((await s.docker(['rename', c.name, to])).code, 0);
+    await sleep(500);
+    assert.equal((await s.docker(['start', to])).code, 0);
+    await s.wait(to);
+    await waitFor(async () => (await stored(to)).some((r) => r.line.toString() === 'run at 2') &&
+      (await stored(to)).length >= 21, 20000, 'the second run stored').catch(() => {});
+    await sleep(1500);
+    const recs = await stored(to);
+    const lines = recs.map((r) => r.line.toString());
+    assert.deepEqual(checkLineNos(recs), [], `line_no under the new name: ${recs.map((r) => r.lineNo).slice(0, 5)}`);
+    assert.deepEqual(lines.slice(0, 1), ['run at 2'], 'the new subject begins with the second run');
+    assert.equal(recs.length, 21);
+  });
+
+test('a container renamed after it exited while NATS was away and its log half read: every line stored', async () => {
+    // NATS away: the follow's FIFO fills and its transfer pauses with most of the log
+    // unread; the container exits and is renamed meanwhile; then NATS comes back.
+    await s.stopNats();
+    const c = await s.run('renexit', 'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); echo "line $i of a long log that takes a while to read"; done');
+    await s.wait(c.name);
+    await sleep(1000);
+    const to = `${s.prefix}renexit.2`;
+    assert.equal((await s.docker(['rename', c.name, to])).code, 0);
+    await sleep(1000);
+    await s.startNats();
+    const all = async () => (await readStream(await s.nc(), 'LOGS', s.hostId)).filter((r) => r.id === c.id);
+    let recs = [];
+    await waitFor(async () => (recs = await all()).length >= 30000, 30000, 'every line stored').catch(() => {});
+    await sleep(1000);
+    recs = await all();
+    const seen = new Set(recs.map((r) => r.line.toString()));
+    let missing = 0;
+    for (let i = 1; i <= 30000; i++) if (!seen.has(`line ${i} of a long log that takes a while to read`)) missing++;
+    assert.equal(missing, 0, `${missing} of 30000 lines never stored (${recs.length} records)`);
+  });

@@ -51,14 +51,15 @@ struct lj_sink {
     pthread_mutex_t lock;      /* guards the ack queue and spent acks below */
     struct lj_ack *queue;      /* acks waiting for the main thread, oldest first */
     size_t qlen, qcap;
-    /* Ack messages already read, freed by the main thread in lj_sink_take_acks: nats.c
-     * hands every freed message to its collector thread and wakes it when idle, so
-     * freeing them one by one as they arrive costs a thread wake-up per line. */
+    /* Ack messages already read, freed by the main thread in lj_sink_take_acks once
+     * SENT_BATCH have gathered: nats.c hands every freed message to its collector
+     * thread and wakes it when idle, so freeing them one by one as they arrive costs a
+     * thread wake-up per line. */
     natsMsg **spent;
     size_t nspent, spent_cap;
 
-    /* Main thread: messages published since the last lj_sink_flush_sent, freed there
-     * together for the same reason. */
+    /* Main thread: published messages, freed SENT_BATCH at a time for the same reason
+     * (nats.c has copied them into its write buffer; nothing reads them again). */
     natsMsg *sent[SENT_BATCH];
     size_t nsent;
 
@@ -490,6 +491,14 @@ lj_status lj_sink_ensure(struct lj_sink *s, char *warn, size_t warnlen, char *er
 
 /* ---- publishing and reading ------------------------------------------------------- */
 
+/* Frees the published messages kept since the last call. */
+static void free_sent(struct lj_sink *s)
+{
+    for (size_t i = 0; i < s->nsent; i++)
+        natsMsg_Destroy(s->sent[i]);
+    s->nsent = 0;
+}
+
 lj_status lj_sink_publish(struct lj_sink *s, const char *subject, const char *msg_id,
                           const uint8_t *data, size_t len, uint64_t follow_id,
                           uint64_t line_no, uint32_t attempt)
@@ -513,10 +522,9 @@ lj_status lj_sink_publish(struct lj_sink *s, const char *subject, const char *ms
         st = natsMsgHeader_Set(msg, "Nats-Msg-Id", msg_id);
     if (st == NATS_OK)
         st = natsConnection_PublishMsg(s->nc, msg);
-    if (st != NATS_OK || s->nsent == SENT_BATCH)
-        natsMsg_Destroy(msg);
-    else
-        s->sent[s->nsent++] = msg;
+    if (s->nsent == SENT_BATCH)
+        free_sent(s);
+    s->sent[s->nsent++] = msg;
     if (st == NATS_OK) {
         s->unflushed++;
         return LJ_OK;
@@ -524,19 +532,23 @@ lj_status lj_sink_publish(struct lj_sink *s, const char *subject, const char *ms
     return st == NATS_CONNECTION_CLOSED || st == NATS_INSUFFICIENT_BUFFER ? LJ_CLOSED : LJ_NATS;
 }
 
+/* Frees the ack messages read so far while SENT_BATCH or more have gathered. */
 static void free_spent(struct lj_sink *s)
 {
     natsMsg *batch[512];
-    size_t n;
-    do {
+    for (;;) {
+        size_t n;
         pthread_mutex_lock(&s->lock);
-        n = s->nspent < 512 ? s->nspent : 512;
+        n = s->nspent < SENT_BATCH ? 0 : s->nspent < 512 ? s->nspent : 512;
         s->nspent -= n;
-        memcpy(batch, s->spent + s->nspent, n * sizeof *batch);
+        if (n > 0)
+            memcpy(batch, s->spent + s->nspent, n * sizeof *batch);
         pthread_mutex_unlock(&s->lock);
+        if (n == 0)
+            return;
         for (size_t i = 0; i < n; i++)
             natsMsg_Destroy(batch[i]);
-    } while (n == 512);
+    }
 }
 
 size_t lj_sink_take_acks(struct lj_sink *s, struct lj_ack *out, size_t max)
@@ -606,9 +618,6 @@ void lj_sink_flush_sent(struct lj_sink *s)
         natsConnection_Status(s->nc) == NATS_CONN_STATUS_CONNECTED)
         natsConnection_FlushTimeout(s->nc, FLUSH_WAIT_MS);
     s->unflushed = 0;
-    for (size_t i = 0; i < s->nsent; i++)
-        natsMsg_Destroy(s->sent[i]);
-    s->nsent = 0;
 }
 
 void lj_sink_flush(struct lj_sink *s, int timeout_ms)

@@ -22,7 +22,8 @@
 // Prints a Markdown block for bench/RESULTS.md: machine, load before/after, every round,
 // median [min-max], the ratio (c)/min(a,b), CPU per line of each process.
 //
-// Environment: JSPUB (the jspub binary; default the build's), BARE_MODES (default "async:4096,batch:1024,asap:1024": jspub MODE:DEPTH),
+// Environment: COMPARE (a second build dir, see below), JSPUB (the jspub binary; default
+// the build's), BARE_MODES (default "async:4096,batch:1024,asap:1024": jspub MODE:DEPTH),
 // LAT_RUNS (3), RSS (0), plus the test harness's LOGJET_TEST_DOCKER_HOST / _IMAGE.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -193,32 +194,57 @@ async function idleRss() {
 }
 
 // ---- main -------------------------------------------------------------------------------
+// COMPARE=<build dir>: a second stack (own nats-server, own prefix) runs that build's
+// publisher, measured as (c') in every round right after (c), so that a before/after
+// pair shares the machine's moment. The harness reads LOGJET_BUILD_DIR when loaded: a
+// second instance of it is loaded with the other directory.
+async function compareStack() {
+  if (!process.env.COMPARE) return null;
+  const saved = process.env.LOGJET_BUILD_DIR;
+  process.env.LOGJET_BUILD_DIR = process.env.COMPARE;
+  const h = await import('../../tests/lib/harness.mjs?compare');
+  if (saved === undefined) delete process.env.LOGJET_BUILD_DIR; else process.env.LOGJET_BUILD_DIR = saved;
+  return h.Stack.start({ publisher: true });
+}
+
 const loadBefore = loadavg();
 const started = new Date();
 const s = await Stack.start({ publisher: true });
-const rows = [], lat = [];
+const s2 = await compareStack();
+const rows = [], lat = [], lat2 = [];
 let warm;
 try {
   const nc = await s.nc();
   const jsm = await nc.jetstreamManager();
   const pids = { publisher: s.procs.publisher.pid, nats: s.procs.nats.pid, dockerd: dockerdPid() };
+  const jsm2 = s2 && await (await s2.nc()).jetstreamManager();
+  const pids2 = s2 && { publisher: s2.procs.publisher.pid, nats: s2.procs.nats.pid, dockerd: pids.dockerd };
   warm = await publisherLive(s, jsm, pids, 2000); // the record size (b) must match
+  if (s2) await publisherLive(s2, jsm2, pids2, 2000);
   for (let r = 1; r <= ROUNDS; r++) {
     const a = await dockerFollow(s, pids);
     const bs = [];
     for (const mode of BARE_MODES) bs.push(await bareLoop(s, jsm, warm.recordBytes, mode, pids));
     const b = bs.reduce((x, y) => (y.rate > x.rate ? y : x));
     const c = await publisherLive(s, jsm, pids);
-    rows.push({ r, a, bs, b, c, ratio: c.rate / Math.min(a.rate, b.rate), load: loadavg() });
-    console.error(`round ${r}: a ${k(a.rate)} b ${bs.map((x) => `${x.mode} ${k(x.rate)}`).join(', ')} c ${k(c.rate)} ratio ${rows.at(-1).ratio.toFixed(2)}`);
+    const c2 = s2 && await publisherLive(s2, jsm2, pids2);
+    const floor = Math.min(a.rate, b.rate);
+    rows.push({ r, a, bs, b, c, c2, ratio: c.rate / floor, ratio2: c2 && c2.rate / floor, load: loadavg() });
+    console.error(`round ${r}: a ${k(a.rate)} b ${bs.map((x) => `${x.mode} ${k(x.rate)}`).join(', ')} c ${k(c.rate)} ratio ${rows.at(-1).ratio.toFixed(2)}` +
+      (c2 ? ` c' ${k(c2.rate)} ratio ${rows.at(-1).ratio2.toFixed(2)}` : ''));
   }
-  for (let i = 0; i < LAT_RUNS; i++) lat.push(await latency(s));
+  for (let i = 0; i < LAT_RUNS; i++) {
+    lat.push(await latency(s));
+    if (s2) lat2.push(await latency(s2));
+  }
 } catch (e) {
   s.dumpLogs();
   await s.stop();
+  await s2?.stop();
   throw e;
 }
 await s.stop();
+await s2?.stop();
 const rss = process.env.RSS === '1' ? await idleRss() : null;
 const loadAfter = loadavg();
 
@@ -227,19 +253,26 @@ const cores = (cpu) => Object.entries(cpu.cores).map(([w, c]) => `${w} ${c.toFix
 let md = `Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, ${os.cpus().length} x ${os.cpus()[0].model}, ` +
   `load average ${loadBefore} before, ${loadAfter} after; ${N} lines of ~100 bytes a phase, ` +
   `record ${warm.recordBytes} bytes, Msg-Id like ${warm.msgId} (${warm.msgId.length} chars)\n\n` +
-  `| round | (a) docker follow | (b) bare loop (${BARE_MODES.join(', ')}) | (c) publisher | (c) / min(a, b) | load after |\n|---|---|---|---|---|---|\n`;
+  (s2 ? `(c') is the publisher built in ${process.env.COMPARE}, in its own stack, right after (c)\n\n` : '') +
+  `| round | (a) docker follow | (b) bare loop (${BARE_MODES.join(', ')}) | (c) publisher | (c) / min(a, b) |${s2 ? " (c') | (c') / min(a, b) |" : ''} load after |\n` +
+  `|---|---|---|---|---|${s2 ? '---|---|' : ''}---|\n`;
 for (const x of rows) {
-  md += `| ${x.r} | ${k(x.a.rate)} lines/s | ${x.bs.map((b) => k(b.rate)).join(', ')} msgs/s | ${k(x.c.rate)} lines/s | ${x.ratio.toFixed(2)} | ${x.load} |\n`;
+  md += `| ${x.r} | ${k(x.a.rate)} lines/s | ${x.bs.map((b) => k(b.rate)).join(', ')} msgs/s | ${k(x.c.rate)} lines/s | ${x.ratio.toFixed(2)} |` +
+    (x.c2 ? ` ${k(x.c2.rate)} lines/s | ${x.ratio2.toFixed(2)} |` : '') + ` ${x.load} |\n`;
 }
 const A = rows.map((x) => x.a.rate), B = rows.map((x) => x.b.rate), C = rows.map((x) => x.c.rate), R = rows.map((x) => x.ratio);
-md += `| median [min-max] | ${spread(A)} | ${spread(B)} | ${spread(C)} | ${spread(R, (v) => v.toFixed(2))} | |\n\n`;
-md += `| CPU, cores busy during the phase (median round) | (a) | (b) fastest | (c) |\n|---|---|---|---|\n`;
+md += `| median [min-max] | ${spread(A)} | ${spread(B)} | ${spread(C)} | ${spread(R, (v) => v.toFixed(2))} |` +
+  (s2 ? ` ${spread(rows.map((x) => x.c2.rate))} | ${spread(rows.map((x) => x.ratio2), (v) => v.toFixed(2))} |` : '') + ' |\n\n';
 const mid = rows.slice().sort((x, y) => x.ratio - y.ratio)[Math.floor(rows.length / 2)];
-md += `| machine (of ${os.cpus().length}) | ${mid.a.cpu.machine.toFixed(2)} | ${mid.b.cpu.machine.toFixed(2)} | ${mid.c.cpu.machine.toFixed(2)} |\n`;
-md += `| processes | ${cores(mid.a.cpu)} | ${cores(mid.b.cpu)} | ${cores(mid.c.cpu)} |\n`;
-md += `| us of CPU per line: nats-server | | ${us(mid.b.cpu, 'nats', mid.b.rate)} | ${us(mid.c.cpu, 'nats', mid.c.rate)} |\n`;
-md += `| us of CPU per line: jspub / publisher | | ${us(mid.b.cpu, 'jspub', mid.b.rate)} | ${us(mid.c.cpu, 'publisher', mid.c.rate)} |\n`;
-md += `| us of CPU per line: dockerd | ${us(mid.a.cpu, 'dockerd', mid.a.rate)} | | ${us(mid.c.cpu, 'dockerd', mid.c.rate)} |\n\n`;
-md += `Docker timestamp -> live.logs subscriber, 200 lines/s: ${lat.map((l) => `p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(1)} ms`).join('; ')}\n`;
+const c2 = s2 ? ` | (c')` : '', sep2 = s2 ? '---|' : '';
+md += `| CPU, cores busy during the phase (round ${mid.r}, the median ratio) | (a) | (b) fastest | (c)${c2} |\n|---|---|---|---|${sep2}\n`;
+md += `| machine (of ${os.cpus().length}) | ${mid.a.cpu.machine.toFixed(2)} | ${mid.b.cpu.machine.toFixed(2)} | ${mid.c.cpu.machine.toFixed(2)}${s2 ? ` | ${mid.c2.cpu.machine.toFixed(2)}` : ''} |\n`;
+md += `| processes | ${cores(mid.a.cpu)} | ${cores(mid.b.cpu)} | ${cores(mid.c.cpu)}${s2 ? ` | ${cores(mid.c2.cpu)}` : ''} |\n`;
+md += `| us of CPU per line: nats-server | | ${us(mid.b.cpu, 'nats', mid.b.rate)} | ${us(mid.c.cpu, 'nats', mid.c.rate)}${s2 ? ` | ${us(mid.c2.cpu, 'nats', mid.c2.rate)}` : ''} |\n`;
+md += `| us of CPU per line: jspub / publisher | | ${us(mid.b.cpu, 'jspub', mid.b.rate)} | ${us(mid.c.cpu, 'publisher', mid.c.rate)}${s2 ? ` | ${us(mid.c2.cpu, 'publisher', mid.c2.rate)}` : ''} |\n`;
+md += `| us of CPU per line: dockerd | ${us(mid.a.cpu, 'dockerd', mid.a.rate)} | | ${us(mid.c.cpu, 'dockerd', mid.c.rate)}${s2 ? ` | ${us(mid.c2.cpu, 'dockerd', mid.c2.rate)}` : ''} |\n\n`;
+const latText = (ls) => ls.map((l) => `p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(1)} ms`).join('; ');
+md += `Docker timestamp -> live.logs subscriber, 200 lines/s, (c): ${latText(lat)}\n`;
+if (s2) md += `\nthe same for (c'): ${latText(lat2)}\n`;
 if (rss !== null) md += `\nPeak RSS following 100 idle containers: ${rss.toFixed(1)} MB (target < 30 MB)\n`;
 console.log(md);

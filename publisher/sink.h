@@ -118,9 +118,9 @@ lj_status lj_sink_kv_put(struct lj_sink *s, const char *key, const uint8_t *valu
                          size_t len, char *err, size_t errlen);
 
 /* Writes everything lj_sink_publish queued since the last call in one socket write,
- * then waits (at most 20 ms) for the server's PONG. Call it once per round of
- * publishing, before the main loop sleeps: one write per round instead of one per line,
- * and no line waits for a timer. Main thread. */
+ * then waits at most 1 ms for the server's PONG (nats.c's only flush is a PING). Call it
+ * once per round of publishing, before the main loop sleeps: one write per round
+ * instead of one per line, and no line waits for a timer. Main thread. */
 void lj_sink_flush_sent(struct lj_sink *s);
 
 /* Forces out anything buffered, waiting at most timeout_ms for the server. */

@@ -1,7 +1,7 @@
 // bench/publisher/bench.mjs - the publisher benchmark (run by hand; not a test).
 //
 //   node bench/publisher/bench.mjs [lines=500000] [rounds=3]
-//   (after: meson compile -C build bench/publisher/jspub)
+//   (after: meson compile -C build bench/publisher/jspub bench/publisher/livelat)
 //
 // One nats-server, one logjet-publisher (already running before any measured line), the
 // real engine. Each round runs three phases back to back, so they share the machine's
@@ -22,8 +22,8 @@
 // Prints a Markdown block for bench/RESULTS.md: machine, load before/after, every round,
 // median [min-max], the ratio (c)/min(a,b), CPU per line of each process.
 //
-// Environment: COMPARE (a second build dir, see below), JSPUB (the jspub binary; default
-// the build's), BARE_MODES (default "async:4096,batch:1024,asap:1024": jspub MODE:DEPTH),
+// Environment: COMPARE (a second build dir, see below), JSPUB and LIVELAT (the helpers;
+// default the build's), BARE_MODES (default "async:4096,batch:1024,asap:1024": jspub MODE:DEPTH),
 // LAT_RUNS (3), RSS (0), plus the test harness's LOGJET_TEST_DOCKER_HOST / _IMAGE.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -162,21 +162,22 @@ async function publisherLive(s, jsm, pids, n = N) {
   return { rate: st.rate, cpu: used, recordBytes: last.data.length, msgId: last.header.get('Nats-Msg-Id') };
 }
 
+/** Docker timestamp -> live.logs subscriber, measured by bench/publisher/livelat (C,
+ *  CLOCK_REALTIME on receipt: Node's performance.timeOrigin can be off by as long as the
+ *  process was descheduled while starting, tens of ms on a loaded machine). */
 async function latency(s) {
-  const { LogRecord } = await proto();
-  const c = await s.run(`lat${++liveRuns}`, 'sleep 1; i=0; while [ $i -lt 2000 ]; do echo "latency probe $i"; usleep 5000; i=$((i+1)); done');
-  const nc = await s.nc();
-  const sub = nc.subscribe(s.subject(c.name, 'live.logs'));
-  const out = [];
-  const originNs = BigInt(Math.round(performance.timeOrigin * 1000)) * 1000n;
-  for await (const m of sub) {
-    const now = originNs + BigInt(Math.round(performance.now() * 1e6));
-    const rec = LogRecord.toObject(LogRecord.decode(m.data), { longs: String });
-    out.push(Number(now - BigInt(rec.tsUnixNano)) / 1e6);
-    if (out.length === 2000) break;
-  }
-  const secs = 2000 / 200;
-  return { p50: pct(out, 50), p99: pct(out, 99), max: Math.max(...out), secs };
+  const bin = process.env.LIVELAT || path.join(BUILD_DIR, 'bench/publisher/livelat');
+  const name = `lat${++liveRuns}`;
+  const probe = spawn(bin, [s.natsUrl, s.subject(s.prefix + name, 'live.logs'), '2000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  probe.stdout.on('data', (b) => { out += b; });
+  probe.stderr.on('data', (b) => { out += b; });
+  await waitFor(() => out.includes('ready') || probe.exitCode !== null, 10000, 'livelat ready');
+  await s.run(name, 'sleep 1; i=0; while [ $i -lt 2000 ]; do echo "latency probe $i"; usleep 5000; i=$((i+1)); done');
+  const code = await new Promise((resolve) => probe.exitCode !== null ? resolve(probe.exitCode) : probe.on('exit', resolve));
+  const m = /livelat (\d+) p50 ([\d.-]+) p90 ([\d.-]+) p99 ([\d.-]+) max ([\d.-]+)/.exec(out);
+  if (code !== 0 || !m) throw new Error(`livelat: ${out}`);
+  return { p50: Number(m[2]), p90: Number(m[3]), p99: Number(m[4]), max: Number(m[5]) };
 }
 
 async function idleRss() {
@@ -271,7 +272,7 @@ md += `| processes | ${cores(mid.a.cpu)} | ${cores(mid.b.cpu)} | ${cores(mid.c.c
 md += `| us of CPU per line: nats-server | | ${us(mid.b.cpu, 'nats', mid.b.rate)} | ${us(mid.c.cpu, 'nats', mid.c.rate)}${s2 ? ` | ${us(mid.c2.cpu, 'nats', mid.c2.rate)}` : ''} |\n`;
 md += `| us of CPU per line: jspub / publisher | | ${us(mid.b.cpu, 'jspub', mid.b.rate)} | ${us(mid.c.cpu, 'publisher', mid.c.rate)}${s2 ? ` | ${us(mid.c2.cpu, 'publisher', mid.c2.rate)}` : ''} |\n`;
 md += `| us of CPU per line: dockerd | ${us(mid.a.cpu, 'dockerd', mid.a.rate)} | | ${us(mid.c.cpu, 'dockerd', mid.c.rate)}${s2 ? ` | ${us(mid.c2.cpu, 'dockerd', mid.c2.rate)}` : ''} |\n\n`;
-const latText = (ls) => ls.map((l) => `p50 ${l.p50.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(1)} ms`).join('; ');
+const latText = (ls) => ls.map((l) => `p50 ${l.p50.toFixed(2)} ms, p90 ${l.p90.toFixed(2)} ms, p99 ${l.p99.toFixed(2)} ms, max ${l.max.toFixed(1)} ms`).join('; ');
 md += `Docker timestamp -> live.logs subscriber, 200 lines/s, (c): ${latText(lat)}\n`;
 if (s2) md += `\nthe same for (c'): ${latText(lat2)}\n`;
 if (rss !== null) md += `\nPeak RSS following 100 idle containers: ${rss.toFixed(1)} MB (target < 30 MB)\n`;

@@ -42,11 +42,15 @@
 #include "sink.h"
 #include "status.h"
 
-#define LJ_FOLLOW_HIGH_WATER 4096  /* records in the FIFO before the transfer pauses */
-#define LJ_FOLLOW_LOW_WATER 1024   /* ... and below which it resumes */
+#define LJ_FOLLOW_HIGH_WATER 16384 /* records in the FIFO before the transfer pauses */
+#define LJ_FOLLOW_LOW_WATER 4096   /* ... and below which it resumes */
 #define LJ_FOLLOW_HIGH_WATER_BYTES (8u << 20) /* record bytes in the FIFO before it pauses
                                                  (long lines: memory stays bounded) */
-#define LJ_FOLLOW_WINDOW 1024      /* records SENT but not yet acked, at most */
+/* Records SENT but not yet acked, at most. JetStream's acks come back tens of ms late
+ * when nats-server is busy; 1024 in flight capped a flooding container at about
+ * 1024 / ack delay. LOW_WATER >= WINDOW keeps the window full when a paused transfer
+ * resumes. */
+#define LJ_FOLLOW_WINDOW 4096
 #define LJ_FOLLOW_REORDER_NS 1000000000LL /* how far stdout and stderr may interleave */
 /* Lines remembered per stream to tell rotation repeats: those of the last
  * LJ_FOLLOW_RECENT_NS, but at least _MIN and at most _MAX. */

@@ -824,6 +824,7 @@ static void pump_all(struct app *a)
     for (size_t i = 0; i < a->nslots; i++)
         if (a->slots[i].f)
             lj_follow_pump(a->slots[i].f, a->sink);
+    lj_sink_flush_sent(a->sink);
 }
 
 /* ---- HTTP ----------------------------------------------------------------------------- */

@@ -95,9 +95,11 @@ int64_t lj_sink_max_payload(struct lj_sink *s);
 lj_status lj_sink_ensure(struct lj_sink *s, char *warn, size_t warnlen, char *err,
                          size_t errlen);
 
-/* Sends one record without waiting. The ack arrives later through lj_sink_take_acks.
- * LJ_CLOSED when not connected, reconnecting, or reconnected since the last
- * lj_sink_accept_reconnects (nothing was sent); LJ_NATS on other failures. */
+/* Queues one record in the connection's write buffer without waiting: it leaves with
+ * the next lj_sink_flush_sent (or, at the latest, with nats.c's flusher about 1 ms
+ * later). The ack arrives later through lj_sink_take_acks. LJ_CLOSED when not
+ * connected, reconnecting, or reconnected since the last lj_sink_accept_reconnects
+ * (nothing was sent); LJ_NATS on other failures. */
 lj_status lj_sink_publish(struct lj_sink *s, const char *subject, const char *msg_id,
                           const uint8_t *data, size_t len, uint64_t follow_id,
                           uint64_t line_no, uint32_t attempt);
@@ -114,6 +116,12 @@ lj_status lj_sink_last_record(struct lj_sink *s, const char *subject, lj_pb_reco
 /* Stores value under key in the registry bucket. Blocks for one request. */
 lj_status lj_sink_kv_put(struct lj_sink *s, const char *key, const uint8_t *value,
                          size_t len, char *err, size_t errlen);
+
+/* Writes everything lj_sink_publish queued since the last call in one socket write,
+ * then waits at most 1 ms for the server's PONG (nats.c's only flush is a PING). Call it
+ * once per round of publishing, before the main loop sleeps: one write per round
+ * instead of one per line, and no line waits for a timer. Main thread. */
+void lj_sink_flush_sent(struct lj_sink *s);
 
 /* Forces out anything buffered, waiting at most timeout_ms for the server. */
 void lj_sink_flush(struct lj_sink *s, int timeout_ms);

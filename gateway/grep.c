@@ -4,6 +4,20 @@
  * split/jmp scheme (Thompson 1968, as in Cox's re1); matching runs every live thread in
  * lock step over the input, one state set per byte, so cost is linear in the input.
  * Deliberately missing: captures, back-references, Unicode classes (`.` is one byte).
+ *
+ * Bounded per call as well as per line: lj_grep_step stops after a budget of steps and
+ * keeps the live threads, so the gateway spreads one costly match over service passes
+ * (session.c spends a per-session budget; hub.c refills it each pass).
+ *
+ * Why not PCRE2 (measured 2026-12-01, bench/RESULTS.md "grep"): with JIT it is 50-1000x
+ * faster on ordinary patterns (0.02-0.6 us against 1.5-9 us a 130-byte line), but on
+ * the hostile nested-`.*` pattern it gives no answer: the match limit ends it with
+ * PCRE2_ERROR_MATCHLIMIT after ~0.7 ms on a 130-byte line that this NFA decides in
+ * 0.1 ms, and its backtracking cannot be resumed across passes. A switch would need
+ * this NFA behind it for the patterns that hit the limit, and would widen the accepted
+ * syntax (back-references, look-around) unless patterns are still parsed here first;
+ * the speed matters only for busy containers with many grep viewers. Kept: this
+ * matcher, always exact and linear, with the budget.
  */
 #include "grep.h"
 
@@ -464,14 +478,54 @@ static bool step_accepts(const struct lj_grep *g, const struct inst *in, unsigne
     }
 }
 
-bool lj_grep_match(struct lj_grep *g, const char *s, size_t n)
+/* A match in progress: the position it stopped at and the threads alive there (the
+ * state at the top of the byte loop below, so resuming is exact). */
+struct lj_grep_run {
+    size_t pos;
+    int n;
+    uint16_t pcs[LJ_GREP_PROG_MAX];
+};
+
+void lj_grep_run_free(struct lj_grep_run *run)
+{
+    free(run);
+}
+
+enum lj_grep_result lj_grep_step(struct lj_grep *g, struct lj_grep_run **run, const char *s,
+                                 size_t n, uint64_t *budget)
 {
     uint16_t *cur = g->list[0], *next = g->list[1], *tmp;
     int ncur = 0, nnext;
+    size_t i = 0;
+    enum lj_grep_result res;
 
     if (n > LJ_GREP_SCAN_MAX)
         n = LJ_GREP_SCAN_MAX;
-    for (size_t i = 0;; i++) {
+    if (run && *run) {
+        i = (*run)->pos;
+        ncur = (*run)->n;
+        memcpy(cur, (*run)->pcs, (size_t)ncur * sizeof(*cur));
+    }
+    for (;; i++) {
+        /* One step is one live thread over one byte (plus the new thread). Out of
+         * budget: the state goes into *run, to be resumed on a later call. A byte is
+         * taken whole, so a call overshoots by less than one byte's steps and always
+         * makes progress. */
+        uint64_t cost = (uint64_t)ncur + 1;
+        if (budget && *budget == 0) {
+            if (!*run && !(*run = malloc(sizeof(**run)))) {
+                /* no memory to suspend in: finish this line whatever it costs */
+                budget = NULL;
+            } else {
+                (*run)->pos = i;
+                (*run)->n = ncur;
+                memcpy((*run)->pcs, cur, (size_t)ncur * sizeof(*cur));
+                *budget = 0;
+                return LJ_GREP_MORE;
+            }
+        }
+        if (budget)
+            *budget -= cost < *budget ? cost : *budget;
         if (++g->gen == 0) {      /* wrapped: reset the marks once every 4G steps */
             memset(g->mark, 0, sizeof(g->mark));
             g->gen = 1;
@@ -485,11 +539,12 @@ bool lj_grep_match(struct lj_grep *g, const char *s, size_t n)
         }
         add_thread(g, next, &ncur, 0, i, n);
         tmp = cur; cur = next; next = tmp;
+        res = LJ_GREP_NO;
         for (int t = 0; t < ncur; t++)
             if (g->prog[cur[t]].op == OP_MATCH)
-                return true;
-        if (i == n)
-            return false;
+                res = LJ_GREP_YES;
+        if (res == LJ_GREP_YES || i == n)
+            break;
         unsigned c = (unsigned char)s[i];
         if (g->icase)
             c = (unsigned)tolower((int)c);
@@ -500,4 +555,15 @@ bool lj_grep_match(struct lj_grep *g, const char *s, size_t n)
         tmp = cur; cur = next; next = tmp;
         ncur = nnext;
     }
+    /* cur may be list[1] now: the scratch is per call, nothing to restore */
+    if (run && *run) {
+        free(*run);
+        *run = NULL;
+    }
+    return res;
+}
+
+bool lj_grep_match(struct lj_grep *g, const char *s, size_t n)
+{
+    return lj_grep_step(g, NULL, s, n, NULL) == LJ_GREP_YES;
 }

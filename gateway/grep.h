@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "status.h"
 
@@ -35,5 +36,23 @@ void lj_grep_destroy(struct lj_grep *g);
 /* true when the pattern matches anywhere in s (n bytes). Never allocates; reentrant
  * for different lj_grep objects, not for one object on two threads. */
 bool lj_grep_match(struct lj_grep *g, const char *s, size_t n);
+
+/* The same match in slices, so a caller can bound the work it does at once (a hostile
+ * pattern on a 16 KB line costs tens of milliseconds). A step is one live NFA thread
+ * over one byte; bytes are taken whole while *budget is not 0, so a call spends at
+ * most *budget steps plus one byte's (< LJ_GREP_PROG_MAX) and always makes progress;
+ * *budget is lowered by what was spent, to 0 at the least (run must not be NULL when
+ * budget is not). LJ_GREP_MORE: the budget ran
+ * out; *run holds where the match stopped (allocated here, owned by the caller) and a
+ * later call with the same g, s, n and run goes on from there. YES or NO: the match is
+ * decided and *run is freed and NULL. A run allocation that fails finishes the match
+ * unbounded. Same reentrancy as lj_grep_match: a run does not tie up g between calls. */
+enum lj_grep_result { LJ_GREP_NO, LJ_GREP_YES, LJ_GREP_MORE };
+struct lj_grep_run;
+enum lj_grep_result lj_grep_step(struct lj_grep *g, struct lj_grep_run **run, const char *s,
+                                 size_t n, uint64_t *budget);
+
+/* Frees a suspended match (NULL is fine). */
+void lj_grep_run_free(struct lj_grep_run *run);
 
 #endif

@@ -1,4 +1,5 @@
 /* Unit tests for gateway/grep.c: ERE subset semantics and bounded cost. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +16,29 @@ static int m(const char *pat, const char *s)
     int r = lj_grep_match(g, s, strlen(s));
     lj_grep_destroy(g);
     return r;
+}
+
+/* lj_grep_step in slices of `slice` steps: same answer as one lj_grep_match, every
+ * call within its budget, and the work is done in ceil(steps / slice) calls or so. */
+static int sliced(const char *pat, const char *s, uint64_t slice, int *calls)
+{
+    struct lj_grep *g = NULL;
+    struct lj_grep_run *run = NULL;
+    char err[128];
+    enum lj_grep_result r;
+    if (lj_grep_compile(pat, &g, err, sizeof(err)) != LJ_OK)
+        return -1;
+    *calls = 0;
+    do {
+        uint64_t budget = slice;
+        r = lj_grep_step(g, &run, s, strlen(s), &budget);
+        CHECK(budget <= slice);   /* lowered, never below 0 */
+        CHECK(r != LJ_GREP_MORE || run != NULL);
+        ++*calls;
+    } while (r == LJ_GREP_MORE && *calls < 1000000);
+    CHECK(run == NULL);
+    lj_grep_destroy(g);
+    return r == LJ_GREP_YES;
 }
 
 static double ms_since(const struct timespec *a)
@@ -67,6 +91,35 @@ int main(void)
     memset(big, 'a', sizeof(big) - 1);
     big[sizeof(big) - 1] = '\0';
     CHECK_INT(m(big, "a"), -1);
+
+    /* sliced matching gives the same answers, resuming exactly where it stopped */
+    const char *pats[] = { "timeout", "^GET ", "done$", "(error|warn)ing", "a{3}b", "(?i)ERROR",
+                           "(?:(?:.*){4}){2}Z", "x.*y$" };
+    const char *subjects[] = { "request timeout after 3s", "GET /x", "all done", "a warning",
+                               "aaaab", "an error", "no zed here", "x and y", "x and y!", "" };
+    for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++)
+        for (size_t j = 0; j < sizeof(subjects) / sizeof(subjects[0]); j++)
+            for (uint64_t slice = 1; slice <= 64; slice *= 4) {
+                int calls;
+                CHECK_INT(sliced(pats[i], subjects[j], slice, &calls), m(pats[i], subjects[j]));
+            }
+    {
+        /* a suspended run dropped half way is freed, and a fresh run starts over */
+        struct lj_grep *g = NULL;
+        struct lj_grep_run *run = NULL;
+        char err[128];
+        uint64_t budget = 3;
+        CHECK_INT(lj_grep_compile("needle", &g, err, sizeof(err)), LJ_OK);
+        CHECK_INT(lj_grep_step(g, &run, "hay hay needle", 14, &budget), LJ_GREP_MORE);
+        CHECK(budget == 0 && run != NULL);
+        CHECK_INT(lj_grep_step(g, &run, "hay hay needle", 14, &budget), LJ_GREP_MORE);  /* 0: no work */
+        lj_grep_run_free(run);
+        run = NULL;
+        budget = 1000;
+        CHECK_INT(lj_grep_step(g, &run, "hay hay needle", 14, &budget), LJ_GREP_YES);
+        CHECK(run == NULL && budget < 1000);
+        lj_grep_destroy(g);
+    }
 
     /* catastrophic patterns stay linear: 16 KiB line, a few ms at most */
     static char line[LJ_GREP_SCAN_MAX + 1];

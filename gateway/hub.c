@@ -88,6 +88,8 @@ struct lj_hub {
     struct lj_session *dirty;         /* wake list, linked by dirty_next */
     struct lj_watch *dirty_watches;   /* watches that got lines, linked by dirty_next */
     struct lj_sub *globs;             /* glob subs waiting for new containers */
+    struct lj_session *starved;       /* spent their grep budget, by starved_next */
+    struct lj_tap *preparing;         /* filtered replays still scanning, by pnext */
     struct lj_hub_stats stats;
     atomic_bool registry_synced;      /* the bucket's entries at start-up are applied:
                                          until then lists would be short, so not healthy */
@@ -308,6 +310,7 @@ static void on_live(struct lj_hub *h, struct lj_watch *w, struct lj_line *l, uin
 }
 
 static void serve_tap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t);
+static bool replay_scan(struct lj_hub *h, struct lj_tap *t);
 
 /* A fetch answered: its lines come before everything held. */
 static void on_fetched(struct lj_hub *h, struct lj_watch *w, struct lj_feed_event *e)
@@ -376,6 +379,43 @@ static void resume_gap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
     lj_session_gap_expired(t, after, oldest->seq, lost);
 }
 
+static void preparing_unlink(struct lj_hub *h, struct lj_tap *t)
+{
+    for (struct lj_tap **pp = &h->preparing; *pp; pp = &(*pp)->pnext)
+        if (*pp == t) {
+            *pp = t->pnext;
+            break;
+        }
+    t->pnext = NULL;
+}
+
+/* Goes on scanning back for a preparing tap's replay (the last sub->replay lines at
+ * or before its replay_end that pass its filters) until they are found, the window's
+ * start is reached, or the session's grep budget is spent. Lines that left the window
+ * meanwhile are not replayed. true when the replay was found and the tap released. */
+static bool replay_scan(struct lj_hub *h, struct lj_tap *t)
+{
+    struct lj_watch *w = t->watch;
+    const struct lj_ring *r = &w->ring;
+    uint64_t start = lj_ring_window_start(r);
+
+    if (t->scan < start)
+        t->scan = start;
+    while (t->scan > start && t->scan_got < t->sub->replay) {
+        enum lj_grep_result k = lj_tap_check(t, t->scan - 1, lj_ring_get(r, t->scan - 1));
+        if (k == LJ_GREP_MORE)
+            return false;
+        t->scan--;
+        if (k == LJ_GREP_YES)
+            t->scan_got++;
+    }
+    preparing_unlink(h, t);
+    if (t->scan < w->low)
+        w->low = t->scan;
+    lj_tap_prepared(t, t->scan);
+    return true;
+}
+
 /* Starts the tap's cursor at its replay (last N matching lines of the window) or its
  * resume (seq > after_seq); `replayed` follows once the cursor reaches today's head,
  * then live lines. */
@@ -395,10 +435,28 @@ static void serve_tap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
          * news. Before the window, resume_gap has counted it already. */
         hole_first = from > start;
     } else {
-        uint64_t want = t->from_start ? r->head - start : sub->replay, got = 0;
-        while (from > start && got < want)
-            if (lj_tap_wants(t, lj_ring_get(r, --from)))
-                got++;
+        uint64_t want = t->from_start ? r->head - start : sub->replay;
+        if (want >= r->head - start)
+            from = start;
+        else if (!t->exact)
+            from = r->head - want;
+        else {
+            /* The last `want` lines that pass the filters: scanned back from the head in
+             * slices of the session's grep budget (replay_scan), so a costly grep costs
+             * its own client time and never holds the service thread. Meanwhile the tap
+             * is live at the head, so the lines that arrive are kept for it. */
+            h->stats.replays_from_ring++;
+            lj_tap_serve(t, r, r->head, 0, lj_ring_last_seq(r), false);
+            t->preparing = true;
+            t->scan = r->head;
+            t->scan_got = 0;
+            t->pnext = h->preparing;
+            h->preparing = t;
+            if (r->head < w->low)
+                w->low = r->head;
+            replay_scan(h, t);
+            return;
+        }
     }
     uint64_t newest = lj_ring_last_seq(r);
     if (from < w->low)
@@ -459,11 +517,15 @@ static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, 
     return LJ_OK;
 }
 
-static void tap_detach(struct lj_tap *t)
+static void tap_detach(struct lj_hub *h, struct lj_tap *t)
 {
     struct lj_watch *w = t->watch;
     if (!w)
         return;
+    if (t->preparing) {
+        preparing_unlink(h, t);
+        t->preparing = false;
+    }
     if (t->wprev)
         t->wprev->wnext = t->wnext;
     else
@@ -511,7 +573,7 @@ lj_status lj_hub_subscribe(struct lj_hub *h, struct lj_sub *sub)
 void lj_hub_unsubscribe(struct lj_hub *h, struct lj_sub *sub)
 {
     for (size_t i = 0; i < sub->ntaps; i++)
-        tap_detach(sub->taps[i]);
+        tap_detach(h, sub->taps[i]);
     if (!sub->glob)
         return;
     if (sub->glob_prev)
@@ -691,6 +753,36 @@ void lj_hub_mark_dirty(struct lj_hub *h, struct lj_session *s)
     h->dirty = s;
 }
 
+void lj_hub_starved(struct lj_hub *h, struct lj_session *s)
+{
+    if (s->starved || s->closing)
+        return;
+    s->starved = true;
+    s->starved_next = h->starved;
+    h->starved = s;
+    if (h->feed)
+        lj_feed_rewake(h->feed);
+}
+
+/* A new service pass: the sessions that spent their grep budget get it back and are
+ * woken, and the filtered replays still scanning go on (each within its budget). */
+static void refill(struct lj_hub *h)
+{
+    struct lj_session *s = h->starved;
+    h->starved = NULL;
+    while (s) {
+        struct lj_session *n = s->starved_next;
+        s->starved = false;
+        s->grep_budget = LJ_SESSION_GREP_BUDGET;
+        lj_hub_mark_dirty(h, s);
+        s = n;
+    }
+    for (struct lj_tap *t = h->preparing, *n; t; t = n) {
+        n = t->pnext;
+        replay_scan(h, t);
+    }
+}
+
 /* Recomputes w->low from the live taps' cursors and, when wake, puts their sessions
  * on the wake list: once per watch per service pass however many lines came. A tap
  * with filters is first moved over the lines it does not want, so a client whose
@@ -751,6 +843,7 @@ static bool apply_events(struct lj_hub *h)
 
 void lj_hub_service(struct lj_hub *h)
 {
+    refill(h);
     if (h->feed && apply_events(h))
         lj_feed_rewake(h->feed);   /* EVENT_WAIT_CANCELLED again after the writes */
     while (h->dirty_watches) {
@@ -800,6 +893,12 @@ void lj_hub_session_closed(struct lj_hub *h, struct lj_session *s)
         pp = &(*pp)->dirty_next;
     if (*pp)
         *pp = s->dirty_next;
+    for (pp = &h->starved; s->starved && *pp; pp = &(*pp)->starved_next)
+        if (*pp == s) {
+            *pp = s->starved_next;
+            break;
+        }
+    s->starved = false;
     s->dirty = false;
     s->wsi = NULL;
     s->closing = true;

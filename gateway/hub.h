@@ -93,6 +93,10 @@ void lj_hub_each_session(struct lj_hub *h, void (*fn)(struct lj_session *s));
  * clock starts now. */
 void lj_hub_mark_dirty(struct lj_hub *h, struct lj_session *s);
 
+/* s spent its grep budget (lj_tap_check): the next service pass refills it and wakes
+ * s, and that pass comes soon (the loop is woken). */
+void lj_hub_starved(struct lj_hub *h, struct lj_session *s);
+
 /* Attaches sub's taps: one for a plain container, one per matching registry entry for
  * a glob (and later ones as they appear). LJ_NOMEM, LJ_INVAL (malformed name),
  * LJ_NATS (cannot subscribe). */

@@ -119,14 +119,30 @@ static lj_status send_error(struct lj_session *s, const char *id, const char *co
     return ++s->errors > LJ_SESSION_ERRORS_MAX ? LJ_LIMIT : LJ_OK;
 }
 
-bool lj_tap_wants(const struct lj_tap *tap, const struct lj_line *l)
+enum lj_grep_result lj_tap_check(struct lj_tap *t, uint64_t i, const struct lj_line *l)
 {
-    const struct lj_sub *sub = tap->sub;
+    const struct lj_sub *sub = t->sub;
+    struct lj_session *s = sub->session;
+    enum lj_grep_result r;
+
     if (sub->levels && !(sub->levels & (1u << l->level)))
-        return false;
+        return LJ_GREP_NO;
     if (sub->streams && !(sub->streams & (1u << l->stream)))
-        return false;
-    return !sub->grep || lj_grep_match(sub->grep, lj_line_text(l), l->text_len);
+        return LJ_GREP_NO;
+    if (!sub->grep)
+        return LJ_GREP_YES;
+    if (t->run && t->run_at != i + 1) {    /* suspended on a line it no longer needs */
+        lj_grep_run_free(t->run);
+        t->run = NULL;
+    }
+    r = s->grep_budget ? lj_grep_step(sub->grep, &t->run, lj_line_text(l), l->text_len,
+                                      &s->grep_budget)
+                       : LJ_GREP_MORE;
+    if (r == LJ_GREP_MORE) {
+        t->run_at = i + 1;
+        lj_hub_starved(s->hub, s);
+    }
+    return r;
 }
 
 bool lj_sub_exact(const struct lj_sub *sub)
@@ -136,12 +152,12 @@ bool lj_sub_exact(const struct lj_sub *sub)
 
 /* ---- cursors ---- */
 
-/* true when the line at index i goes to tap's client. */
-static bool wants_at(const struct lj_tap *t, uint64_t i, const struct lj_line *l)
+/* Whether the line at index i goes to tap's client (LJ_GREP_MORE: not decided yet). */
+static enum lj_grep_result wants_at(struct lj_tap *t, uint64_t i, const struct lj_line *l)
 {
     if (i >= t->replay_end && l->seq <= t->min_seq)
-        return false;
-    return !t->exact || lj_tap_wants(t, l);
+        return LJ_GREP_NO;
+    return t->exact ? lj_tap_check(t, i, l) : LJ_GREP_YES;
 }
 
 void lj_tap_serve(struct lj_tap *t, const struct lj_ring *r, uint64_t from, uint64_t min_seq,
@@ -162,11 +178,25 @@ void lj_tap_serve(struct lj_tap *t, const struct lj_ring *r, uint64_t from, uint
     lj_hub_mark_dirty(t->sub->session->hub, t->sub->session);
 }
 
+void lj_tap_prepared(struct lj_tap *t, uint64_t from)
+{
+    const struct lj_ring *r = t->ring;
+    assert(t->preparing && from >= lj_ring_window_start(r));
+    t->preparing = false;
+    if (from < t->cursor) {
+        t->cursor = from;
+        t->hole_at = from + 1;
+        t->wanted_at = 0;
+        t->sent_seq = from > r->tail ? lj_ring_get(r, from - 1)->seq : 0;
+    }
+    lj_hub_mark_dirty(t->sub->session->hub, t->sub->session);
+}
+
 void lj_tap_drop(struct lj_tap *t)
 {
     const struct lj_line *l = lj_ring_get(t->ring, t->cursor);
     assert(t->exact && t->live);
-    if (wants_at(t, t->cursor, l)) {
+    if (wants_at(t, t->cursor, l) != LJ_GREP_NO) {
         t->dropped++;
         t->drop_last_seq = l->seq;
     }
@@ -179,6 +209,7 @@ enum tap_next {
     TAP_REPLAYED,   /* `replayed` */
     TAP_GAP,        /* slow_client gap before *line (NULL: no next line yet) */
     TAP_LINE,       /* *line (the pin or the line at cursor) */
+    TAP_BUSY,       /* its filters need more of the session's grep budget (next pass) */
 };
 
 /* Lines JetStream no longer held between the line at t's cursor and the one before
@@ -216,6 +247,8 @@ static enum tap_next tap_next(struct lj_tap *t, struct lj_line **line)
     *line = NULL;
     if (!t->live)
         return TAP_NONE;
+    if (t->preparing)
+        return TAP_BUSY;
     if (t->pre_msg)
         return TAP_PRE;
     if (t->pin) {
@@ -241,7 +274,11 @@ static enum tap_next tap_next(struct lj_tap *t, struct lj_line **line)
                 return TAP_PRE;
         }
         /* wanted_at: filters (a grep) run once per line, however often it is peeked */
-        if (t->wanted_at == t->cursor + 1 || wants_at(t, t->cursor, l)) {
+        enum lj_grep_result want = t->wanted_at == t->cursor + 1 ? LJ_GREP_YES
+                                                                  : wants_at(t, t->cursor, l);
+        if (want == LJ_GREP_MORE)
+            return TAP_BUSY;
+        if (want == LJ_GREP_YES) {
             t->wanted_at = t->cursor + 1;
             *line = l;
             return t->dropped ? TAP_GAP : TAP_LINE;
@@ -253,7 +290,8 @@ static enum tap_next tap_next(struct lj_tap *t, struct lj_line **line)
 bool lj_tap_pending(struct lj_tap *t)
 {
     struct lj_line *l;
-    return tap_next(t, &l) != TAP_NONE;
+    enum tap_next k = tap_next(t, &l);
+    return k != TAP_NONE && k != TAP_BUSY;
 }
 
 /* Marks the line tap_next returned as sent. */
@@ -277,6 +315,7 @@ static void sub_free(struct lj_sub *sub)
         return;
     for (size_t i = 0; i < sub->ntaps; i++) {
         lj_line_unref(sub->taps[i]->pin);
+        lj_grep_run_free(sub->taps[i]->run);
         free(sub->taps[i]->pre_msg);
         free(sub->taps[i]);
     }
@@ -484,6 +523,7 @@ static void event_frame(struct lj_session *s, struct lj_tap *t, enum tap_next k,
     case TAP_REPLAYED: replayed_frame(t, out); break;
     case TAP_GAP: gap_frame(s, t, l, out); break;
     case TAP_NONE:
+    case TAP_BUSY:
     case TAP_LINE: assert(!"not an event"); break;
     }
 }
@@ -616,7 +656,7 @@ static bool sub_frame(struct lj_session *s, struct lj_buf *out)
             enum tap_next kind = tap_next(t, &l);
             if (kind == TAP_LINE) {
                 lines = true;
-            } else if (kind != TAP_NONE) {
+            } else if (kind != TAP_NONE && kind != TAP_BUSY) {
                 event_frame(s, t, kind, l, out);
                 s->rr = i;    /* this sub's lines come next */
                 return true;
@@ -696,6 +736,7 @@ lj_status lj_session_create(struct lj_hub *hub, void *wsi, const struct lj_grant
     s->wsi = wsi;
     s->grant = grant;
     s->lim = *lim;
+    s->grep_budget = LJ_SESSION_GREP_BUDGET;
     s->progress_ns = lj_time_mono_ns();
     lj_buf_init(&s->rx);
     lj_buf_init(&b);

@@ -52,6 +52,7 @@
 #include "auth.h"
 #include "buf.h"
 #include "control.h"
+#include "grep.h"
 #include "line.h"
 #include "ring.h"
 #include "status.h"
@@ -106,6 +107,15 @@ struct lj_tap {
     uint64_t sent_seq;         /* seq of the last line sent (a gap's after_seq) */
     uint64_t dropped;          /* lines lost to slowness, not yet announced */
     uint64_t drop_last_seq;    /* seq of the newest of them (an orphan gap's next_seq - 1) */
+    struct lj_grep_run *run;   /* owned: a grep match suspended on the line at index
+                                  run_at - 1 (its session's budget ran out) */
+    uint64_t run_at;
+    bool preparing;            /* the hub is still looking for the replay's first line
+                                  (a filtered replay, scanned back in budgeted slices):
+                                  live, but nothing to send until it is found */
+    uint64_t scan;             /* preparing: lines [scan, replay_end) are scanned */
+    uint32_t scan_got;         /* preparing: how many of them pass the filters */
+    struct lj_tap *pnext;      /* hub's list of preparing taps */
     struct lj_watch *watch;    /* hub's; NULL once detached */
     struct lj_tap *wnext, *wprev;   /* watch's tap list */
     struct lj_tap *xnext, *xprev;   /* watch's exact list (exact taps only) */
@@ -124,8 +134,16 @@ struct lj_item {
     size_t len;
 };
 
+/* Grep steps (grep.h) a session may spend before the next service pass: what one
+ * client's filters cost the service thread between two chances of every other client
+ * to be written (about 1-3 ms here). */
+#define LJ_SESSION_GREP_BUDGET 131072
+
 struct lj_session {
     bool closing;              /* no more frames; close requested */
+    bool starved;              /* on the hub's starved list: spent its grep budget */
+    uint64_t grep_budget;      /* steps left until the hub refills it (next pass) */
+    struct lj_session *starved_next;
     bool dirty;                /* on the hub's wake list */
     bool idle;                 /* the last next_frame found nothing to send */
     struct lj_hub *hub;
@@ -185,8 +203,16 @@ bool lj_session_pending(struct lj_session *s);
 void lj_tap_serve(struct lj_tap *tap, const struct lj_ring *r, uint64_t from, uint64_t min_seq,
                   uint64_t replayed_seq, bool hole_first);
 
+/* A preparing tap (served at the ring's head, tap->preparing set by the hub) found its
+ * replay: the cursor moves back to from (when lower; it must lie in the window) and
+ * the session is woken. */
+void lj_tap_prepared(struct lj_tap *tap, uint64_t from);
+
 /* The hub is about to evict the line at index `cursor` of an exact tap that has not
- * passed it: counts it as lost when the tap's filters pass it and moves on. */
+ * passed it: counts it as lost when the tap's filters pass it, or when the session's
+ * grep budget is spent before the grep decided (then `lost` is an upper bound: a
+ * filter that cannot keep up with its container never holds up the service thread),
+ * and moves on. */
 void lj_tap_drop(struct lj_tap *tap);
 
 /* true when the tap has something to send (skipping filtered-out lines on the way). */
@@ -196,8 +222,12 @@ bool lj_tap_pending(struct lj_tap *tap);
 void lj_session_gap_expired(struct lj_tap *tap, uint64_t after_seq, uint64_t next_seq,
                             uint64_t lost);
 
-/* true when the tap's filters let line through. */
-bool lj_tap_wants(const struct lj_tap *tap, const struct lj_line *line);
+/* Whether the tap's filters let line (at ring index i) through: LJ_GREP_YES or
+ * LJ_GREP_NO, or LJ_GREP_MORE when the session's grep budget ran out before the grep
+ * decided (the match is suspended in the tap and goes on from where it stopped when
+ * called again for the same i; the session is put on the hub's starved list, which
+ * refills the budget on the next service pass). */
+enum lj_grep_result lj_tap_check(struct lj_tap *tap, uint64_t i, const struct lj_line *line);
 
 /* true when the sub has level, stream or grep filters, or resumes (after_seq): its taps
  * must see every line before it is evicted to count losses exactly. */

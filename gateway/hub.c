@@ -17,6 +17,9 @@
 #include "hub.h"
 
 #include <assert.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +90,11 @@ struct lj_hub {
     struct lj_session *graveyard;     /* closed, freed on the next tick */
     struct lj_session *dirty;         /* wake list, linked by dirty_next */
     struct lj_watch *dirty_watches;   /* watches that got lines, linked by dirty_next */
-    struct lj_sub *globs;             /* glob subs waiting for new containers */
+    struct lj_sub *globs;             /* glob subs waiting for new containers, and plain
+                                         ones waiting for theirs to be registered */
+    double watch_tokens;              /* the gateway's watch creation bucket */
+    size_t freed_untrimmed;           /* watches freed since the last malloc_trim */
+    int64_t watch_refill_ns;
     struct lj_session *starved;       /* spent their grep budget, by starved_next */
     struct lj_tap *preparing;         /* filtered replays still scanning, by pnext */
     struct lj_hub_stats stats;
@@ -125,6 +132,10 @@ lj_status lj_hub_create(const struct lj_hub_config *cfg, struct lj_hub **out)
     if (!h)
         return LJ_NOMEM;
     h->cfg = *cfg;
+    if (!h->cfg.max_watches)
+        h->cfg.max_watches = LJ_HUB_WATCHES_MAX;
+    h->watch_tokens = LJ_HUB_WATCH_BURST;
+    h->watch_refill_ns = lj_time_mono_ns();
     *out = h;
     return LJ_OK;
 }
@@ -478,9 +489,42 @@ static lj_status subject_of(const char *key, char *subject, size_t n)
     return lj_subject_build("logs", host, slash + 1, subject, n);
 }
 
+/* Refills a token bucket of burst tokens at rate a second. */
+static void bucket_refill(double *tokens, int64_t *at, double burst, double rate, int64_t now)
+{
+    if (*tokens < 0)
+        *tokens = burst;
+    else
+        *tokens += (double)(now - *at) * rate / 1e9;
+    if (*tokens > burst)
+        *tokens = burst;
+    *at = now;
+}
+
+/* Whether a new watch may be created for s (NULL: for the registry's news, which
+ * only the total bounds); takes the tokens when it may. */
+static bool watch_admit(struct lj_hub *h, struct lj_session *s)
+{
+    int64_t now = lj_time_mono_ns();
+    if (h->nwatches >= h->cfg.max_watches)
+        return false;
+    if (!s)
+        return true;
+    bucket_refill(&h->watch_tokens, &h->watch_refill_ns, LJ_HUB_WATCH_BURST, LJ_HUB_WATCH_RATE, now);
+    bucket_refill(&s->watch_tokens, &s->watch_refill_ns, LJ_HUB_CLIENT_WATCH_BURST,
+                  LJ_HUB_CLIENT_WATCH_RATE, now);
+    if (h->watch_tokens < 1 || s->watch_tokens < 1)
+        return false;
+    h->watch_tokens -= 1;
+    s->watch_tokens -= 1;
+    return true;
+}
+
 /* Creates a tap of sub on container key and attaches it (serving it when the ring
- * is ready). */
-static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, bool from_start)
+ * is ready). by: the session whose subscribe asks (rationed), NULL for a container
+ * the registry just announced. */
+static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, bool from_start,
+                         struct lj_session *by)
 {
     char subject[LJ_SUBJECT_MAX];
     struct lj_watch *w;
@@ -488,8 +532,12 @@ static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, 
 
     if (subject_of(key, subject, sizeof(subject)) != LJ_OK)
         return LJ_INVAL;
-    if (!(w = watch_find(h, subject)) && !(w = watch_create(h, subject, key)))
-        return LJ_NATS;
+    if (!(w = watch_find(h, subject))) {
+        if (!watch_admit(h, by))
+            return LJ_LIMIT;
+        if (!(w = watch_create(h, subject, key)))
+            return LJ_NATS;
+    }
     if (!(grown = realloc(sub->taps, (sub->ntaps + 1) * sizeof(*grown))))
         return LJ_NOMEM;
     sub->taps = grown;
@@ -553,15 +601,28 @@ static bool sub_has_key(const struct lj_sub *sub, const char *key)
     return false;
 }
 
+/* Whether the registry or a watch knows the container key ("host/name"). */
+static bool known(struct lj_hub *h, const char *key)
+{
+    char subject[LJ_SUBJECT_MAX];
+    static const char prefix[] = "logs.";
+    if (subject_of(key, subject, sizeof(subject)) != LJ_OK)
+        return true;    /* tap_add answers the malformed name */
+    /* the registry's key is the subject's two tokens: "<h>.<c>" */
+    return watch_find(h, subject) || centry_find(h, subject + sizeof(prefix) - 1);
+}
+
 lj_status lj_hub_subscribe(struct lj_hub *h, struct lj_sub *sub)
 {
     lj_status st = LJ_OK;
-    if (!sub->glob)
-        return tap_add(h, sub, sub->pattern, false);
-    for (size_t b = 0; b < NBUCKETS && st == LJ_OK; b++)
+    if (!sub->glob && known(h, sub->pattern))
+        return tap_add(h, sub, sub->pattern, false, sub->session);
+    for (size_t b = 0; sub->glob && b < NBUCKETS && st == LJ_OK; b++)
         for (struct centry *c = h->registry[b]; c && st == LJ_OK; c = c->bnext)
             if (lj_glob_match(sub->pattern, c->key) && lj_grant_allows(sub->session->grant, c->key))
-                st = tap_add(h, sub, c->key, false);
+                st = tap_add(h, sub, c->key, false, sub->session);
+    /* globs, and a plain name not known yet, wait for the registry (glob_discover) */
+    sub->waiting = true;
     sub->glob_next = h->globs;
     sub->glob_prev = NULL;
     if (h->globs)
@@ -574,8 +635,9 @@ void lj_hub_unsubscribe(struct lj_hub *h, struct lj_sub *sub)
 {
     for (size_t i = 0; i < sub->ntaps; i++)
         tap_detach(h, sub->taps[i]);
-    if (!sub->glob)
+    if (!sub->waiting)
         return;
+    sub->waiting = false;
     if (sub->glob_prev)
         sub->glob_prev->glob_next = sub->glob_next;
     else if (h->globs == sub)
@@ -591,8 +653,10 @@ static void glob_discover(struct lj_hub *h, const char *key)
 {
     for (struct lj_sub *s = h->globs; s; s = s->glob_next)
         if (!s->session->closing && lj_glob_match(s->pattern, key)
-            && lj_grant_allows(s->session->grant, key) && !sub_has_key(s, key))
-            tap_add(h, s, key, true);
+            && lj_grant_allows(s->session->grant, key) && !sub_has_key(s, key)
+            && tap_add(h, s, key, true, NULL) == LJ_LIMIT)
+            lj_log(LJ_LOG_WARN, "watch limit reached: a subscription misses a new container",
+                   "container=%s max_watches=%u", key, (unsigned)h->cfg.max_watches);
 }
 
 /* ---- registry ---- */
@@ -921,13 +985,21 @@ void lj_hub_each_session(struct lj_hub *h, void (*fn)(struct lj_session *s))
 
 /* ---- housekeeping ---- */
 
+/* Watches released (since the last trim) past which the freed memory is handed back to
+ * the kernel, and also when the last one went: glibc keeps freed heap (per thread
+ * arena) for reuse otherwise, so a burst of watches would leave the process at its
+ * peak size. A trim costs about a millisecond per 100 MB of heap. */
+#define TRIM_AFTER_WATCHES 32
+
 static void tick_watches(struct lj_hub *h, int64_t now)
 {
+    size_t freed = h->freed_untrimmed;
     for (size_t b = 0; b < NBUCKETS; b++)
         for (struct lj_watch *w = h->watches[b], *n; w; w = n) {
             n = w->bnext;
             if (!w->ntaps && w->idle_since && now - w->idle_since > h->cfg.linger_ns) {
                 watch_free(h, w);
+                freed++;
                 continue;
             }
             if (!w->fetching && w->retry_at && now >= w->retry_at)
@@ -937,6 +1009,13 @@ static void tick_watches(struct lj_hub *h, int64_t now)
             trim_ring(h, w);
             lj_ring_shrink(&w->ring);
         }
+    h->freed_untrimmed = freed;
+    if (freed >= TRIM_AFTER_WATCHES || (freed && !h->nwatches)) {
+#ifdef __GLIBC__
+        malloc_trim(0);
+#endif
+        h->freed_untrimmed = 0;
+    }
 }
 
 void lj_hub_tick(struct lj_hub *h, void (*close_cb)(struct lj_session *s))

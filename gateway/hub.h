@@ -33,7 +33,19 @@ struct lj_hub_config {
     int64_t linger_ns;         /* keep a watch this long after its last viewer */
     int64_t stall_ns;          /* close a session whose queue made no progress this long */
     struct lj_session_limits limits;
+    uint32_t max_watches;      /* watched containers at most (0: LJ_HUB_WATCHES_MAX) */
 };
+
+/* Watch creation bounds. A watch is a NATS subscription plus a JetStream read, so a
+ * client subscribing to name after name must not make thousands: an exact name the
+ * registry does not know waits for it without a watch (lj_hub_subscribe), and new
+ * watches are rationed per client and per gateway (token buckets: a burst, then a
+ * rate per second), with a total bound. Past any of them subscribe answers `limit`. */
+#define LJ_HUB_WATCHES_MAX 10000
+#define LJ_HUB_CLIENT_WATCH_BURST 64     /* a client's 64 subscriptions at once */
+#define LJ_HUB_CLIENT_WATCH_RATE 16      /* per second after that */
+#define LJ_HUB_WATCH_BURST 2000          /* the whole gateway */
+#define LJ_HUB_WATCH_RATE 500
 
 struct lj_hub_stats {
     uint64_t lines_in;         /* distinct lines added to rings */
@@ -98,8 +110,10 @@ void lj_hub_mark_dirty(struct lj_hub *h, struct lj_session *s);
 void lj_hub_starved(struct lj_hub *h, struct lj_session *s);
 
 /* Attaches sub's taps: one for a plain container, one per matching registry entry for
- * a glob (and later ones as they appear). LJ_NOMEM, LJ_INVAL (malformed name),
- * LJ_NATS (cannot subscribe). */
+ * a glob (and later ones as they appear). A plain name that neither the registry nor
+ * a watch knows yet waits, without a NATS subscription, and is served from its first
+ * retained line once the registry has it. LJ_NOMEM, LJ_INVAL (malformed name),
+ * LJ_LIMIT (a watch bound above), LJ_NATS (cannot subscribe). */
 lj_status lj_hub_subscribe(struct lj_hub *h, struct lj_sub *sub);
 
 /* Detaches every tap of sub and forgets it as a glob. */

@@ -61,7 +61,7 @@ struct options {
     const char *listen, *ui_dir, *stream, *auth_tokens, *allowed_origins, *log_level;
     const char *tls_cert, *tls_key, *allowed_hosts, *proxy_header, *trusted_proxies;
     bool insecure, deflate;
-    long depth, max_clients, max_queue, slow_timeout, linger, ping, idle;
+    long depth, max_clients, max_queue, slow_timeout, linger, ping, idle, max_watches;
 };
 
 static struct options o;
@@ -90,6 +90,9 @@ static const struct lj_opt opts[] = {
     { "max-clients", LJ_OPT_INT, "N", "10000", "WebSocket clients at most", &o.max_clients, 1, 1000000 },
     { "max-queue-bytes", LJ_OPT_INT, "BYTES", "4m", "bytes a client may fall behind on a container before its oldest unread lines are dropped", &o.max_queue, 65536, 1L << 30 },
     { "slow-timeout", LJ_OPT_INT, "SECONDS", "30", "close a client that has lines waiting and reads nothing for this long", &o.slow_timeout, 1, 86400 },
+    { "max-watches", LJ_OPT_INT, "N", "10000", "containers watched at once at most (one NATS subscription "
+      "and ring each); a subscribe past it, or past a client's or the gateway's rate of new ones, "
+      "is answered `limit`", &o.max_watches, 1, 1000000 },
     { "linger", LJ_OPT_INT, "SECONDS", "10", "keep a container's subscription this long after its last viewer", &o.linger, 0, 86400 },
     { "ping-interval", LJ_OPT_INT, "SECONDS", "30", "WebSocket ping after this much silence", &o.ping, 1, 3600 },
     { "idle-timeout", LJ_OPT_INT, "SECONDS", "75", "hang up when nothing (not even a pong) came for this long", &o.idle, 2, 7200 },
@@ -213,6 +216,7 @@ static void fill_configs(struct lj_server_config *sc, struct lj_hub_config *hc, 
 {
     hc->depth = (uint32_t)o.depth;
     hc->linger_ns = o.linger * 1000000000LL;
+    hc->max_watches = (uint32_t)o.max_watches;
     hc->stall_ns = o.slow_timeout * 1000000000LL;
     hc->limits.max_queue = (size_t)o.max_queue;
     hc->limits.max_frame = 65536;

@@ -395,7 +395,10 @@ static lj_status do_subscribe(struct lj_session *s, const struct lj_control *c)
     if (st != LJ_OK) {
         remove_sub(s, s->nsubs - 1);
         return send_error(s, c->id, st == LJ_INVAL ? "bad_request" : "limit",
-                          st == LJ_INVAL ? "malformed container name" : "cannot subscribe now");
+                          st == LJ_INVAL ? "malformed container name"
+                          : st == LJ_LIMIT ? "too many new containers watched at once (this "
+                                             "client or the gateway); try again later"
+                          : "cannot subscribe now");
     }
     return LJ_OK;
 }
@@ -737,6 +740,7 @@ lj_status lj_session_create(struct lj_hub *hub, void *wsi, const struct lj_grant
     s->grant = grant;
     s->lim = *lim;
     s->grep_budget = LJ_SESSION_GREP_BUDGET;
+    s->watch_tokens = -1;      /* full on first use (hub.c) */
     s->progress_ns = lj_time_mono_ns();
     lj_buf_init(&s->rx);
     lj_buf_init(&b);

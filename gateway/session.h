@@ -73,6 +73,7 @@ struct lj_sub {
     char id[LJ_CONTROL_ID_MAX + 1];
     char pattern[LJ_CONTROL_CONTAINER_MAX + 1];
     bool glob;
+    bool waiting;              /* on the hub's list of subs waiting for the registry */
     uint32_t replay;
     uint64_t after_seq, after_line_no;
     struct lj_tap **taps;      /* owned array of owned taps */
@@ -144,6 +145,8 @@ struct lj_session {
     bool starved;              /* on the hub's starved list: spent its grep budget */
     uint64_t grep_budget;      /* steps left until the hub refills it (next pass) */
     struct lj_session *starved_next;
+    double watch_tokens;       /* watches this client may still create (hub.h bucket) */
+    int64_t watch_refill_ns;   /* mono time the bucket was last refilled */
     bool dirty;                /* on the hub's wake list */
     bool idle;                 /* the last next_frame found nothing to send */
     struct lj_hub *hub;

@@ -149,7 +149,10 @@ static size_t drain(struct client *c, size_t max)
     return k;
 }
 
-static struct lj_hub *hub_new(uint32_t depth, size_t max_queue, size_t max_frame)
+static void registry_put(struct lj_hub *h, const char *c);
+
+/* A hub that has not heard of any container yet. */
+static struct lj_hub *hub_bare(uint32_t depth, size_t max_queue, size_t max_frame)
 {
     struct lj_hub_config cfg = { .depth = depth, .linger_ns = 0, .stall_ns = 3600000000000LL,
                                  .limits = { .max_queue = max_queue, .max_frame = max_frame,
@@ -157,6 +160,15 @@ static struct lj_hub *hub_new(uint32_t depth, size_t max_queue, size_t max_frame
     struct lj_hub *h = NULL;
     CHECK_INT(lj_hub_create(&cfg, &h), LJ_OK);
     lj_hub_set_writable(h, on_writable);
+    return h;
+}
+
+/* A hub whose registry knows container h/c (SUBJECT): a plain subscribe to it gets
+ * its watch at once. */
+static struct lj_hub *hub_new(uint32_t depth, size_t max_queue, size_t max_frame)
+{
+    struct lj_hub *h = hub_bare(depth, max_queue, max_frame);
+    registry_put(h, "c");
     return h;
 }
 
@@ -655,7 +667,7 @@ static void test_catchup_hole_without_gap(void)
  * still loading, e.g. right after a gateway restart) honours after_seq for them. */
 static void test_glob_resume_discovered_later(void)
 {
-    struct lj_hub *h = hub_new(1000, 4 << 20, 65536);
+    struct lj_hub *h = hub_bare(1000, 4 << 20, 65536);
     struct client *g = cl_connect(h, 4 << 20, 65536, 1000);
     cl_send(g, "{\"op\":\"subscribe\",\"id\":\"g\",\"container\":\"h/*\",\"after_seq\":500}");
     registry_put(h, "c");
@@ -771,6 +783,65 @@ static void test_gap_fill_gives_up(void)
     free(a);
 }
 
+/* The hub's gauge of watches (NATS subscriptions), from its /metrics text. */
+static unsigned long watches(struct lj_hub *h)
+{
+    struct lj_buf b;
+    unsigned long n = 999999;
+    lj_buf_init(&b);
+    lj_hub_metrics(h, &b);
+    const char *p = strstr(lj_buf_cstr(&b), "\nlogjet_gateway_nats_subscriptions ");
+    if (p)
+        n = strtoul(p + strlen("\nlogjet_gateway_nats_subscriptions "), NULL, 10);
+    lj_buf_finish(&b);
+    return n;
+}
+
+/* A name the registry does not know makes no watch until it is registered; new watches
+ * are rationed per client (a burst of 64, then 16 a second): a storm of subscribe and
+ * unsubscribe over registered names is answered `limit` past the burst. */
+static void test_watch_bounds(void)
+{
+    struct lj_hub *h = hub_bare(100, 1 << 20, 65536);
+    struct client *a = cl_connect(h, 1 << 20, 65536, 100);
+    char req[160], name[16];
+    cl_send(a, "{\"op\":\"subscribe\",\"id\":\"x\",\"container\":\"h/x\"}");
+    for (int i = 0; i < 1000; i++) {
+        snprintf(req, sizeof(req), "{\"op\":\"subscribe\",\"id\":\"u\",\"container\":\"h/u%d\"}", i);
+        cl_send(a, req);
+        cl_send(a, "{\"op\":\"unsubscribe\",\"id\":\"u\"}");
+    }
+    lj_hub_service(h);
+    drain(a, 0);
+    CHECK_INT(count(a, 'E'), 0);
+    CHECK_INT(watches(h), 0);
+    registry_put(h, "x");               /* appears: the waiting sub gets its watch */
+    CHECK_INT(watches(h), 1);
+
+    struct client *b = cl_connect(h, 1 << 20, 65536, 100);
+    for (int i = 0; i < 100; i++) {
+        snprintf(name, sizeof(name), "n%d", i);
+        registry_put(h, name);
+    }
+    /* subscribe + unsubscribe, name after name, until the first answer is an error */
+    int ok = 0;
+    for (int i = 0; i < 100 && count(b, 'E') == 0; i++) {
+        snprintf(req, sizeof(req), "{\"op\":\"subscribe\",\"id\":\"s\",\"container\":\"h/n%d\"}", i);
+        cl_send(b, req);
+        drain(b, 0);
+        if (count(b, 'E') == 0) {
+            ok++;
+            cl_send(b, "{\"op\":\"unsubscribe\",\"id\":\"s\"}");
+        }
+    }
+    /* the burst, plus what the rate added if the run was slow */
+    CHECK(count(b, 'E') == 1 && ok >= 64 && ok <= 80);
+    CHECK(watches(h) == 1 + (unsigned long)ok);
+    lj_hub_destroy(h);
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     lj_buf_init(&tx);
@@ -785,6 +856,7 @@ int main(void)
     test_quiet_client_not_slow();
     test_catchup_hole_without_gap();
     test_glob_resume_discovered_later();
+    test_watch_bounds();
     test_first_gap_after_seq();
     test_glob_resume_expired("{\"op\":\"subscribe\",\"id\":\"g\",\"container\":\"h/*\",\"after_seq\":15005}", 500);
     test_glob_resume_expired("{\"op\":\"subscribe\",\"id\":\"g\",\"container\":\"h/*\",\"after_seq\":15005,"

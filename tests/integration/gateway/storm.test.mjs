@@ -10,6 +10,10 @@ import { Stack, sleep, token, proto, waitFor } from '../../lib/harness.mjs';
 import { Client, stored } from './client.mjs';
 
 const LINGER = 1;
+// Under AddressSanitizer (ASAN_OPTIONS set by the asan test setup) the allocator keeps a
+// 16 MB quarantine of freed blocks, plus shadow memory, and ignores malloc_trim: the RSS
+// bound gets that much on top (the storm before the fix added 450 MB).
+const RSS_SLACK_KB = process.env.ASAN_OPTIONS ? 48 * 1024 : 0;
 let s;
 before(async () => {
   s = await Stack.start({ publisher: true, gateway: true, gatewayArgs: ['--linger', String(LINGER)] });
@@ -84,7 +88,7 @@ test('10,000 unknown names: no watch, no JetStream request, memory back', async 
   assert.equal(watches, 0);
   assert.ok(api1.total - api0.total < 20, `JetStream API requests +${api1.total - api0.total}`);
   assert.ok(peakSubs - subs0 < 20, `NATS subscriptions ${subs0} -> ${peakSubs}`);
-  assert.ok(rss1 <= rss0 * 1.2, `RSS ${rss0} -> ${rss1} KB`);
+  assert.ok(rss1 <= rss0 * 1.2 + RSS_SLACK_KB, `RSS ${rss0} -> ${rss1} KB`);
   await cl.close();
 });
 
@@ -134,6 +138,6 @@ test('known names: new watches rationed per client (limit), memory back after', 
   assert.equal(cl.closed, null);
   assert.ok(api1.total - api0.total <= 2 * first, `JetStream API +${api1.total - api0.total}`);
   assert.equal(after, 0);
-  assert.ok(rss1 <= rss0 * 1.2, `RSS ${rss0} -> ${rss1} KB`);
+  assert.ok(rss1 <= rss0 * 1.2 + RSS_SLACK_KB, `RSS ${rss0} -> ${rss1} KB`);
   await cl.close();
 });

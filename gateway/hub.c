@@ -255,6 +255,8 @@ static void apply_line(struct lj_hub *h, struct lj_watch *w, struct lj_line *l)
     while (lj_ring_push(&w->ring, l) != LJ_OK)
         evict_oldest(w);    /* cannot grow: the slowest reader loses the oldest line */
     h->stats.lines_in++;
+    if (w->loaded)
+        lj_hub_stats_wait(&h->stats, 0, lj_time_mono_ns() - l->recv_ns);
     trim_ring(h, w);
     mark_watch(h, w);
 }
@@ -921,8 +923,11 @@ void lj_hub_service(struct lj_hub *h)
         struct lj_session *s = h->dirty;
         h->dirty = s->dirty_next;
         s->dirty = false;
-        if (s->wsi && h->writable)
+        if (s->wsi && h->writable) {
+            if (!s->asked_ns)
+                s->asked_ns = lj_time_mono_ns();
             h->writable(s->wsi);
+        }
     }
 }
 
@@ -1155,6 +1160,27 @@ void lj_hub_metrics(struct lj_hub *h, struct lj_buf *b)
             st->slow_closes);
     counter(b, "logjet_gateway_control_errors_total", "Control messages answered with error.",
             st->control_errors);
+    lj_metrics_header(b, "logjet_gateway_line_wait_seconds", "histogram",
+                      "Live lines' wait inside the gateway, from their arrival from NATS to "
+                      "their ring (stage=ring) and to the frame that carries them (stage=frame); "
+                      "and from a session's wake to its writable callback (stage=writable).");
+    for (int stage = 0; stage < 4; stage++) {
+        const char *name = stage == 0 ? "ring" : stage == 1 ? "frame" : stage == 2 ? "writable" : "again";
+        uint64_t cum = 0;
+        for (int k = 0; k < LJ_HUB_WAIT_BUCKETS; k++) {
+            cum += st->wait[stage][k];
+            if (k < LJ_HUB_WAIT_BUCKETS - 1)
+                lj_buf_appendf(b, "logjet_gateway_line_wait_seconds_bucket{stage=\"%s\",le=\"%g\"} %llu\n",
+                               name, (double)(125000LL << k) / 1e9, (unsigned long long)cum);
+            else
+                lj_buf_appendf(b, "logjet_gateway_line_wait_seconds_bucket{stage=\"%s\",le=\"+Inf\"} %llu\n",
+                               name, (unsigned long long)cum);
+        }
+        lj_buf_appendf(b, "logjet_gateway_line_wait_seconds_sum{stage=\"%s\"} %.6f\n", name,
+                       (double)st->wait_sum_ns[stage] / 1e9);
+        lj_buf_appendf(b, "logjet_gateway_line_wait_seconds_count{stage=\"%s\"} %llu\n", name,
+                       (unsigned long long)cum);
+    }
     lj_metrics_header(b, "logjet_gateway_lag_seconds", "gauge",
                       "Container write to frame sent, for the newest frame.");
     lj_metrics_f64(b, "logjet_gateway_lag_seconds", NULL, NULL, (double)st->lag_ns / 1e9);

@@ -47,6 +47,8 @@ struct lj_hub_config {
 #define LJ_HUB_WATCH_BURST 2000          /* the whole gateway */
 #define LJ_HUB_WATCH_RATE 500
 
+#define LJ_HUB_WAIT_BUCKETS 17   /* 125 us .. 4.1 s, then +Inf */
+
 struct lj_hub_stats {
     uint64_t lines_in;         /* distinct lines added to rings */
     uint64_t frames_out, bytes_out, lines_out;
@@ -56,7 +58,23 @@ struct lj_hub_stats {
     uint64_t replays_from_ring;            /* subscriptions served from memory */
     uint64_t slow_closes, control_errors;
     int64_t lag_ns;                        /* container write -> frame, newest frame */
+    /* How long live lines wait inside the gateway, from nats.c's delivery (recv_ns)
+     * to [0] their ring, [1] their frame; [2] from the hub's writable request for a
+     * session to its writable callback; [3] from a frame written with more pending
+     * to the next writable callback: a histogram over LJ_HUB_WAIT_BUCKETS
+     * upper bounds of 2^k x 125 us (the last one open), and the sum. */
+    uint64_t wait[4][LJ_HUB_WAIT_BUCKETS];
+    int64_t wait_sum_ns[4];
 };
+
+static inline void lj_hub_stats_wait(struct lj_hub_stats *st, int stage, int64_t ns)
+{
+    int k = 0;
+    while (k < LJ_HUB_WAIT_BUCKETS - 1 && ns > (125000LL << k))
+        k++;
+    st->wait[stage][k]++;
+    st->wait_sum_ns[stage] += ns;
+}
 
 struct lj_hub;
 

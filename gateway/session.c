@@ -609,7 +609,7 @@ static void lines_frame(struct lj_session *s, struct lj_sub *sub, struct lj_tap 
     struct lj_hub_stats *st = lj_hub_stats(s->hub);
     struct merge m = { NULL, 0 };
     bool heap = false;
-    int64_t last_ts = 0;
+    int64_t last_ts = 0, now = lj_time_mono_ns();
     bool any = false;
 
     lj_buf_appendf(out, "{\"type\":\"lines\",\"id\":%s,\"lines\":[", sub->id_json);
@@ -632,6 +632,8 @@ static void lines_frame(struct lj_session *s, struct lj_sub *sub, struct lj_tap 
         any = true;
         last_ts = l->ts_ns;
         st->lines_out++;
+        if (l->seq > t->replayed_seq)    /* live: its wait inside the gateway */
+            lj_hub_stats_wait(st, 1, now - l->recv_ns);
         tap_advance(t, l);   /* may free a pin: l is not used after this */
         if (heap)
             merge_next(&m);
@@ -676,6 +678,13 @@ static bool sub_frame(struct lj_session *s, struct lj_buf *out)
 
 bool lj_session_next_frame(struct lj_session *s, struct lj_buf *out, size_t pre)
 {
+    if (s->asked_ns) {
+        lj_hub_stats_wait(lj_hub_stats(s->hub), 2, lj_time_mono_ns() - s->asked_ns);
+        s->asked_ns = 0;
+    } else if (s->again_ns) {
+        lj_hub_stats_wait(lj_hub_stats(s->hub), 3, lj_time_mono_ns() - s->again_ns);
+    }
+    s->again_ns = 0;
     lj_buf_reset(out);
     lj_buf_reserve(out, pre);
     out->len = pre;
@@ -703,12 +712,15 @@ bool lj_session_next_frame(struct lj_session *s, struct lj_buf *out, size_t pre)
 
 bool lj_session_pending(struct lj_session *s)
 {
-    if (s->gap_tap || s->qlen)
+    bool any = s->gap_tap || s->qlen;
+    for (size_t i = 0; !any && i < s->nsubs; i++)
+        for (size_t j = 0; !any && j < s->subs[i]->ntaps; j++)
+            any = lj_tap_pending(s->subs[i]->taps[j]);
+    if (any) {
+        if (!s->again_ns)
+            s->again_ns = lj_time_mono_ns();
         return true;
-    for (size_t i = 0; i < s->nsubs; i++)
-        for (size_t j = 0; j < s->subs[i]->ntaps; j++)
-            if (lj_tap_pending(s->subs[i]->taps[j]))
-                return true;
+    }
     s->idle = true;
     return false;
 }

@@ -153,6 +153,9 @@ struct lj_session {
     void *wsi;                 /* the server's handle; NULL once the connection closed */
     struct lj_session *dirty_next;
     int64_t progress_ns;       /* mono time of the last frame, or of leaving idle */
+    int64_t asked_ns;          /* mono time the hub asked for a writable callback (0: none
+                                  outstanding), for the wait metric */
+    int64_t again_ns;          /* mono time a written frame left more to send (0: none) */
     struct lj_tap *gap_tap;    /* its pin must open the next frame */
     struct lj_item *q;         /* queued messages, circular, qcap slots (0 or a power of
                                   two), qlen used from qhead */

@@ -255,8 +255,9 @@ static void apply_line(struct lj_hub *h, struct lj_watch *w, struct lj_line *l)
     while (lj_ring_push(&w->ring, l) != LJ_OK)
         evict_oldest(w);    /* cannot grow: the slowest reader loses the oldest line */
     h->stats.lines_in++;
+    l->ring_ns = lj_time_mono_ns();
     if (w->loaded)
-        lj_hub_stats_wait(&h->stats, 0, lj_time_mono_ns() - l->recv_ns);
+        lj_hub_stats_wait(&h->stats, 0, l->ring_ns - l->recv_ns);
     trim_ring(h, w);
     mark_watch(h, w);
 }
@@ -1163,9 +1164,12 @@ void lj_hub_metrics(struct lj_hub *h, struct lj_buf *b)
     lj_metrics_header(b, "logjet_gateway_line_wait_seconds", "histogram",
                       "Live lines' wait inside the gateway, from their arrival from NATS to "
                       "their ring (stage=ring) and to the frame that carries them (stage=frame); "
-                      "and from a session's wake to its writable callback (stage=writable).");
-    for (int stage = 0; stage < 4; stage++) {
-        const char *name = stage == 0 ? "ring" : stage == 1 ? "frame" : stage == 2 ? "writable" : "again";
+                      "from a session's wake to its writable callback (stage=writable), from a write "
+                      "that left more to the next callback (stage=again), from ring to frame "
+                      "(stage=ring_to_frame).");
+    for (int stage = 0; stage < 5; stage++) {
+        static const char *const names[] = { "ring", "frame", "writable", "again", "ring_to_frame" };
+        const char *name = names[stage];
         uint64_t cum = 0;
         for (int k = 0; k < LJ_HUB_WAIT_BUCKETS; k++) {
             cum += st->wait[stage][k];

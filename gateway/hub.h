@@ -61,10 +61,11 @@ struct lj_hub_stats {
     /* How long live lines wait inside the gateway, from nats.c's delivery (recv_ns)
      * to [0] their ring, [1] their frame; [2] from the hub's writable request for a
      * session to its writable callback; [3] from a frame written with more pending
-     * to the next writable callback: a histogram over LJ_HUB_WAIT_BUCKETS
+     * to the next writable callback; [4] from the ring to the frame: a histogram
+     * over LJ_HUB_WAIT_BUCKETS
      * upper bounds of 2^k x 125 us (the last one open), and the sum. */
-    uint64_t wait[4][LJ_HUB_WAIT_BUCKETS];
-    int64_t wait_sum_ns[4];
+    uint64_t wait[5][LJ_HUB_WAIT_BUCKETS];
+    int64_t wait_sum_ns[5];
 };
 
 static inline void lj_hub_stats_wait(struct lj_hub_stats *st, int stage, int64_t ns)

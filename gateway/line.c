@@ -164,6 +164,7 @@ lj_status lj_line_create(const lj_pb_record *r, uint64_t seq, struct lj_line **o
         l->line_no = r->line_no;
         l->ts_ns = r->ts_unix_nano;
         l->recv_ns = lj_time_mono_ns();
+        l->ring_ns = l->recv_ns;
         memcpy(l->data, lj_buf_cstr(&json), json.len + 1);
         memcpy(l->data + json.len + 1, lj_buf_cstr(&text), text.len + 1);
         *out = l;

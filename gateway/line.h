@@ -31,6 +31,7 @@ struct lj_line {
     uint64_t line_no;    /* per container, from 1, contiguous */
     int64_t ts_ns;       /* Docker's timestamp */
     int64_t recv_ns;     /* CLOCK_MONOTONIC when the gateway received it (lag metric) */
+    int64_t ring_ns;     /* CLOCK_MONOTONIC when it was appended to its ring (wait metric) */
     char data[];         /* JSON object, NUL, clean text, NUL */
 };
 

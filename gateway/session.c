@@ -632,8 +632,10 @@ static void lines_frame(struct lj_session *s, struct lj_sub *sub, struct lj_tap 
         any = true;
         last_ts = l->ts_ns;
         st->lines_out++;
-        if (l->seq > t->replayed_seq)    /* live: its wait inside the gateway */
+        if (l->seq > t->replayed_seq) {    /* live: its wait inside the gateway */
             lj_hub_stats_wait(st, 1, now - l->recv_ns);
+            lj_hub_stats_wait(st, 4, now - l->ring_ns);
+        }
         tap_advance(t, l);   /* may free a pin: l is not used after this */
         if (heap)
             merge_next(&m);

@@ -452,14 +452,16 @@ static void test_wakes(void)
     /* each live line's wait was counted once into its ring and once into its frame,
      * and the one writable request the wake made was answered */
     const struct lj_hub_stats *st = lj_hub_stats(h);
-    uint64_t ring = 0, frame = 0, asked = 0;
+    uint64_t ring = 0, frame = 0, asked = 0, ring_to_frame = 0;
     for (int k = 0; k < LJ_HUB_WAIT_BUCKETS; k++) {
         ring += st->wait[0][k];
         frame += st->wait[1][k];
         asked += st->wait[2][k];
+        ring_to_frame += st->wait[4][k];
     }
     CHECK_INT(ring, 500);
     CHECK_INT(frame, 500);
+    CHECK_INT(ring_to_frame, 500);
     CHECK(asked >= 1);
     /* everyone has read everything: the tick trims the ring back to its window */
     const struct lj_ring *r = a->s->subs[0]->taps[0]->ring;

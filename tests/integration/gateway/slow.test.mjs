@@ -29,6 +29,23 @@ test('reader gets all 50,000 lines; stalled client gets an exact slow_client gap
     'seq $((i*500+1)) $((i*500+500)); i=$((i+1)); usleep 100000; done; sleep 3600');
   const reader = await Client.open(s.wsUrl);
   const stalled = await Client.open(s.wsUrl);
+  // A failed assertion must not leave a paused socket (and the sampler) keeping node
+  // alive until meson's timeout: close both whatever happens.
+  let sampler = null;
+  try {
+    await readerAndStalled(c, reader, stalled, (t) => { sampler = t; });
+  } catch (e) {
+    reader.ws.terminate();
+    stalled.ws.terminate();
+    throw e;
+  } finally {
+    clearInterval(sampler);
+  }
+  await reader.close();
+  await stalled.close();
+});
+
+async function readerAndStalled(c, reader, stalled, setSampler) {
   reader.subscribe('r', s.ref(c.name));
   stalled.subscribe('s', s.ref(c.name));
   await reader.until(() => reader.of('replayed', 'r').length === 1);
@@ -37,6 +54,7 @@ test('reader gets all 50,000 lines; stalled client gets an exact slow_client gap
 
   let peak = 0;
   const sampler = setInterval(() => { peak = Math.max(peak, rssKb(s.procs.gateway.pid)); }, 100);
+  setSampler(sampler);
   const t0 = Date.now();
   await openGate(s, c.name, 1);
   await reader.untilLines('r', TOTAL, 120000);
@@ -80,6 +98,4 @@ test('reader gets all 50,000 lines; stalled client gets an exact slow_client gap
   assert.ok(peak < RSS_BOUND_KB, `gateway RSS ${peak} KB`);
   const m = await s.metrics('gateway');
   assert.equal(m['logjet_gateway_lost_lines_total{reason="slow_client"}'], lost);
-  await reader.close();
-  await stalled.close();
-});
+}

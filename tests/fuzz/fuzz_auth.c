@@ -1,0 +1,113 @@
+/* fuzz_auth.c - libFuzzer target for the gateway's tokens file parser (lj_auth_parse
+ * in gateway/auth.c): the input is the file's bytes.
+ *
+ * Properties checked beyond "no crash" and no leak: when the file is accepted, the
+ * first field of every non-comment line (read here independently: LF-separated, cut at
+ * CR, split at space and tab) is a token that lj_auth_check finds, with a grant of at
+ * least one non-empty glob without ',', and no other word of the file is a token (a
+ * line split in two made its tail an entry once); when it is refused, the message holds none of
+ * those fields (tokens never reach messages) unless the field is a piece of the
+ * message's own fixed text.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+
+static const char fixed_text[] = "line : want `<token> <glob>[,<glob>...]` no globs holds a NUL "
+                                 "byte is longer than 4095 bytes no tokens in it 0123456789";
+
+/* Calls fn(field, ctx) for the first field of every line that has one. */
+static void each_first_field(const uint8_t *data, size_t size,
+                             void (*fn)(const char *field, void *ctx), void *ctx)
+{
+    char *copy = malloc(size + 1);
+    if (copy == NULL)
+        return;
+    memcpy(copy, data, size);
+    copy[size] = '\0';
+    for (char *line = copy; line && line <= copy + size;) {
+        char *nl = memchr(line, '\n', (size_t)(copy + size - line));
+        if (nl)
+            *nl = '\0';
+        line[strcspn(line, "\r")] = '\0';
+        char *save = NULL, *field = strtok_r(line, " \t", &save);
+        if (field && *field != '#')
+            fn(field, ctx);
+        line = nl ? nl + 1 : NULL;
+    }
+    free(copy);
+}
+
+static void must_be_granted(const char *field, void *ctx)
+{
+    const struct lj_auth *a = ctx;
+    const struct lj_grant *g = lj_auth_check(a, field);
+    if (g == NULL || g->nglobs == 0)
+        abort();
+    for (size_t i = 0; i < g->nglobs; i++)
+        if (g->globs[i][0] == '\0' || strchr(g->globs[i], ','))
+            abort();
+}
+
+struct word {
+    const char *w;
+    bool first;
+};
+
+static void is_first(const char *field, void *ctx)
+{
+    struct word *w = ctx;
+    w->first |= strcmp(field, w->w) == 0;
+}
+
+/* Every word that lj_auth_check grants is the first field of some line. */
+static void no_other_tokens(const uint8_t *data, size_t size, const struct lj_auth *a)
+{
+    char *copy = malloc(size + 1);
+    if (copy == NULL)
+        return;
+    memcpy(copy, data, size);
+    copy[size] = '\0';
+    for (char *save = NULL, *w = strtok_r(copy, " \t\r\n", &save); w;
+         w = strtok_r(NULL, " \t\r\n", &save)) {
+        struct word word = { w, false };
+        if (lj_auth_check(a, w) == NULL)
+            continue;
+        each_first_field(data, size, is_first, &word);
+        if (!word.first)
+            abort();
+    }
+    free(copy);
+}
+
+static void must_not_be_told(const char *field, void *ctx)
+{
+    const char *err = ctx;
+    if (strlen(field) >= 6 && strstr(fixed_text, field) == NULL && strstr(err, field) != NULL)
+        abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct lj_auth *a = NULL;
+    char err[256] = "";
+    lj_status st = lj_auth_parse((const char *)data, size, &a, err, sizeof err);
+
+    if (st == LJ_OK) {
+        if (a == NULL)
+            abort();
+        each_first_field(data, size, must_be_granted, a);
+        no_other_tokens(data, size, a);
+        lj_auth_destroy(a);
+    } else if (st == LJ_INVAL) {
+        if (a != NULL || err[0] == '\0')
+            abort();
+        each_first_field(data, size, must_not_be_told, err);
+    } else if (st != LJ_NOMEM) {
+        abort();
+    }
+    return 0;
+}

@@ -14,7 +14,10 @@
  *   READING   accepted, reading the head; closed LJ_HTTP_DEADLINE_MS after the accept
  *             whatever it sends (slowloris), or as soon as lj_http_parse decides;
  *   WRITING   the answer is built and is sent as the socket takes it; closed when the
- *             peer takes nothing for LJ_HTTP_DEADLINE_MS;
+ *             peer takes nothing for LJ_HTTP_DEADLINE_MS (up to twice that: progress
+ *             is our sends or, when those wait, the kernel's send queue shrinking,
+ *             SIOCOUTQ, since POLLOUT comes only once half the buffer is free), or
+ *             when the whole answer took longer than ANSWER_MAX_NS (a slow reader);
  *   DRAINING  sent and shut down for writing; reads and discards until the peer closes
  *             or LINGER_NS passes, so an early error answer (414, 431) is not lost to a
  *             reset caused by request bytes left unread.
@@ -38,6 +41,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -48,6 +53,7 @@
 #define DEADLINE_NS ((int64_t)LJ_HTTP_DEADLINE_MS * MS_NS)
 #define LINGER_NS (1000 * MS_NS)
 #define DRAIN_MAX (64 * 1024)     /* discarded bytes after which a draining peer is cut off */
+#define ANSWER_MAX_NS (60000 * MS_NS)
 
 enum phase { FREE, DRAINING, READING, WRITING };    /* in eviction order, FREE aside */
 
@@ -59,6 +65,8 @@ struct client {
     size_t len;             /* READING: bytes in req, <= LJ_HTTP_HEAD_MAX; DRAINING: discarded */
     struct lj_buf out;      /* WRITING: the response, sent from out_off on */
     size_t out_off;
+    int64_t answered_ns;    /* WRITING: when the answer was built */
+    size_t queued;          /* WRITING: SIOCOUTQ at the last deadline, SIZE_MAX after a send */
     char req[LJ_HTTP_HEAD_MAX];
 };
 
@@ -316,6 +324,7 @@ static void write_some(struct client *c, int64_t now)
         c->out_off += (size_t)w;
         c->since_ns = now;
         c->deadline_ns = now + DEADLINE_NS;
+        c->queued = SIZE_MAX;
     }
     lj_buf_finish(&c->out);    /* a /metrics answer can be large: free it now */
     shutdown(c->fd, SHUT_WR);
@@ -358,6 +367,8 @@ static void respond(struct lj_http *h, struct client *c, int status,
         memcpy(path, rq->path, rq->path_len);
         path[rq->path_len] = '\0';
         status = h->handler(h->ctx, path, &body, &type);
+        now = lj_time_mono_ns();    /* the write deadline counts from here, not from
+                                     * before a slow handler (a large /metrics) */
     } else {
         lj_buf_appendf(&body, "%s\n", reason(status));
     }
@@ -377,6 +388,8 @@ static void respond(struct lj_http *h, struct client *c, int status,
     }
     c->phase = WRITING;
     c->out_off = 0;
+    c->answered_ns = now;
+    c->queued = SIZE_MAX;
     c->since_ns = now;
     c->deadline_ns = now + DEADLINE_NS;
     write_some(c, now);
@@ -449,6 +462,19 @@ static void accept_clients(struct lj_http *h, int64_t now)
     }
 }
 
+/* A writer past its deadline whose peer has taken bytes from the send queue since the
+ * last look gets another LJ_HTTP_DEADLINE_MS, within ANSWER_MAX_NS of its answer. */
+static bool still_taking(struct client *c, int64_t now)
+{
+    int q;
+    if (c->phase != WRITING || now - c->answered_ns > ANSWER_MAX_NS ||
+        ioctl(c->fd, SIOCOUTQ, &q) != 0 || q < 0 || (size_t)q >= c->queued)
+        return false;
+    c->queued = (size_t)q;
+    c->deadline_ns = now + DEADLINE_NS;
+    return true;
+}
+
 void lj_http_process(struct lj_http *h)
 {
     struct pollfd p[LJ_HTTP_MAX_CLIENTS + 1];
@@ -470,6 +496,7 @@ void lj_http_process(struct lj_http *h)
     if (p[0].revents & POLLIN)
         accept_clients(h, now);
     for (int i = 0; i < LJ_HTTP_MAX_CLIENTS; i++)
-        if (h->clients[i].phase != FREE && now > h->clients[i].deadline_ns)
+        if (h->clients[i].phase != FREE && now > h->clients[i].deadline_ns &&
+            !still_taking(&h->clients[i], now))
             drop(&h->clients[i]);
 }

@@ -23,7 +23,7 @@
 #define LJ_HTTP_MAX_CLIENTS 64
 #define LJ_HTTP_LINE_MAX 2048          /* request line, its CRLF included */
 #define LJ_HTTP_HEAD_MAX 8192          /* request line and header fields, blank line included */
-#define LJ_HTTP_DEADLINE_MS 5000       /* accept to whole head; also the longest a write may stall */
+#define LJ_HTTP_DEADLINE_MS 5000       /* accept to whole head; a stalled write gets 1-2 of these */
 
 /* Fills body and *content_type for path ("/metrics"); returns the HTTP status. For a
  * HEAD request the body is built as for GET and only its length is sent. */

@@ -21,11 +21,15 @@
  *   DRAINING  sent and shut down for writing; reads and discards until the peer closes
  *             or LINGER_NS passes, so an early error answer (414, 431) is not lost to a
  *             reset caused by request bytes left unread.
- * When every slot is taken, a new connection takes the slot of the client that is
- * worth least (evict_for_new): a draining one first, then the oldest still reading,
- * then the one whose write stalled longest. A health check therefore always gets a
- * slot; to lose it before its request arrives, LJ_HTTP_MAX_CLIENTS newer connections
- * would have to be accepted between its connect and its first packet.
+ * The listening socket has TCP_DEFER_ACCEPT: the kernel hands a connection to accept()
+ * only once its first bytes arrived (or after DEFER_SECS), so silent connections wait
+ * in the kernel, and a health check arrives with its request, which is read and
+ * answered in the same call that accepts it. When every slot is taken, a new
+ * connection takes the slot of the client that is worth least (evict_for_new): a
+ * draining one first, then the oldest still reading, then the one whose write stalled
+ * longest. Connections that send a byte and go idle therefore cost their slot only
+ * until newer ones need it. What this does not stop is a connection flood (connects
+ * in a tight loop until the accept queue overflows): that is for a firewall.
  *
  * Does not log (the caller sees only what it serves), keep connections alive, read
  * request bodies or speak TLS.
@@ -35,6 +39,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -54,6 +60,7 @@
 #define LINGER_NS (1000 * MS_NS)
 #define DRAIN_MAX (64 * 1024)     /* discarded bytes after which a draining peer is cut off */
 #define ANSWER_MAX_NS (60000 * MS_NS)
+#define DEFER_SECS 5
 
 enum phase { FREE, DRAINING, READING, WRITING };    /* in eviction order, FREE aside */
 
@@ -208,7 +215,7 @@ static int listen_on(const char *host, int port, char *err, size_t errlen)
                               .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
     struct addrinfo *res = NULL;
     char portstr[8];
-    int fd = -1, one = 1, rc;
+    int fd = -1, one = 1, defer = DEFER_SECS, rc;
 
     snprintf(portstr, sizeof portstr, "%d", port);
     if ((rc = getaddrinfo(host[0] ? host : NULL, portstr, &hints, &res)) != 0) {
@@ -218,7 +225,10 @@ static int listen_on(const char *host, int port, char *err, size_t errlen)
     fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd >= 0) {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 128) != 0) {
+        /* A connection reaches accept() only once its first bytes have arrived (or
+         * after DEFER_SECS): idle connections wait in the kernel, not in our slots. */
+        setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
+        if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
             lj_fail(err, errlen, LJ_IO, "--http %s:%d: %s", host, port, strerror(errno));
             close(fd);
             fd = -1;

@@ -334,8 +334,8 @@ static bool closed_by_peer(int fd)
     return poll(&p, 1, 0) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
 }
 
-/* Client thread: a slowloris connection trickling a byte every 20 ms, `idle` idle
- * connections, then /healthz timed; then a fresh slowloris timed until the server
+/* Client thread: a slowloris connection trickling a byte every 20 ms, `idle`
+ * connections that send one byte and go idle, then /healthz timed; then a fresh slowloris timed until the server
  * cuts it off. */
 static void *storm_main(void *arg)
 {
@@ -347,6 +347,10 @@ static void *storm_main(void *arg)
 
     for (int i = 0; i < s->idle; i++) {
         idle[i] = connect_to(s->port);
+        /* One byte each, so that the kernel's deferred accept hands them over at once:
+         * what is tested is the server's eviction, not TCP_DEFER_ACCEPT. */
+        if (idle[i] >= 0)
+            (void)!send(idle[i], "G", 1, MSG_NOSIGNAL);
         if (i % 50 == 0 && slow >= 0)
             (void)!send(slow, i / 50 < (int)sizeof trickle - 1 ? &trickle[i / 50] : "b", 1,
                         MSG_NOSIGNAL);

@@ -82,8 +82,9 @@ static int by_string(const void *a, const void *b)
 }
 
 /* lj_auth_check costs every entry times 256 bytes (constant time by design), so a file
- * of n lines gets about CHECK_BUDGET / n lookups, spread evenly over its lines and words. */
-#define CHECK_BUDGET 20000
+ * of n lines gets about CHECK_BUDGET / n lookups, spread evenly over its lines and
+ * words: about CHECK_BUDGET x 256 byte comparisons per input, whatever its size. */
+#define CHECK_BUDGET 1000
 
 /* Every line's first field is granted; every word granted is some line's first field. */
 static void check_tokens(const uint8_t *data, size_t size, const struct lj_auth *a)
@@ -99,7 +100,10 @@ static void check_tokens(const uint8_t *data, size_t size, const struct lj_auth 
     qsort(f.v, f.n, sizeof *f.v, by_string);
     memcpy(copy, data, size);
     copy[size] = '\0';
-    size_t stride = 1 + (size / 2) / lookups, i = 0;
+    size_t words = 0, i = 0;
+    for (size_t k = 0; k < size; k++)
+        words += !strchr(" \t\r\n", copy[k]) && (k == 0 || strchr(" \t\r\n", copy[k - 1]));
+    size_t stride = 1 + words / lookups;
     for (char *save = NULL, *w = strtok_r(copy, " \t\r\n", &save); w;
          w = strtok_r(NULL, " \t\r\n", &save), i++)
         if (i % stride == 0 && lj_auth_check(a, w) != NULL &&

@@ -1,50 +1,98 @@
 /* fuzz_auth.c - libFuzzer target for the gateway's tokens file parser (lj_auth_parse
  * in gateway/auth.c): the input is the file's bytes.
  *
- * Properties checked beyond "no crash" and no leak: when the file is accepted, the
- * first field of every non-comment line (read here independently: LF-separated, cut at
- * CR, split at space and tab) is a token that lj_auth_check finds, with a grant of at
- * least one non-empty glob without ',', and no other word of the file is a token (a
- * line split in two made its tail an entry once); when it is refused, the message
- * holds none of those fields (tokens never reach messages) unless the field is a
- * piece of the message's own fixed text. On files of many lines the lookups are a sample spread
- * evenly over lines and words (each lookup costs every entry, by design).
+ * The target reads the file again on its own (lines split at LF and cut at CR, words
+ * split at space and tab up to one starting with '#'; two words are a token line,
+ * three starting with "user" a user line, no words a blank or comment line, anything
+ * else, a NUL byte or a line over 4095 bytes makes the file bad) and checks, beyond
+ * "no crash" and no leak:
+ *   - lj_auth_parse accepts exactly the files this reading finds good;
+ *   - an accepted file holds as many tokens and users as it has such lines (a line
+ *     split in two made its tail an entry once), every token line's token is found
+ *     (a sample on big files: each lookup costs every entry, by design) and every
+ *     user, each with a non-empty grant of globs without ',';
+ *   - a refusal's message holds no token of the file (tokens of 6 bytes or more that
+ *     are not also user names or pieces of the message's fixed text).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
 
-static const char fixed_text[] = "line : want `<token> <glob>[,<glob>...]` no globs holds a NUL "
-                                 "byte is longer than 4095 bytes no tokens in it 0123456789";
+#define LOOKUP_BUDGET 1000      /* lookups x entries per input: ~256k byte comparisons */
 
-/* Calls fn(field, ctx) for the first field of every line that has one. */
-static void each_first_field(const uint8_t *data, size_t size,
-                             void (*fn)(const char *field, void *ctx), void *ctx)
+struct line {
+    char *w[3];     /* the first words (NUL-terminated, inside the reading's copy) */
+    int n;          /* words before any '#' word, counted up to 4 */
+};
+
+struct reading {
+    char *copy;
+    struct line *lines;
+    size_t nlines;
+    size_t tokens, users;
+    bool good;
+};
+
+static bool globs_ok(const char *list)
 {
-    char *copy = malloc(size + 1);
-    if (copy == NULL)
-        return;
-    memcpy(copy, data, size);
-    copy[size] = '\0';
-    for (char *line = copy; line && line <= copy + size;) {
-        char *nl = memchr(line, '\n', (size_t)(copy + size - line));
-        if (nl)
-            *nl = '\0';
-        line[strcspn(line, "\r")] = '\0';
-        char *save = NULL, *field = strtok_r(line, " \t", &save);
-        if (field && *field != '#')
-            fn(field, ctx);
-        line = nl ? nl + 1 : NULL;
-    }
-    free(copy);
+    return list[strspn(list, ",")] != '\0';
 }
 
-static void must_be_granted(const char *field, void *ctx)
+static void read_line(struct reading *r, char *s, size_t len)
 {
-    const struct lj_auth *a = ctx;
-    const struct lj_grant *g = lj_auth_check(a, field);
+    struct line *l = &r->lines[r->nlines++];
+    char *save = NULL;
+    l->n = 0;
+    if (memchr(s, '\0', len) || len > 4095) {
+        r->good = false;
+        return;
+    }
+    s[len] = '\0';
+    s[strcspn(s, "\r")] = '\0';
+    for (char *t = strtok_r(s, " \t", &save); t && l->n < 4 && *t != '#';
+         t = strtok_r(NULL, " \t", &save)) {
+        if (l->n < 3)
+            l->w[l->n] = t;
+        l->n++;
+    }
+    if (l->n == 2 && strlen(l->w[0]) <= LJ_AUTH_TOKEN_MAX && globs_ok(l->w[1])) {
+        r->tokens++;
+    } else if (l->n == 3 && strcmp(l->w[0], "user") == 0 &&
+               strlen(l->w[1]) <= LJ_AUTH_USER_MAX && globs_ok(l->w[2])) {
+        for (size_t i = 0; i + 1 < r->nlines; i++)
+            if (r->lines[i].n == 3 && strcmp(r->lines[i].w[0], "user") == 0 &&
+                strcmp(r->lines[i].w[1], l->w[1]) == 0)
+                r->good = false;    /* a user given twice */
+        r->users++;
+    } else if (l->n != 0) {
+        r->good = false;
+    }
+}
+
+static void read_file(struct reading *r, const uint8_t *data, size_t size)
+{
+    r->copy = malloc(size + 1);
+    r->lines = malloc((size + 1) * sizeof *r->lines);
+    if (r->copy == NULL || r->lines == NULL)
+        abort();
+    memcpy(r->copy, data, size);
+    r->copy[size] = '\0';
+    r->good = true;
+    for (size_t at = 0; at < size && r->good;) {
+        char *nl = memchr(r->copy + at, '\n', size - at);
+        size_t len = nl ? (size_t)(nl - (r->copy + at)) : size - at;
+        read_line(r, r->copy + at, len);
+        at += len + 1;
+    }
+    if (r->tokens + r->users == 0)
+        r->good = false;
+}
+
+static void check_grant(const struct lj_grant *g)
+{
     if (g == NULL || g->nglobs == 0)
         abort();
     for (size_t i = 0; i < g->nglobs; i++)
@@ -52,92 +100,64 @@ static void must_be_granted(const char *field, void *ctx)
             abort();
 }
 
-struct fields {
-    const char **v;
-    size_t n, cap;
-    char *store;        /* copies of the fields, one after another */
-    size_t used;
-};
-
-static void collect(const char *field, void *ctx)
+static void check_accepted(const struct reading *r, const struct lj_auth *a)
 {
-    struct fields *f = ctx;
-    size_t len = strlen(field) + 1;
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? f->cap * 2 : 64;
-        const char **v = realloc(f->v, cap * sizeof *v);
-        if (v == NULL)
-            abort();
-        f->v = v;
-        f->cap = cap;
+    if (lj_auth_token_count(a) != r->tokens || lj_auth_user_count(a) != r->users)
+        abort();
+    size_t lookups = 1 + LOOKUP_BUDGET / (r->tokens + 1), stride = 1 + r->tokens / lookups;
+    size_t k = 0;
+    for (size_t i = 0; i < r->nlines; i++) {
+        const struct line *l = &r->lines[i];
+        if (l->n == 2 && k++ % stride == 0)
+            check_grant(lj_auth_check(a, l->w[0]));
+        else if (l->n == 3)
+            check_grant(lj_auth_user(a, l->w[1]));
     }
-    memcpy(f->store + f->used, field, len);
-    f->v[f->n++] = f->store + f->used;
-    f->used += len;
 }
 
-static int by_string(const void *a, const void *b)
+static const char fixed_text[] = "line : want `<token> <glob>[,<glob>...]` or `user <name> "
+                                 "<glob>[,<glob>...]` no globs holds a NUL byte is longer than "
+                                 "4095 bytes no tokens and no users in it user name over given "
+                                 "twice 0123456789";
+
+static bool is_user_name(const struct reading *r, const char *s)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    for (size_t i = 0; i < r->nlines; i++)
+        if (r->lines[i].n >= 2 && strcmp(r->lines[i].w[1], s) == 0)
+            return true;
+    return false;
 }
 
-/* lj_auth_check costs every entry times 256 bytes (constant time by design), so a file
- * of n lines gets about CHECK_BUDGET / n lookups, spread evenly over its lines and
- * words: about CHECK_BUDGET x 256 byte comparisons per input, whatever its size. */
-#define CHECK_BUDGET 1000
-
-/* Every line's first field is granted; every word granted is some line's first field. */
-static void check_tokens(const uint8_t *data, size_t size, const struct lj_auth *a)
+static void check_refused(const struct reading *r, const char *err)
 {
-    struct fields f = { .store = malloc(size + 1) };
-    char *copy = malloc(size + 1);
-    if (copy == NULL || f.store == NULL)
-        abort();
-    each_first_field(data, size, collect, &f);
-    size_t lookups = 1 + CHECK_BUDGET / (f.n + 1);
-    for (size_t i = 0; i < f.n; i += 1 + f.n / lookups)
-        must_be_granted(f.v[i], (void *)a);
-    qsort(f.v, f.n, sizeof *f.v, by_string);
-    memcpy(copy, data, size);
-    copy[size] = '\0';
-    size_t words = 0, i = 0;
-    for (size_t k = 0; k < size; k++)
-        words += !strchr(" \t\r\n", copy[k]) && (k == 0 || strchr(" \t\r\n", copy[k - 1]));
-    size_t stride = 1 + words / lookups;
-    for (char *save = NULL, *w = strtok_r(copy, " \t\r\n", &save); w;
-         w = strtok_r(NULL, " \t\r\n", &save), i++)
-        if (i % stride == 0 && lj_auth_check(a, w) != NULL &&
-            bsearch(&w, f.v, f.n, sizeof *f.v, by_string) == NULL)
+    for (size_t i = 0; i < r->nlines; i++) {
+        const char *t = r->lines[i].n == 2 ? r->lines[i].w[0] : NULL;
+        if (t && strlen(t) >= 6 && !strstr(fixed_text, t) && !is_user_name(r, t) && strstr(err, t))
             abort();
-    free(copy);
-    free(f.v);
-    free(f.store);
-}
-
-static void must_not_be_told(const char *field, void *ctx)
-{
-    const char *err = ctx;
-    if (strlen(field) >= 6 && strstr(fixed_text, field) == NULL && strstr(err, field) != NULL)
-        abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct lj_auth *a = NULL;
+    struct reading r = { 0 };
     char err[256] = "";
     lj_status st = lj_auth_parse((const char *)data, size, &a, err, sizeof err);
 
+    read_file(&r, data, size);
     if (st == LJ_OK) {
-        if (a == NULL)
+        if (a == NULL || !r.good)
             abort();
-        check_tokens(data, size, a);
+        check_accepted(&r, a);
         lj_auth_destroy(a);
     } else if (st == LJ_INVAL) {
-        if (a != NULL || err[0] == '\0')
+        if (a != NULL || err[0] == '\0' || r.good)
             abort();
-        each_first_field(data, size, must_not_be_told, err);
+        check_refused(&r, err);
     } else if (st != LJ_NOMEM) {
         abort();
     }
+    free(r.lines);
+    free(r.copy);
     return 0;
 }

@@ -59,7 +59,7 @@
 #define DEADLINE_NS ((int64_t)LJ_HTTP_DEADLINE_MS * MS_NS)
 #define LINGER_NS (1000 * MS_NS)
 #define DRAIN_MAX (64 * 1024)     /* discarded bytes after which a draining peer is cut off */
-#define ANSWER_MAX_NS (60000 * MS_NS)
+#define ANSWER_MAX_NS (600000 * MS_NS)    /* 10 min: eviction, not this, protects the slots */
 #define DEFER_SECS 5
 
 enum phase { FREE, DRAINING, READING, WRITING };    /* in eviction order, FREE aside */

@@ -28,6 +28,7 @@ struct entry {
 /* A `user <name> <globs>` line: a name a trusted proxy vouches for. */
 struct user {
     char *name;               /* owned */
+    int lineno;               /* where the file gives it, for messages */
     struct lj_grant grant;
 };
 
@@ -90,7 +91,8 @@ static lj_status add_user(struct lj_auth *a, const char *name, char *globs, int 
                        LJ_AUTH_USER_MAX);
     for (size_t i = 0; i < a->nusers; i++)
         if (strcmp(a->users[i].name, name) == 0)
-            return lj_fail(err, errlen, LJ_INVAL, "line %d: user %s given twice", lineno, name);
+            return lj_fail(err, errlen, LJ_INVAL, "line %d: the user of line %d given again",
+                           lineno, a->users[i].lineno);    /* no file bytes in messages */
     struct user *grown = realloc(a->users, (a->nusers + 1) * sizeof(*grown));
     if (!grown)
         return LJ_NOMEM;
@@ -102,6 +104,7 @@ static lj_status add_user(struct lj_auth *a, const char *name, char *globs, int 
         grant_finish(&u.grant);
         return st == LJ_NOMEM ? st : lj_fail(err, errlen, st, "line %d: no globs", lineno);
     }
+    u.lineno = lineno;
     a->users[a->nusers++] = u;
     return LJ_OK;
 }

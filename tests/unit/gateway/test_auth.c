@@ -65,6 +65,12 @@ static void test_parse_bytes(void)
     CHECK(strstr(err, "line 2 holds a NUL byte") != NULL);
     CHECK(strstr(err, "secret") == NULL);
     CHECK(a == NULL);
+    /* A user named twice: the message names the lines, not the name (a name is the
+     * file's bytes and can hold anything, a token too). */
+    static const char twice[] = "user al-secret-token-9 a/*\nal-secret-token-9 *\nuser al-secret-token-9 b/*\n";
+    CHECK_INT(lj_auth_parse(twice, sizeof twice - 1, &a, err, sizeof(err)), LJ_INVAL);
+    CHECK(strstr(err, "line 3: the user of line 1 given again") != NULL);
+    CHECK(strstr(err, "secret") == NULL);
     CHECK_INT(lj_auth_parse("", 0, &a, err, sizeof(err)), LJ_INVAL);
     CHECK_INT(lj_auth_parse("tok ,,\n", 7, &a, err, sizeof(err)), LJ_INVAL);
     CHECK(strstr(err, "line 1: no globs") != NULL);

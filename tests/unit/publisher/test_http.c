@@ -108,21 +108,28 @@ static void serve_until(struct lj_http *h, const bool *done, int tick_ms, int ma
     }
 }
 
-/* Starts a server on f->port, runs the client thread against it and stops both. */
-static void exchange(struct fetch *f)
+/* Starts a server on port, runs client(arg) on a thread against it until *done, and
+ * stops both. */
+static void serve_client(int port, void *(*client)(void *), void *arg, const bool *done,
+                         int tick_ms)
 {
     char addr[32], err[256];
     struct lj_http *h = NULL;
     pthread_t t;
 
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", f->port);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
     CHECK_INT(lj_http_create(&h, addr, handler, NULL, err, sizeof err), LJ_OK);
     if (h == NULL)
         return;
-    pthread_create(&t, NULL, fetch_main, f);
-    serve_until(h, &f->done, 1, 240);
+    pthread_create(&t, NULL, client, arg);
+    serve_until(h, done, tick_ms, 240);
     pthread_join(t, NULL);
     lj_http_destroy(h);
+}
+
+static void exchange(struct fetch *f)
+{
+    serve_client(f->port, fetch_main, f, &f->done, 1);
 }
 
 static void test_large_response_to_a_late_reader(void)
@@ -402,18 +409,7 @@ static void *storm_main(void *arg)
 static void test_idle_connections_do_not_starve_healthz(void)
 {
     struct storm s = { .port = free_port(), .idle = 1000 };
-    char addr[32], err[256];
-    struct lj_http *h = NULL;
-    pthread_t t;
-
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", s.port);
-    CHECK_INT(lj_http_create(&h, addr, handler, NULL, err, sizeof err), LJ_OK);
-    if (h == NULL)
-        return;
-    pthread_create(&t, NULL, storm_main, &s);
-    serve_until(h, &s.done, 100, 240);    /* the publisher's loop ticks every 100 ms */
-    pthread_join(t, NULL);
-    lj_http_destroy(h);
+    serve_client(s.port, storm_main, &s, &s.done, 100);    /* the publisher's loop ticks every 100 ms */
     printf("1000 idle + slowloris: /healthz answered in %lld ms (\"%.15s\"), %d of %d idle "
            "connections closed by the server; a lone slowloris cut off after %lld ms\n",
            (long long)s.healthz_ms, s.healthz, s.idle_closed, s.idle, (long long)s.slow_cut_ms);
@@ -473,18 +469,7 @@ static void *asks_main(void *arg)
 static void test_head_and_limits(void)
 {
     struct asks a = { .port = free_port() };
-    char addr[32], err[256];
-    struct lj_http *h = NULL;
-    pthread_t t;
-
-    snprintf(addr, sizeof addr, "127.0.0.1:%d", a.port);
-    CHECK_INT(lj_http_create(&h, addr, handler, NULL, err, sizeof err), LJ_OK);
-    if (h == NULL)
-        return;
-    pthread_create(&t, NULL, asks_main, &a);
-    serve_until(h, &a.done, 1, 240);
-    pthread_join(t, NULL);
-    lj_http_destroy(h);
+    serve_client(a.port, asks_main, &a, &a.done, 1);
     /* HEAD: the GET's headers and Content-Length, no body, then a close. */
     CHECK(strncmp(a.head, "HTTP/1.0 200 OK\r\n", 17) == 0);
     char want[64];

@@ -1,6 +1,11 @@
 /* auth.c - tokens file parsing, constant-time token lookup, user lookup, ACL, origin
  * and Host checks. Reads no request and prints nothing: the server hands in the
- * header values it got and logs what these functions decide. */
+ * header values it got and logs what these functions decide.
+ *
+ * The tokens file is read whole (at most FILE_MAX bytes) and parsed from memory by
+ * lj_auth_parse, so the parser sees exactly the bytes of the file: a line longer than
+ * LINE_MAX_BYTES or holding a NUL byte is an error naming its number, never silently
+ * split or cut (a split line used to turn its tail into an entry of its own). */
 #include "auth.h"
 
 #include <arpa/inet.h>
@@ -11,6 +16,9 @@
 
 #include "glob.h"
 
+#define LINE_MAX_BYTES 4095
+#define FILE_MAX (16u << 20)
+
 struct entry {
     char *token;              /* owned */
     size_t len;
@@ -20,6 +28,7 @@ struct entry {
 /* A `user <name> <globs>` line: a name a trusted proxy vouches for. */
 struct user {
     char *name;               /* owned */
+    int lineno;               /* where the file gives it, for messages */
     struct lj_grant grant;
 };
 
@@ -78,11 +87,12 @@ static lj_status add_user(struct lj_auth *a, const char *name, char *globs, int 
     lj_status st;
 
     if (strlen(name) > LJ_AUTH_USER_MAX)
-        return lj_fail(err, errlen, LJ_INVAL, "tokens file line %d: user name over %d bytes", lineno,
+        return lj_fail(err, errlen, LJ_INVAL, "line %d: user name over %d bytes", lineno,
                        LJ_AUTH_USER_MAX);
     for (size_t i = 0; i < a->nusers; i++)
         if (strcmp(a->users[i].name, name) == 0)
-            return lj_fail(err, errlen, LJ_INVAL, "tokens file line %d: user %s given twice", lineno, name);
+            return lj_fail(err, errlen, LJ_INVAL, "line %d: the user of line %d given again",
+                           lineno, a->users[i].lineno);    /* no file bytes in messages */
     struct user *grown = realloc(a->users, (a->nusers + 1) * sizeof(*grown));
     if (!grown)
         return LJ_NOMEM;
@@ -92,8 +102,9 @@ static lj_status add_user(struct lj_auth *a, const char *name, char *globs, int 
         st = LJ_NOMEM;
     if (st != LJ_OK) {
         grant_finish(&u.grant);
-        return st == LJ_NOMEM ? st : lj_fail(err, errlen, st, "tokens file line %d: no globs", lineno);
+        return st == LJ_NOMEM ? st : lj_fail(err, errlen, st, "line %d: no globs", lineno);
     }
+    u.lineno = lineno;
     a->users[a->nusers++] = u;
     return LJ_OK;
 }
@@ -114,7 +125,7 @@ static lj_status add_token(struct lj_auth *a, const char *token, char *globs, in
         st = LJ_NOMEM;
     if (st != LJ_OK) {
         grant_finish(&e.grant);
-        return st == LJ_NOMEM ? st : lj_fail(err, errlen, st, "tokens file line %d: no globs", lineno);
+        return st == LJ_NOMEM ? st : lj_fail(err, errlen, st, "line %d: no globs", lineno);
     }
     e.len = strlen(token);
     a->entries[a->n++] = e;
@@ -136,39 +147,70 @@ static lj_status parse_line(struct lj_auth *a, char *line, int lineno, char *err
     if (n == 3 && strcmp(w[0], "user") == 0)
         return add_user(a, w[1], w[2], lineno, err, errlen);
     if (n != 2 || strlen(w[0]) > LJ_AUTH_TOKEN_MAX)
-        return lj_fail(err, errlen, LJ_INVAL, "tokens file line %d: want `<token> <glob>[,<glob>...]` "
+        return lj_fail(err, errlen, LJ_INVAL, "line %d: want `<token> <glob>[,<glob>...]` "
                        "or `user <name> <glob>[,<glob>...]`", lineno);
     return add_token(a, w[0], w[1], lineno, err, errlen);
 }
 
-lj_status lj_auth_load(const char *path, struct lj_auth **out, char *err, size_t errlen)
+lj_status lj_auth_parse(const char *text, size_t len, struct lj_auth **out, char *err,
+                        size_t errlen)
 {
-    FILE *f = fopen(path, "r");
-    struct lj_auth *a;
-    char line[4096];
+    struct lj_auth *a = calloc(1, sizeof(*a));
+    char line[LINE_MAX_BYTES + 1];
     int lineno = 0;
     lj_status st = LJ_OK;
 
-    if (!f)
-        return lj_fail(err, errlen, LJ_IO, "cannot open tokens file %s: %s", path, strerror(errno));
-    if (!(a = calloc(1, sizeof(*a)))) {
-        fclose(f);
+    if (!a)
         return LJ_NOMEM;
+    for (size_t at = 0; st == LJ_OK && at < len; lineno++) {
+        const char *nl = memchr(text + at, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - (text + at)) : len - at;
+        if (memchr(text + at, '\0', n))
+            st = lj_fail(err, errlen, LJ_INVAL, "line %d holds a NUL byte", lineno + 1);
+        else if (n > LINE_MAX_BYTES)
+            st = lj_fail(err, errlen, LJ_INVAL, "line %d is longer than %d bytes", lineno + 1,
+                         LINE_MAX_BYTES);
+        else {
+            memcpy(line, text + at, n);
+            line[n] = '\0';
+            line[strcspn(line, "\r")] = '\0';
+            st = parse_line(a, line, lineno + 1, err, errlen);
+        }
+        at += n + 1;
     }
-    while (st == LJ_OK && fgets(line, sizeof(line), f)) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        st = parse_line(a, line, lineno, err, errlen);
-    }
-    fclose(f);
     if (st == LJ_OK && a->n == 0 && a->nusers == 0)
-        st = lj_fail(err, errlen, LJ_INVAL, "tokens file %s holds no tokens and no users", path);
+        st = lj_fail(err, errlen, LJ_INVAL, "no tokens and no users in it");
     if (st != LJ_OK) {
         lj_auth_destroy(a);
         return st;
     }
     *out = a;
     return LJ_OK;
+}
+
+lj_status lj_auth_load(const char *path, struct lj_auth **out, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = NULL;
+    size_t len = 0;
+    lj_status st = LJ_OK;
+
+    if (!f)
+        return lj_fail(err, errlen, LJ_IO, "cannot open tokens file %s: %s", path, strerror(errno));
+    if (!(text = malloc(FILE_MAX + 1)))
+        st = LJ_NOMEM;
+    else if ((len = fread(text, 1, FILE_MAX + 1, f)) > FILE_MAX)
+        st = lj_fail(err, errlen, LJ_INVAL, "tokens file %s is larger than %u bytes", path, FILE_MAX);
+    else if (ferror(f))
+        st = lj_fail(err, errlen, LJ_IO, "cannot read tokens file %s: %s", path, strerror(errno));
+    fclose(f);
+    if (st == LJ_OK && (st = lj_auth_parse(text, len, out, err, errlen)) == LJ_INVAL) {
+        char why[256];
+        snprintf(why, sizeof why, "%s", err);
+        lj_fail(err, errlen, LJ_INVAL, "tokens file %s: %s", path, why);
+    }
+    free(text);
+    return st;
 }
 
 /* Compares every byte position up to LJ_AUTH_TOKEN_MAX so timing does not reveal

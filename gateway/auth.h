@@ -30,10 +30,16 @@ struct lj_grant {
 
 struct lj_auth;
 
-/* Reads the tokens file at path. On LJ_OK *out belongs to the caller (lj_auth_destroy).
+/* Reads the tokens file at path (at most 16 MiB). On LJ_OK *out belongs to the caller (lj_auth_destroy).
  * LJ_IO when unreadable, LJ_INVAL with the line number in err when malformed (the
  * message never contains the token), LJ_NOMEM. */
 lj_status lj_auth_load(const char *path, struct lj_auth **out, char *err, size_t errlen);
+
+/* The same from the file's bytes, text[0..len) (no NUL needed): what lj_auth_load runs
+ * on what it read. Lines end in LF (a CR ends the line's content too); a line over
+ * 4095 bytes or with a NUL byte is LJ_INVAL naming the line. Pure: no I/O. */
+lj_status lj_auth_parse(const char *text, size_t len, struct lj_auth **out, char *err,
+                        size_t errlen);
 
 void lj_auth_destroy(struct lj_auth *a);
 

@@ -1,14 +1,7 @@
 /* sink.c - NATS connection, JetStream set-up and pipelined publishing.
  *
- * Ack reply subjects, one per published message:
- *
- *   <inbox>.<follow_id>.<line_no>.<attempt>      e.g. _INBOX.abc123.7.4001.0
- *
- * JetStream answers on it with a PubAck JSON
- *   {"stream":"LOGS","seq":1234}                  stored
- *   {"stream":"LOGS","seq":1234,"duplicate":true} already stored (same Nats-Msg-Id)
- *   {"error":{"code":503,"err_code":10077,"description":"..."}}
- * or, when no stream listens, nats-server's 503 "no responders" status message.
+ * Each message carries the ack reply subject <inbox>.<follow_id>.<line_no>.<attempt>;
+ * what JetStream answers there is read by publisher/ack.c (formats in ack.h).
  *
  * Writes: lj_sink_publish only fills nats.c's write buffer; lj_sink_flush_sent writes a
  * whole round of lines at once. A write per line (SendAsap) cost the publisher and
@@ -19,7 +12,6 @@
  */
 #include "sink.h"
 
-#include <cjson/cJSON.h>
 #include <inttypes.h>
 #include <nats/nats.h>
 #include <pthread.h>
@@ -122,49 +114,7 @@ static void push_ack(struct lj_sink *s, const struct lj_ack *a, natsMsg *msg)
         s->wake(s->wake_ctx);
 }
 
-/* Reads "<follow>.<line>.<attempt>" from the tail of the reply subject. */
-static bool parse_reply_subject(const char *subj, size_t prefix_len, struct lj_ack *a)
-{
-    const char *p = subj + prefix_len;
-    char *end;
-    if (strlen(subj) <= prefix_len || *p != '.')
-        return false;
-    a->follow_id = strtoull(p + 1, &end, 10);
-    if (*end != '.')
-        return false;
-    a->line_no = strtoull(end + 1, &end, 10);
-    if (*end != '.')
-        return false;
-    a->attempt = (uint32_t)strtoul(end + 1, &end, 10);
-    return *end == '\0';
-}
-
-static void parse_puback(natsMsg *msg, struct lj_ack *a)
-{
-    int len = natsMsg_GetDataLength(msg);
-    cJSON *root = len > 0 ? cJSON_ParseWithLength(natsMsg_GetData(msg), (size_t)len) : NULL;
-    const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
-    const cJSON *seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
-
-    if (natsMsg_IsNoResponders(msg)) {
-        a->no_stream = true;
-        snprintf(a->error, sizeof a->error, "no responders (stream missing or no leader)");
-    } else if (root == NULL) {
-        snprintf(a->error, sizeof a->error, "unparsable ack");
-    } else if (error != NULL) {
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(error, "description");
-        snprintf(a->error, sizeof a->error, "%s",
-                 cJSON_IsString(d) ? d->valuestring : "JetStream error");
-    } else if (cJSON_IsNumber(seq)) {
-        a->ok = true;
-        a->seq = (uint64_t)seq->valuedouble;
-        a->duplicate = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "duplicate"));
-    } else {
-        snprintf(a->error, sizeof a->error, "ack without sequence");
-    }
-    cJSON_Delete(root);
-}
-
+/* An ack on the inbox subscription: parsed by ack.c, queued with its message. */
 static void on_ack(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *closure)
 {
     struct lj_sink *s = closure;
@@ -173,8 +123,10 @@ static void on_ack(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void
     (void)sub;
 
     memset(&a, 0, sizeof a);
-    if (parse_reply_subject(natsMsg_GetSubject(msg), strlen(s->inbox), &a)) {
-        parse_puback(msg, &a);
+    if (lj_ack_parse_reply(natsMsg_GetSubject(msg), strlen(s->inbox), &a)) {
+        int len = natsMsg_GetDataLength(msg);
+        lj_ack_parse_puback(natsMsg_GetData(msg), len > 0 ? (size_t)len : 0,
+                            natsMsg_IsNoResponders(msg), &a);
         push_ack(s, &a, msg);
     } else {
         push_ack(s, NULL, msg);

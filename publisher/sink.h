@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ack.h"
 #include "natsconn.h"
 #include "record.h"
 #include "status.h"
@@ -34,18 +35,6 @@ struct lj_sink_config {
     const char *stream;     /* "LOGS" */
     long replay_depth;      /* MaxMsgsPerSubject */
     long replicas;          /* stream and bucket replicas */
-};
-
-/* One acknowledgement (or failure) of a published message, as seen by the main thread. */
-struct lj_ack {
-    uint64_t follow_id;
-    uint64_t line_no;
-    uint32_t attempt;
-    bool ok;             /* stored (or a duplicate of a stored message) */
-    bool duplicate;
-    bool no_stream;      /* nobody answered for the stream: gone, or no leader yet */
-    uint64_t seq;        /* stream sequence when ok */
-    char error[120];     /* the server's description when !ok */
 };
 
 typedef void (*lj_sink_wake_fn)(void *ctx);

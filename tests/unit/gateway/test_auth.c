@@ -18,8 +18,68 @@ static char *write_file(const char *text)
     return path;
 }
 
+/* A line longer than the parser's line buffer must not become two entries: its tail
+ * ("second-token *") was read as a line of its own and granted everything. */
+static void test_long_line_is_refused_whole(void)
+{
+    struct lj_auth *a = NULL;
+    char err[256];
+    size_t n = 0;
+    char *text = malloc(8192);
+    n += (size_t)sprintf(text, "first-token h/");
+    while (n < 4095)
+        text[n++] = 'x';
+    n += (size_t)sprintf(text + n, "second-token *\nthird-token *\n");
+    char *p = write_file(text);
+    CHECK_INT(lj_auth_load(p, &a, err, sizeof(err)), LJ_INVAL);
+    CHECK(strstr(err, "line 1 is longer than 4095 bytes") != NULL);
+    CHECK(strstr(err, p) != NULL);                  /* names the file */
+    CHECK(strstr(err, "token") == NULL || strstr(err, "second-token") == NULL);
+    unlink(p);
+    if (a)
+        CHECK(lj_auth_check(a, "second-token") == NULL);
+    lj_auth_destroy(a);
+    a = NULL;
+    /* 4095 bytes is still one line. */
+    text[4095] = '\n';
+    CHECK_INT(lj_auth_parse(text, 4096, &a, err, sizeof(err)), LJ_OK);
+    CHECK(a && lj_auth_check(a, "first-token") != NULL);
+    lj_auth_destroy(a);
+    free(text);
+}
+
+static void test_parse_bytes(void)
+{
+    static const char crlf[] = "t1 a/*\r\n# c\r\n\r\nt2 b/*,c/* # note\r\nt3 d/x";   /* no final LF */
+    struct lj_auth *a = NULL;
+    char err[256];
+    CHECK_INT(lj_auth_parse(crlf, sizeof crlf - 1, &a, err, sizeof(err)), LJ_OK);
+    CHECK(lj_grant_allows(lj_auth_check(a, "t1"), "a/q"));
+    CHECK(lj_grant_allows(lj_auth_check(a, "t2"), "c/q"));
+    CHECK(lj_grant_allows(lj_auth_check(a, "t3"), "d/x"));
+    CHECK(!lj_grant_allows(lj_auth_check(a, "t3"), "a/q"));
+    lj_auth_destroy(a);
+    static const char nul[] = "t1 a/*\nsecret\0x *\n";
+    a = NULL;
+    CHECK_INT(lj_auth_parse(nul, sizeof nul - 1, &a, err, sizeof(err)), LJ_INVAL);
+    CHECK(strstr(err, "line 2 holds a NUL byte") != NULL);
+    CHECK(strstr(err, "secret") == NULL);
+    CHECK(a == NULL);
+    /* A user named twice: the message names the lines, not the name (a name is the
+     * file's bytes and can hold anything, a token too). */
+    static const char twice[] = "user al-secret-token-9 a/*\nal-secret-token-9 *\nuser al-secret-token-9 b/*\n";
+    CHECK_INT(lj_auth_parse(twice, sizeof twice - 1, &a, err, sizeof(err)), LJ_INVAL);
+    CHECK(strstr(err, "line 3: the user of line 1 given again") != NULL);
+    CHECK(strstr(err, "secret") == NULL);
+    CHECK_INT(lj_auth_parse("", 0, &a, err, sizeof(err)), LJ_INVAL);
+    CHECK_INT(lj_auth_parse("tok ,,\n", 7, &a, err, sizeof(err)), LJ_INVAL);
+    CHECK(strstr(err, "line 1: no globs") != NULL);
+}
+
 int main(void)
 {
+    test_long_line_is_refused_whole();
+    test_parse_bytes();
     struct lj_auth *a = NULL;
     char err[256];
     char *p = write_file("# tokens\n\nadmin-token *\nweb-token h/web-*,other/nginx\n");

@@ -326,8 +326,8 @@ static lj_status position(struct app *a, struct slot *s)
         } else {
             /* No line of the other stream was taken before this record, so every one
              * the engine has after it is new; one that Docker logged up to the reorder
-             * window earlier is new too. (Not since_ns: that is the current run's
-             * start, and the container may have restarted while we were away.) */
+             * window earlier is new too. (Not since_ns: that is where this run began,
+             * and the container may have restarted while we were away.) */
             int64_t t = last->ts_unix_nano - LJ_FOLLOW_REORDER_NS;
             pos[1 - this] = (struct lj_follow_pos){ t > 0 ? t : 0, -1 };
         }
@@ -378,6 +378,21 @@ static void start_transfer(struct app *a, struct slot *s, bool follow)
     }
     if (lj_follow_start(s->f, a->docker, a->multi, follow) != LJ_OK)
         s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
+}
+
+/* Where a follow of c begins when its subject holds no record of this container:
+ * the end of its previous run (State.FinishedAt, which Docker keeps while the
+ * container runs again) when it ran before, else its creation. Never StartedAt:
+ * Docker stamps a fast container's first lines up to a few ms before StartedAt, so a
+ * follow from there drops them. Both facts are fixed before this run's first line is
+ * written, so nothing this run prints can fall before them; a line of the previous
+ * run is stamped before FinishedAt (Docker waits for the log copier before it sets
+ * it), so none of those is taken either. */
+static int64_t first_since(const struct lj_docker_container *c)
+{
+    if (c->finished_ns > 0 && c->finished_ns < c->started_ns)
+        return c->finished_ns;
+    return c->created_ns;
 }
 
 /* Makes sure container c is followed if selected; since applies to a new follow. */
@@ -551,7 +566,7 @@ static void handle_event(struct app *a, const struct event *e)
         handle_rename(a, e);
     registry_put(a, &c, NULL);
     if (strcmp(e->action, "start") == 0)
-        follow_container(a, &c, c.created_ns);
+        follow_container(a, &c, first_since(&c));
     lj_docker_container_finish(&c);
 }
 
@@ -617,12 +632,12 @@ static lj_status sync_containers(struct app *a, char *err, size_t errlen)
             continue;
         if (c.running) {
             registry_put(a, &c, NULL);
-            follow_container(a, &c, c.started_ns);
+            follow_container(a, &c, first_since(&c));
         } else if (selected(a, &c) && (slot_by_container(a, c.id) != NULL ||
                                        has_own_record(a, &c))) {
             /* Stopped, maybe while the engine was out of reach: read it to the end. */
             registry_put(a, &c, NULL);
-            follow_container(a, &c, c.started_ns);
+            follow_container(a, &c, first_since(&c));
         }
         lj_docker_container_finish(&c);
     }

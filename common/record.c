@@ -74,6 +74,54 @@ void lj_record_free(lj_pb_record *r)
         logjet__v1__log_record__free_unpacked(r, NULL);
 }
 
+void lj_record_view(const lj_pb_record *m, struct lj_record *out)
+{
+    *out = (struct lj_record){
+        .host = m->host, .container_id = m->container_id, .container = m->container,
+        .stream = m->stream == LOGJET__V1__STREAM__STDERR ? LJ_STREAM_STDERR : LJ_STREAM_STDOUT,
+        .ts_unix_nano = m->ts_unix_nano, .line = m->line.data, .line_len = m->line.len,
+        .level = (unsigned)m->level < LJ_LEVEL_COUNT ? (enum lj_level)m->level : LJ_LEVEL_UNKNOWN,
+        .line_no = m->line_no, .truncated = m->truncated, .ts_index = m->ts_index,
+        .other_seen = m->other_seen, .other_ts_unix_nano = m->other_ts_unix_nano,
+        .other_ts_index = m->other_ts_index,
+    };
+}
+
+lj_status lj_container_pack_view(const struct lj_container *c, uint8_t **out, size_t *outlen)
+{
+    Logjet__V1__ContainerInfo info;
+    Logjet__V1__ContainerInfo__LabelsEntry *entries = calloc(c->nlabels + 1, sizeof *entries);
+    Logjet__V1__ContainerInfo__LabelsEntry **ptrs = calloc(c->nlabels + 1, sizeof *ptrs);
+    lj_status s = LJ_NOMEM;
+
+    if (entries == NULL || ptrs == NULL)
+        goto out;
+    for (size_t i = 0; i < c->nlabels; i++) {
+        logjet__v1__container_info__labels_entry__init(&entries[i]);
+        entries[i].key = (char *)c->labels[i].key;
+        entries[i].value = (char *)c->labels[i].value;
+        ptrs[i] = &entries[i];
+    }
+    logjet__v1__container_info__init(&info);
+    info.id = (char *)c->id;
+    info.name = (char *)c->name;
+    info.image = (char *)(c->image ? c->image : "");
+    info.n_labels = c->nlabels;
+    info.labels = ptrs;
+    info.state = (char *)(c->state ? c->state : "");
+    info.host = (char *)c->host;
+    info.started_at_unix_nano = c->started_ns;
+    info.finished_at_unix_nano = c->finished_ns;
+    info.tty = c->tty;
+    info.updated_at_unix_nano = c->updated_ns;
+    info.unreadable_reason = (char *)(c->unreadable_reason ? c->unreadable_reason : "");
+    s = lj_container_pack(&info, out, outlen);
+out:
+    free(ptrs);
+    free(entries);
+    return s;
+}
+
 lj_status lj_container_pack(const lj_pb_container *c, uint8_t **out, size_t *outlen)
 {
     size_t n = logjet__v1__container_info__get_packed_size(c);

@@ -55,6 +55,28 @@ size_t lj_record_pack(const struct lj_record *r, uint8_t *out);
  * LJ_PROTO when the bytes are not a LogRecord. */
 lj_status lj_record_unpack(const uint8_t *data, size_t len, lj_pb_record **out);
 void lj_record_free(lj_pb_record *r);
+/* A view of an unpacked record that borrows m's memory (valid until lj_record_free),
+ * so that code outside this file never reads protobuf-c fields or enums. */
+void lj_record_view(const lj_pb_record *m, struct lj_record *out);
+
+/* One label of a container; borrowed. */
+struct lj_label {
+    const char *key, *value;
+};
+
+/* A borrowed view of one registry entry (ContainerInfo), for packing. */
+struct lj_container {
+    const char *id, *name, *image, *state, *host;
+    const struct lj_label *labels;
+    size_t nlabels;
+    int64_t started_ns, finished_ns, updated_ns;
+    bool tty;
+    const char *unreadable_reason; /* "" or NULL: the engine can read its log */
+};
+
+/* Packs c as a ContainerInfo into a malloc'd buffer (*out, *outlen) the caller frees.
+ * LJ_NOMEM when out of memory. */
+lj_status lj_container_pack_view(const struct lj_container *c, uint8_t **out, size_t *outlen);
 
 /* ContainerInfo: pack returns a malloc'd buffer (*out, *outlen) the caller frees. */
 lj_status lj_container_pack(const lj_pb_container *c, uint8_t **out, size_t *outlen);

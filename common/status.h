@@ -22,7 +22,8 @@
     X(AGAIN,     "try again later")                                        \
     X(LIMIT,     "limit reached")                                          \
     X(NATS,      "NATS error")                                             \
-    X(DOCKER,    "Docker engine error")
+    X(DOCKER,    "Docker engine error")                                    \
+    X(UNSUPPORTED, "not supported")
 
 typedef enum lj_status {
 #define LJ_STATUS_ENUM(name, msg) LJ_##name,

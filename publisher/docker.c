@@ -1,6 +1,8 @@
-/* docker.c - Engine API requests over libcurl. */
+/* docker.c - Engine API requests over libcurl, and the one door for cJSON: every
+ * answer of the engine is decoded here into the plain structs of docker.h. */
 #include "docker.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +24,13 @@ struct lj_docker {
 
 void lj_docker_container_finish(struct lj_docker_container *c)
 {
-    cJSON_Delete(c->labels);
+    for (size_t i = 0; i < c->nlabels; i++) {
+        free(c->labels[i].key);
+        free(c->labels[i].value);
+    }
+    free(c->labels);
     c->labels = NULL;
+    c->nlabels = 0;
 }
 
 lj_status lj_docker_create(struct lj_docker **out, const char *host, char *err,
@@ -81,28 +88,40 @@ static CURL *new_handle(struct lj_docker *d, const char *url)
     return h;
 }
 
+/* GET url into body; *code is the HTTP status. */
+static lj_status get_body(struct lj_docker *d, const char *url, struct lj_buf *body,
+                          long *code, char *err, size_t errlen)
+{
+    CURL *h = new_handle(d, url);
+    CURLcode rc;
+
+    *code = 0;
+    if (h == NULL)
+        return LJ_NOMEM;
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+    rc = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
+    curl_easy_cleanup(h);
+    if (rc != CURLE_OK)
+        return lj_fail(err, errlen, LJ_DOCKER, "Docker engine at %s: %s", d->host,
+                       curl_easy_strerror(rc));
+    return LJ_OK;
+}
+
 /* GET url into a parsed JSON document. */
 static lj_status get_json(struct lj_docker *d, const char *url, cJSON **out, char *err,
                           size_t errlen)
 {
     struct lj_buf body;
-    CURL *h = new_handle(d, url);
     long code = 0;
-    CURLcode rc;
+    lj_status s;
 
-    if (h == NULL)
-        return LJ_NOMEM;
     lj_buf_init(&body);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    rc = curl_easy_perform(h);
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(h);
-    if (rc != CURLE_OK) {
+    if ((s = get_body(d, url, &body, &code, err, errlen)) != LJ_OK) {
         lj_buf_finish(&body);
-        return lj_fail(err, errlen, LJ_DOCKER, "Docker engine at %s: %s", d->host,
-                       curl_easy_strerror(rc));
+        return s;
     }
     *out = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
     if (code == 404) {
@@ -182,12 +201,38 @@ static void copy_str(char *dst, size_t n, const cJSON *obj, const char *key)
     snprintf(dst, n, "%s", cJSON_IsString(v) ? v->valuestring : "");
 }
 
+/* Config.Labels (an object of strings) into c's plain array. */
+static lj_status copy_labels(struct lj_docker_container *c, const cJSON *labels)
+{
+    int n = cJSON_IsObject(labels) ? cJSON_GetArraySize(labels) : 0;
+    const cJSON *l;
+
+    if (n <= 0)
+        return LJ_OK;
+    if ((c->labels = calloc((size_t)n, sizeof *c->labels)) == NULL)
+        return LJ_NOMEM;
+    cJSON_ArrayForEach(l, labels) {
+        if (!cJSON_IsString(l) || l->string == NULL)
+            continue;
+        struct lj_docker_label *e = &c->labels[c->nlabels];
+        e->key = strdup(l->string);
+        e->value = strdup(l->valuestring);
+        if (e->key == NULL || e->value == NULL) {
+            c->nlabels++;
+            lj_docker_container_finish(c);
+            return LJ_NOMEM;
+        }
+        c->nlabels++;
+    }
+    return LJ_OK;
+}
+
 static int64_t time_field(const cJSON *obj, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     int64_t ns = 0;
-    if (cJSON_IsString(v))
-        lj_time_parse(v->valuestring, strlen(v->valuestring), &ns);
+    if (cJSON_IsString(v) && lj_time_parse(v->valuestring, strlen(v->valuestring), &ns) != LJ_OK)
+        ns = 0;
     return ns;
 }
 
@@ -209,17 +254,95 @@ lj_status lj_docker_inspect(struct lj_docker *d, const char *id,
     snprintf(out->name, sizeof out->name, "%s", name[0] == '/' ? name + 1 : name);
     copy_str(out->image, sizeof out->image, config, "Image");
     copy_str(out->state, sizeof out->state, state, "Status");
+    copy_str(out->log_driver, sizeof out->log_driver,
+             cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "HostConfig"),
+                                              "LogConfig"), "Type");
     out->running = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "Running"));
     out->tty = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "Tty"));
     out->created_ns = time_field(j, "Created");
     out->started_ns = time_field(state, "StartedAt");
     out->finished_ns = time_field(state, "FinishedAt");
-    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(config, "Labels");
-    out->labels = cJSON_IsObject(labels) ? cJSON_Duplicate(labels, 1) : cJSON_CreateObject();
+    s = copy_labels(out, cJSON_GetObjectItemCaseSensitive(config, "Labels"));
     cJSON_Delete(j);
-    if (out->labels == NULL)
-        return LJ_NOMEM;
-    return LJ_OK;
+    return s;
+}
+
+lj_status lj_docker_clock(struct lj_docker *d, int64_t *unix_ns, char *err, size_t errlen)
+{
+    char url[700];
+    cJSON *info = NULL;
+    lj_status s;
+
+    snprintf(url, sizeof url, "%s/info", d->base);
+    if ((s = get_json(d, url, &info, err, errlen)) != LJ_OK)
+        return s == LJ_NOT_FOUND ? LJ_DOCKER : s;
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(info, "SystemTime");
+    s = cJSON_IsString(t) && lj_time_parse(t->valuestring, strlen(t->valuestring), unix_ns) == LJ_OK
+        && *unix_ns > 0 ? LJ_OK
+        : lj_fail(err, errlen, LJ_DOCKER, "Docker engine at %s: /info has no SystemTime", d->host);
+    cJSON_Delete(info);
+    return s;
+}
+
+lj_status lj_docker_logs_readable(struct lj_docker *d, const char *id, char *reason,
+                                  size_t reasonlen)
+{
+    char url[800];
+    struct lj_buf body;
+    long code = 0;
+    lj_status s;
+
+    snprintf(url, sizeof url, "%s/containers/%s/logs?stdout=1&stderr=1&tail=0", d->base, id);
+    lj_buf_init(&body);
+    if ((s = get_body(d, url, &body, &code, reason, reasonlen)) == LJ_OK && code != 200) {
+        /* The engine answers an error as {"message": "..."}. */
+        cJSON *j = cJSON_ParseWithLength(body.data ? body.data : "", body.len);
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "message");
+        snprintf(reason, reasonlen, "%s", cJSON_IsString(m) ? m->valuestring : "");
+        if (reason[0] == '\0')
+            snprintf(reason, reasonlen, "HTTP %ld", code);
+        s = code == 404 ? LJ_NOT_FOUND : code == 501 ? LJ_UNSUPPORTED : LJ_DOCKER;
+        cJSON_Delete(j);
+    }
+    lj_buf_finish(&body);
+    return s;
+}
+
+/* Copies the string field key of obj into dst (cut to n - 1 bytes; "" when absent),
+ * without a leading slash when skip_slash is set. */
+static void copy_field(char *dst, size_t n, const cJSON *obj, const char *key, int skip_slash)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    const char *str = cJSON_IsString(v) ? v->valuestring : "";
+    if (skip_slash && str[0] == '/')
+        str++;
+    snprintf(dst, n, "%s", str);
+}
+
+lj_status lj_docker_event_parse(const char *line, size_t len, struct lj_docker_event *out)
+{
+    cJSON *j = cJSON_ParseWithLength(line, len);
+    const cJSON *action = cJSON_GetObjectItemCaseSensitive(j, "Action");
+    const cJSON *actor = cJSON_GetObjectItemCaseSensitive(j, "Actor");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(actor, "ID");
+    const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(actor, "Attributes");
+    const cJSON *tn = cJSON_GetObjectItemCaseSensitive(j, "timeNano");
+    lj_status s = LJ_PROTO;
+
+    memset(out, 0, sizeof *out);
+    if (cJSON_IsString(action) && cJSON_IsString(id) && strlen(id->valuestring) == 64) {
+        snprintf(out->action, sizeof out->action, "%s", action->valuestring);
+        memcpy(out->id, id->valuestring, 65);
+        copy_field(out->name, sizeof out->name, attrs, "name", 0);
+        copy_field(out->old_name, sizeof out->old_name, attrs, "oldName", 1);
+        /* timeNano is an integer of up to 19 digits: as a double it is off by up to a
+         * few hundred ns, which is all a log line needs of it. */
+        if (cJSON_IsNumber(tn) && tn->valuedouble > 0 && tn->valuedouble < 9.2e18)
+            out->time_ns = (int64_t)tn->valuedouble;
+        s = LJ_OK;
+    }
+    cJSON_Delete(j);
+    return s;
 }
 
 CURL *lj_docker_stream(struct lj_docker *d, const char *path, curl_write_callback write,

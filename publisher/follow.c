@@ -63,6 +63,7 @@ struct lj_follow {
     bool paused;             /* the transfer is paused for backpressure */
     bool pause_next;         /* the next write callback should pause */
     char error[256];         /* demux error of the running transfer */
+    long http_status;        /* the engine's answer to the last finished transfer */
     lj_status error_status;
 
     uint64_t line_no;        /* line_no of the newest line taken */
@@ -477,6 +478,7 @@ lj_status lj_follow_transfer_done(struct lj_follow *f, CURLM *multi, CURLcode rc
     } else {
         s = lj_fail(err, errlen, LJ_DOCKER, "%s", curl_easy_strerror(rc));
     }
+    curl_easy_getinfo(f->handle, CURLINFO_RESPONSE_CODE, &f->http_status);
     curl_multi_remove_handle(multi, f->handle);
     curl_easy_cleanup(f->handle);
     f->handle = NULL;
@@ -647,6 +649,7 @@ const char *lj_follow_container_id(const struct lj_follow *f) { return f->id; }
 const char *lj_follow_name(const struct lj_follow *f) { return f->name; }
 const char *lj_follow_subject(const struct lj_follow *f) { return f->subject; }
 CURL *lj_follow_handle(const struct lj_follow *f) { return f->handle; }
+long lj_follow_http_status(const struct lj_follow *f) { return f->http_status; }
 const struct lj_follow_stats *lj_follow_stats(const struct lj_follow *f) { return &f->stats; }
 
 double lj_follow_lag_seconds(const struct lj_follow *f)

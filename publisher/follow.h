@@ -153,6 +153,8 @@ const char *lj_follow_container_id(const struct lj_follow *f);
 const char *lj_follow_name(const struct lj_follow *f);
 const char *lj_follow_subject(const struct lj_follow *f);
 CURL *lj_follow_handle(const struct lj_follow *f);
+/* The engine's HTTP status for the last finished transfer (0: no answer at all). */
+long lj_follow_http_status(const struct lj_follow *f);
 /* Seconds between the newest line read and the newest line acked (0 when caught up). */
 double lj_follow_lag_seconds(const struct lj_follow *f);
 const struct lj_follow_stats *lj_follow_stats(const struct lj_follow *f);

@@ -1,4 +1,5 @@
-/* registry.c - ContainerInfo entries in the LOGJET_CONTAINERS bucket. */
+/* registry.c - ContainerInfo entries in the LOGJET_CONTAINERS bucket: a container
+ * from docker.h becomes a plain lj_container view, packed by common/record.c. */
 #include "registry.h"
 
 #include <stdio.h>
@@ -21,52 +22,32 @@ lj_status lj_registry_key(const char *host, const char *name, char *dst, size_t 
 }
 
 lj_status lj_registry_put(struct lj_sink *sink, const char *host,
-                          const struct lj_docker_container *c, const char *state, char *err,
-                          size_t errlen)
+                          const struct lj_docker_container *c, const char *state,
+                          const char *unreadable_reason, char *err, size_t errlen)
 {
     char key[2 * LJ_SUBJECT_TOKEN_MAX + 2];
-    int nlabels = cJSON_GetArraySize(c->labels), i = 0;
-    Logjet__V1__ContainerInfo__LabelsEntry *entries = NULL, **ptrs = NULL;
-    lj_pb_container info;
+    struct lj_label *labels = calloc(c->nlabels + 1, sizeof *labels);
     uint8_t *buf = NULL;
     size_t len = 0;
     lj_status s;
 
-    if ((s = lj_registry_key(host, c->name, key, sizeof key)) != LJ_OK)
+    if (labels == NULL)
+        return LJ_NOMEM;
+    if ((s = lj_registry_key(host, c->name, key, sizeof key)) != LJ_OK) {
+        free(labels);
         return lj_fail(err, errlen, s, "container name '%s' too long for a key", c->name);
-    entries = calloc((size_t)nlabels + 1, sizeof *entries);
-    ptrs = calloc((size_t)nlabels + 1, sizeof *ptrs);
-    if (entries == NULL || ptrs == NULL) {
-        s = LJ_NOMEM;
-        goto out;
     }
-    const cJSON *label;
-    cJSON_ArrayForEach(label, c->labels) {
-        if (!cJSON_IsString(label))
-            continue;
-        logjet__v1__container_info__labels_entry__init(&entries[i]);
-        entries[i].key = label->string;
-        entries[i].value = label->valuestring;
-        ptrs[i] = &entries[i];
-        i++;
-    }
-    logjet__v1__container_info__init(&info);
-    info.id = (char *)c->id;
-    info.name = (char *)c->name;
-    info.image = (char *)c->image;
-    info.n_labels = (size_t)i;
-    info.labels = ptrs;
-    info.state = (char *)(state ? state : c->state);
-    info.host = (char *)host;
-    info.started_at_unix_nano = c->started_ns;
-    info.finished_at_unix_nano = c->finished_ns;
-    info.tty = c->tty;
-    info.updated_at_unix_nano = lj_time_now_ns();
-    if ((s = lj_container_pack(&info, &buf, &len)) == LJ_OK)
+    for (size_t i = 0; i < c->nlabels; i++)
+        labels[i] = (struct lj_label){ c->labels[i].key, c->labels[i].value };
+    struct lj_container info = {
+        .id = c->id, .name = c->name, .image = c->image, .state = state ? state : c->state,
+        .host = host, .labels = labels, .nlabels = c->nlabels, .started_ns = c->started_ns,
+        .finished_ns = c->finished_ns, .updated_ns = lj_time_now_ns(), .tty = c->tty,
+        .unreadable_reason = unreadable_reason,
+    };
+    if ((s = lj_container_pack_view(&info, &buf, &len)) == LJ_OK)
         s = lj_sink_kv_put(sink, key, buf, len, err, errlen);
-out:
     free(buf);
-    free(ptrs);
-    free(entries);
+    free(labels);
     return s;
 }

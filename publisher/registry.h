@@ -2,6 +2,7 @@
  * <host>.<container> (tokens =HH-encoded), written on every start, die, rename and
  * destroy so gateways can list containers, including removed ones whose lines are
  * still retained. Main thread only; each put is one blocking request.
+ * Does not decide when to write (main.c) nor pack protobuf (common/record.c).
  */
 #ifndef LJ_REGISTRY_H
 #define LJ_REGISTRY_H
@@ -10,11 +11,13 @@
 #include "sink.h"
 #include "status.h"
 
-/* Writes c's entry; state overrides c->state when not NULL (e.g. "removed").
- * LJ_NATS when the bucket could not be written (the caller retries later). */
+/* Writes c's entry; state overrides c->state when not NULL (e.g. "removed");
+ * unreadable_reason (NULL or "" when the log is readable) says why the engine cannot
+ * read its log. LJ_NATS when the bucket could not be written (the caller retries
+ * later), LJ_LIMIT when the name cannot form a key. */
 lj_status lj_registry_put(struct lj_sink *sink, const char *host,
-                          const struct lj_docker_container *c, const char *state, char *err,
-                          size_t errlen);
+                          const struct lj_docker_container *c, const char *state,
+                          const char *unreadable_reason, char *err, size_t errlen);
 
 /* The key of host/name: "<enc(host)>.<enc(name)>" into dst. */
 lj_status lj_registry_key(const char *host, const char *name, char *dst, size_t n);

@@ -51,7 +51,7 @@ PACKAGES=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev valgrind pyt
           libnats-dev libcurl4-openssl-dev libcjson-dev libwebsockets-dev
           libprotobuf-c-dev protobuf-c-compiler
           nats-server docker.io busybox-static curl chromium haproxy docker-compose shellcheck
-          ca-certificates openssl binutils)
+          ca-certificates openssl binutils faketime)
 # Node.js may come from outside Debian (a newer one); only install Debian's when none is there.
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)

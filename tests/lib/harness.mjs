@@ -288,12 +288,14 @@ export class Stack {
 
   /**
    * Starts a busybox container named prefix+name running `sh -c script`.
-   * opts: { tty, labels: {k: v}, args: [] extra docker run args }. Returns {id, name}.
+   * opts: { tty, labels: {k: v}, logDriver (default json-file), args: [] extra docker run
+   * args }. Returns {id, name}.
    */
   async run(name, script, opts = {}) {
     const full = this.prefix + name;
-    const args = ['run', '-d', '--network', 'none', '--name', full,
-      '--log-driver', 'json-file', '--log-opt', 'max-size=200m'];
+    const driver = opts.logDriver || 'json-file';
+    const args = ['run', '-d', '--network', 'none', '--name', full, '--log-driver', driver,
+      ...(driver === 'json-file' || driver === 'local' ? ['--log-opt', 'max-size=200m'] : [])];
     if (opts.tty) args.push('-t');
     for (const [k, v] of Object.entries(opts.labels || {})) args.push('--label', `${k}=${v}`);
     args.push(...(opts.args || []), IMAGE, 'sh', '-c', script);

@@ -1,5 +1,6 @@
-// Logging drivers: `local` is read like `json-file`; a driver the Engine API cannot read
-// (none, syslog) is reported once, with the driver's name and Docker's own reason, and
+// Logging drivers: `local` (and syslog through the engine's dual-logging cache) is read
+// like `json-file`; a driver the Engine API cannot read (none, syslog with
+// cache-disabled=true) is reported once, with the driver's name and Docker's own reason, and
 // shown in the registry with that reason, never retried in a loop.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,10 +19,16 @@ async function registryEntry(name) {
   return e && e.value.length ? ContainerInfo.toObject(ContainerInfo.decode(e.value), { defaults: true }) : null;
 }
 
-for (const driver of ['json-file', 'local']) {
-  test(`--log-driver ${driver}: every line, as docker logs shows it`, async () => {
+// syslog without cache-disabled is read through the engine's dual-logging cache (20.10+).
+const readable = [
+  ['json-file', []],
+  ['local', []],
+  ['syslog', ['--log-opt', 'syslog-address=udp://127.0.0.1:9']],
+];
+for (const [driver, opts] of readable) {
+  test(`--log-driver ${driver} ${opts.join(' ')}: every line, as docker logs shows it`, async () => {
     const c = await s.run(`drv-${driver}`, 'echo first; echo err >&2; i=2; while [ $i -le 500 ]; do echo "line $i"; i=$((i+1)); done',
-      { logDriver: driver });
+      { logDriver: driver, args: opts });
     await s.wait(c.name);
     const { stdout, stderr } = await s.dockerLogs(c.name);
     const want = stdout.toString().split('\n').length - 1 + stderr.toString().split('\n').length - 1;
@@ -41,11 +48,11 @@ for (const driver of ['json-file', 'local']) {
 
 const unreadable = [
   ['none', []],
-  ['syslog', ['--log-opt', 'syslog-address=udp://127.0.0.1:9']],
+  ['syslog', ['--log-opt', 'syslog-address=udp://127.0.0.1:9', '--log-opt', 'cache-disabled=true']],
 ];
 for (const [driver, opts] of unreadable) {
-  test(`--log-driver ${driver}: logged once with Docker's reason, in the registry, not retried`, async () => {
-    const c = await s.run(`drv-${driver}`, 'while true; do echo tick; sleep 0.2; done',
+  test(`--log-driver ${driver} ${opts.join(' ')}: logged once with Docker's reason, in the registry, not retried`, async () => {
+    const c = await s.run(`nodrv-${driver}`, 'while true; do echo tick; sleep 0.2; done',
       { logDriver: driver, args: opts });
     const info = await waitFor(async () => {
       const e = await registryEntry(c.name);

@@ -65,10 +65,8 @@
 #include "log.h"
 #include "metrics.h"
 #include "natsurl.h"
-#include "registry.h"
 #include "selection.h"
 #include "sink.h"
-#include "subject.h"
 #include "table.h"
 #include "timeutil.h"
 
@@ -90,19 +88,14 @@ struct options {
 struct app {
     struct options o;
     char host_id[256];
-    struct lj_docker *docker;
-    struct lj_sink *sink;
-    CURLM *multi;
     struct lj_http *http;
     int sigfd;
     struct lj_selection sel;
     struct lj_table table;
     struct lj_events events;
-    bool engine_up;           /* subscribed to /events and listed (connect_engine) */
-    bool nats_ready;
+    struct lj_table_env env;  /* the handles above as the table sees them, and the flags */
     int64_t nats_retry_at;
     uint64_t seen_reconnects;
-    bool stopping;
     int64_t stop_deadline;
 };
 
@@ -165,179 +158,34 @@ static lj_status check_options(struct app *a, char *err, size_t errlen)
     return lj_selection_init(&a->sel, a->o.include, a->o.exclude, a->o.opt_in, err, errlen);
 }
 
-static bool selected(const struct app *a, const struct lj_docker_container *c)
-{
-    return lj_selection_wants(&a->sel, c->name, c->labels, c->nlabels);
-}
-
-/* Writes c's registry entry ("removed" is said of containers that were followed,
- * whose labels are gone), with the reason its log cannot be read, if so. */
-static void registry_put(struct app *a, const struct lj_docker_container *c, const char *state)
+/* Steps 1-3 of the start-up argument at the top of this file, one per loop turn. */
+static void connect_engine(struct app *a)
 {
     char err[256], q[300];
-    struct lj_table_slot *s = lj_table_by_container(&a->table, c->id);
-    bool removed = state != NULL && strcmp(state, "removed") == 0;
-    if (!a->nats_ready || (!removed && !selected(a, c)))
+    int64_t now = lj_time_mono_ns(), t0 = 0;
+    if (a->env.engine_up || !a->env.nats_ready)
         return;
-    if (lj_registry_put(a->sink, a->host_id, c, state, s && s->unreadable ? s->reason : NULL,
-                        err, sizeof err) != LJ_OK)
-        lj_log(LJ_LOG_WARN, "registry update failed", "container=%s error=%s", c->name,
-               lj_log_quote(q, sizeof q, err));
-}
-
-/* Says in the registry that container id, followed under name, is gone. */
-static void registry_removed(struct app *a, const char *id, const char *name)
-{
-    struct lj_docker_container c = { 0 };
-    snprintf(c.id, sizeof c.id, "%s", id);
-    snprintf(c.name, sizeof c.name, "%s", name);
-    registry_put(a, &c, "removed");
-}
-
-/* ---- following --------------------------------------------------------------------- */
-
-static void start_transfer(struct app *a, struct lj_table_slot *s, bool follow)
-{
-    char err[256], q[300];
-    if (a->stopping || s->unreadable || lj_follow_transferring(s->f))
-        return;
-    if (!a->engine_up || !a->nats_ready) {
-        /* Not now: the tick tries again (a stopped container needs its final read too). */
-        s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
-        return;
-    }
-    if (!s->positioned && lj_table_subject_busy(&a->table, s, lj_follow_subject(s->f))) {
-        s->retry_at = lj_time_mono_ns() + NATS_RETRY_NS;
-        return;
-    }
-    if (!s->positioned && lj_table_position(&a->table, s, a->sink, err, sizeof err) != LJ_OK) {
-        lj_log(LJ_LOG_WARN, "cannot read last stored record", "container=%s error=%s",
-               lj_follow_name(s->f), lj_log_quote(q, sizeof q, err));
-        s->retry_at = lj_time_mono_ns() + NATS_RETRY_NS;
-        return;
-    }
-    if (lj_follow_start(s->f, a->docker, a->multi, follow) != LJ_OK)
-        s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
-}
-
-/* Makes sure container c is followed if selected (a second call only notes that a
- * transfer running now must be followed by another). */
-static void follow_container(struct app *a, const struct lj_docker_container *c)
-{
-    struct lj_table_slot *s = lj_table_by_container(&a->table, c->id);
-    if (!selected(a, c))
-        return;
-    if (s == NULL) {
-        if ((s = lj_table_add(&a->table, c, lj_table_first_since(c))) == NULL) {
-            lj_log(LJ_LOG_ERROR, "cannot follow container (out of memory?)", "container=%s",
-                   c->name);
-            return;
+    if (a->events.state == LJ_EVENTS_SUBSCRIBED) {
+        a->env.engine_up = true;
+        if (lj_table_sync(&a->table, &a->env, err, sizeof err) != LJ_OK)
+            lj_log(LJ_LOG_WARN, "listing containers failed", "error=%s",
+                   lj_log_quote(q, sizeof q, err));
+        lj_log(LJ_LOG_INFO, "Docker engine connected", "host=%s containers_followed=%zu",
+               lj_docker_host(a->env.docker), lj_table_followed(&a->table));
+    } else if (lj_events_stalled(&a->events, now)) {
+        lj_events_lost(&a->events, a->env.multi, now);
+        lj_log(LJ_LOG_WARN, "Docker engine did not answer /events; retrying", "host=%s",
+               lj_docker_host(a->env.docker));
+    } else if (lj_events_due(&a->events, now)) {
+        err[0] = '\0';
+        if (lj_docker_ping(a->env.docker, err, sizeof err) != LJ_OK ||
+            lj_docker_clock(a->env.docker, &t0, err, sizeof err) != LJ_OK ||
+            lj_events_open(&a->events, a->env.docker, a->env.multi, t0, now) != LJ_OK) {
+            int ms = lj_events_failed(&a->events, now);
+            lj_log(LJ_LOG_WARN, "Docker engine not reachable; retrying", "host=%s error=%s retry_ms=%d",
+                   lj_docker_host(a->env.docker), lj_log_quote(q, sizeof q, err), ms);
         }
-        lj_log(LJ_LOG_INFO, "following container", "container=%s id=%.12s tty=%d subject=%s",
-               c->name, c->id, c->tty, lj_follow_subject(s->f));
     }
-    s->drained = false;
-    s->removed = false;
-    if (lj_follow_transferring(s->f))
-        s->restart = true;
-    else
-        start_transfer(a, s, true);
-}
-
-/* The engine refused a transfer with an HTTP error: when the reason is that the
- * container's logging driver cannot be read, say so once and never try again. */
-static bool check_unreadable(struct app *a, struct lj_table_slot *s)
-{
-    struct lj_docker_container c;
-    char err[256];
-    const char *id = lj_follow_container_id(s->f);
-    if (lj_follow_http_status(s->f) < 400 ||
-        lj_docker_logs_readable(a->docker, id, s->reason, sizeof s->reason) != LJ_UNSUPPORTED)
-        return false;
-    s->unreadable = true;
-    if (lj_docker_inspect(a->docker, id, &c, err, sizeof err) != LJ_OK)
-        return true;
-    lj_log(LJ_LOG_WARN, "the engine cannot read this container's log; not followed",
-           "container=%s log_driver=%s reason=\"%s\"", c.name, c.log_driver, s->reason);
-    registry_put(a, &c, NULL);
-    lj_docker_container_finish(&c);
-    return true;
-}
-
-/* A logs transfer ended: decide whether to read again. */
-static void on_logs_done(struct app *a, struct lj_table_slot *s, CURLcode rc)
-{
-    char err[256], q[300];
-    struct lj_docker_container c;
-    lj_status st = lj_follow_transfer_done(s->f, a->multi, rc, err, sizeof err);
-
-    if (st != LJ_OK) {
-        if (!a->engine_up || a->stopping || check_unreadable(a, s))
-            return;
-        lj_log(LJ_LOG_WARN, "logs transfer failed; retrying", "container=%s error=%s",
-               lj_follow_name(s->f), lj_log_quote(q, sizeof q, err));
-        /* Even a failed final read: the slot must not be freed before the log's end. */
-        s->drained = false;
-        s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
-        return;
-    }
-    if (a->stopping || !a->engine_up)
-        return;
-    st = lj_docker_inspect(a->docker, lj_follow_container_id(s->f), &c, err, sizeof err);
-    if (st == LJ_NOT_FOUND) {
-        s->removed = true;
-        return;
-    }
-    bool running = st == LJ_OK && c.running;
-    lj_docker_container_finish(&c);
-    if (st != LJ_OK) {
-        s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
-    } else if (running || s->restart) {
-        /* Restarted while we read (docker restart, restart policy): Docker ended the
-         * stream; a new one from the cursor takes the rest of the old run and the new. */
-        s->restart = false;
-        start_transfer(a, s, true);
-    } else if (!s->drained) {
-        /* Stopped: one last non-following read from the cursor picks up a final line
-         * the follow may have missed at exit. */
-        s->drained = true;
-        start_transfer(a, s, false);
-    }
-}
-
-/* ---- engine events and connection --------------------------------------------------- */
-
-/* The container of s is gone: its slot goes once its lines are stored. */
-static void mark_removed(struct app *a, struct lj_table_slot *s)
-{
-    s->removed = true;
-    registry_removed(a, lj_follow_container_id(s->f), lj_follow_name(s->f));
-}
-
-static void handle_event(struct app *a, const struct lj_docker_event *e)
-{
-    struct lj_docker_container c;
-    char err[256];
-    struct lj_table_slot *s = lj_table_by_container(&a->table, e->id);
-    lj_status st = lj_docker_inspect(a->docker, e->id, &c, err, sizeof err);
-
-    lj_log(LJ_LOG_DEBUG, "engine event", "action=%s id=%.12s name=%s", e->action, e->id,
-           e->name[0] ? e->name : "-");
-    if (strcmp(e->action, "destroy") == 0 || st == LJ_NOT_FOUND) {
-        if (s != NULL)
-            mark_removed(a, s);
-    } else if (st == LJ_OK) {
-        if (strcmp(e->action, "rename") == 0 && s != NULL) {
-            /* The old name's entry goes; the follow moves once its FIFO is stored. */
-            registry_removed(a, e->id, e->old_name);
-            lj_follow_stop(s->f, a->multi);
-            s->rename_pending = true;
-        }
-        registry_put(a, &c, NULL);
-        if (strcmp(e->action, "start") == 0)
-            follow_container(a, &c);
-    }
-    lj_docker_container_finish(&c);
 }
 
 static void handle_events(struct app *a)
@@ -345,109 +193,23 @@ static void handle_events(struct app *a)
     size_t n;
     const struct lj_docker_event *ev = lj_events_queued(&a->events, &n);
     for (size_t i = 0; i < n; i++)
-        handle_event(a, &ev[i]);
+        lj_table_on_event(&a->table, &a->env, &ev[i]);
     lj_events_clear(&a->events);
-}
-
-/* A stopped container is read to its end only if this publisher stored lines of it
- * before: it may have printed its last lines while the publisher was down. */
-static bool has_own_record(struct app *a, const struct lj_docker_container *c)
-{
-    char subject[LJ_SUBJECT_MAX], err[256];
-    lj_pb_record *m = NULL;
-    struct lj_record last;
-    uint64_t seq;
-    bool own;
-    if (lj_subject_build("logs", a->host_id, c->name, subject, sizeof subject) != LJ_OK ||
-        lj_sink_last_record(a->sink, subject, &m, &seq, err, sizeof err) != LJ_OK)
-        return false;
-    lj_record_view(m, &last);
-    own = strcmp(last.container_id, c->id) == 0;
-    lj_record_free(m);
-    return own;
-}
-
-/* Step 3 of the start-up argument: list, follow, and mark gone what is not listed. */
-static lj_status sync_containers(struct app *a, char *err, size_t errlen)
-{
-    char (*ids)[65] = NULL;
-    size_t n = 0;
-    lj_status st = lj_docker_list(a->docker, true, &ids, &n, err, errlen);
-    if (st != LJ_OK)
-        return st;
-    for (size_t i = 0; i < n; i++) {
-        struct lj_docker_container c;
-        if (lj_docker_inspect(a->docker, ids[i], &c, err, errlen) != LJ_OK)
-            continue;
-        /* A stopped one may have printed its last lines while we could not see it. */
-        if (c.running || (selected(a, &c) && (lj_table_by_container(&a->table, c.id) != NULL ||
-                                              has_own_record(a, &c)))) {
-            registry_put(a, &c, NULL);
-            follow_container(a, &c);
-        }
-        lj_docker_container_finish(&c);
-    }
-    for (size_t k = 0; k < a->table.n; k++) {
-        struct lj_table_slot *s = &a->table.slots[k];
-        bool listed = false;
-        if (s->f == NULL || s->removed)
-            continue;
-        for (size_t i = 0; i < n && !listed; i++)
-            listed = strcmp(ids[i], lj_follow_container_id(s->f)) == 0;
-        if (!listed)
-            mark_removed(a, s);
-    }
-    free(ids);
-    return LJ_OK;
-}
-
-/* Steps 1-3 of the start-up argument at the top of this file, one per loop turn. */
-static void connect_engine(struct app *a)
-{
-    char err[256], q[300];
-    int64_t now = lj_time_mono_ns(), t0 = 0;
-    if (a->engine_up || !a->nats_ready)
-        return;
-    if (a->events.state == LJ_EVENTS_SUBSCRIBED) {
-        a->engine_up = true;
-        if (sync_containers(a, err, sizeof err) != LJ_OK)
-            lj_log(LJ_LOG_WARN, "listing containers failed", "error=%s",
-                   lj_log_quote(q, sizeof q, err));
-        lj_log(LJ_LOG_INFO, "Docker engine connected", "host=%s containers_followed=%zu",
-               lj_docker_host(a->docker), lj_table_followed(&a->table));
-    } else if (lj_events_stalled(&a->events, now)) {
-        lj_events_lost(&a->events, a->multi, now);
-        lj_log(LJ_LOG_WARN, "Docker engine did not answer /events; retrying", "host=%s",
-               lj_docker_host(a->docker));
-    } else if (lj_events_due(&a->events, now)) {
-        err[0] = '\0';
-        if (lj_docker_ping(a->docker, err, sizeof err) != LJ_OK ||
-            lj_docker_clock(a->docker, &t0, err, sizeof err) != LJ_OK ||
-            lj_events_open(&a->events, a->docker, a->multi, t0, now) != LJ_OK) {
-            int ms = lj_events_failed(&a->events, now);
-            lj_log(LJ_LOG_WARN, "Docker engine not reachable; retrying", "host=%s error=%s retry_ms=%d",
-                   lj_docker_host(a->docker), lj_log_quote(q, sizeof q, err), ms);
-        }
-    }
 }
 
 static void engine_lost(struct app *a, CURLcode rc)
 {
-    bool was_up = a->engine_up;
-    lj_events_lost(&a->events, a->multi, lj_time_mono_ns());
-    a->engine_up = false;
-    if (a->stopping)
+    bool was_up = a->env.engine_up;
+    lj_events_lost(&a->events, a->env.multi, lj_time_mono_ns());
+    a->env.engine_up = false;
+    if (a->env.stopping)
         return;
-    /* Every logs transfer dies with the engine; stop them now so that all restart from
-     * their cursors once it is back, and re-list, since the event ring is lost too. */
-    for (size_t i = 0; i < a->table.n; i++)
-        if (a->table.slots[i].f) {
-            lj_follow_stop(a->table.slots[i].f, a->multi);
-            a->table.slots[i].retry_at = lj_time_mono_ns();
-        }
+    /* Transfers restart from their cursors once the engine is back, after a re-list
+     * (the event ring is lost too). */
+    lj_table_engine_lost(&a->table, &a->env);
     lj_log(LJ_LOG_WARN, was_up ? "lost the Docker engine; reconnecting"
                                : "Docker engine refused /events; retrying",
-           "host=%s error=\"%s\"", lj_docker_host(a->docker), curl_easy_strerror(rc));
+           "host=%s error=\"%s\"", lj_docker_host(a->env.docker), curl_easy_strerror(rc));
 }
 
 /* ---- NATS --------------------------------------------------------------------------- */
@@ -455,7 +217,7 @@ static void engine_lost(struct app *a, CURLcode rc)
 static void check_nats(struct app *a)
 {
     char warn[512], err[256], q[600];
-    uint64_t rc = lj_sink_reconnects(a->sink);
+    uint64_t rc = lj_sink_reconnects(a->env.sink);
 
     if (rc != a->seen_reconnects) {
         /* Acks of records sent on the old connection may never come: send every
@@ -464,11 +226,11 @@ static void check_nats(struct app *a)
         for (size_t i = 0; i < a->table.n; i++)
             if (a->table.slots[i].f)
                 lj_follow_recover(a->table.slots[i].f, 0);
-        lj_sink_accept_reconnects(a->sink, rc);
+        lj_sink_accept_reconnects(a->env.sink, rc);
     }
-    if (a->nats_ready || !lj_sink_connected(a->sink) || lj_time_mono_ns() < a->nats_retry_at)
+    if (a->env.nats_ready || !lj_sink_connected(a->env.sink) || lj_time_mono_ns() < a->nats_retry_at)
         return;
-    if (lj_sink_ensure(a->sink, warn, sizeof warn, err, sizeof err) != LJ_OK) {
+    if (lj_sink_ensure(a->env.sink, warn, sizeof warn, err, sizeof err) != LJ_OK) {
         lj_log(LJ_LOG_WARN, "JetStream not ready; retrying", "error=%s",
                lj_log_quote(q, sizeof q, err));
         a->nats_retry_at = lj_time_mono_ns() + NATS_RETRY_NS;
@@ -479,7 +241,7 @@ static void check_nats(struct app *a)
                "stream=%s differences=%s", a->o.stream, lj_log_quote(q, sizeof q, warn));
     /* A record must fit the server's max_payload, with room for its other fields and
      * headers; otherwise it could never be stored and would hold up its container. */
-    int64_t max_payload = lj_sink_max_payload(a->sink), room = max_payload - RECORD_OVERHEAD;
+    int64_t max_payload = lj_sink_max_payload(a->env.sink), room = max_payload - RECORD_OVERHEAD;
     if (max_payload > 0 && a->o.max_line_bytes > room) {
         lj_log(LJ_LOG_WARN, "--max-line-bytes is more than the NATS server takes; lowered",
                "max_line_bytes=%ld max_payload=%" PRId64 " now=%" PRId64,
@@ -487,14 +249,14 @@ static void check_nats(struct app *a)
         a->o.max_line_bytes = (long)room;
         a->table.cfg.max_line_bytes = (size_t)room;
     }
-    a->nats_ready = true;
+    a->env.nats_ready = true;
 }
 
 static void take_acks(struct app *a)
 {
     static struct lj_ack acks[ACK_BATCH];
     size_t n;
-    while ((n = lj_sink_take_acks(a->sink, acks, ACK_BATCH)) > 0) {
+    while ((n = lj_sink_take_acks(a->env.sink, acks, ACK_BATCH)) > 0) {
         for (size_t i = 0; i < n; i++) {
             struct lj_table_slot *s = lj_table_by_follow_id(&a->table, acks[i].follow_id);
             if (s == NULL)
@@ -503,57 +265,13 @@ static void take_acks(struct app *a)
                 lj_log(LJ_LOG_WARN, "publish refused; will retry", "container=%s line_no=%"
                        PRIu64 " error=\"%s\"", lj_follow_name(s->f), acks[i].line_no,
                        acks[i].error);
-            if (acks[i].no_stream && a->nats_ready) {
+            if (acks[i].no_stream && a->env.nats_ready) {
                 /* The stream may be gone (a server that lost its store, a deleted
                  * stream): check it, and create it again, before sending more. */
-                a->nats_ready = false;
+                a->env.nats_ready = false;
                 a->nats_retry_at = 0;
             }
             lj_follow_on_ack(s->f, &acks[i]);
-        }
-    }
-}
-
-/* ---- timers -------------------------------------------------------------------------- */
-
-static void finish_rename(struct app *a, struct lj_table_slot *s)
-{
-    struct lj_docker_container c;
-    char err[256], old[LJ_SUBJECT_MAX];
-
-    if (lj_follow_pending(s->f) > 0 || !a->nats_ready ||
-        lj_docker_inspect(a->docker, lj_follow_container_id(s->f), &c, err, sizeof err) != LJ_OK)
-        return;    /* the next tick tries again */
-    snprintf(old, sizeof old, "%s", lj_follow_subject(s->f));
-    if (lj_table_rename(&a->table, s, c.name, a->sink, err, sizeof err) == LJ_OK) {
-        s->rename_pending = false;
-        lj_log(LJ_LOG_INFO, "container renamed", "from=%s to=%s", old, lj_follow_subject(s->f));
-        if (c.running)
-            start_transfer(a, s, true);
-    }
-    lj_docker_container_finish(&c);
-}
-
-static void tick(struct app *a)
-{
-    int64_t now = lj_time_mono_ns();
-    for (size_t i = 0; i < a->table.n; i++) {
-        struct lj_table_slot *s = &a->table.slots[i];
-        if (s->f == NULL)
-            continue;
-        lj_follow_check_timeouts(s->f, now);
-        if ((s->removed || s->drained) && lj_follow_idle(s->f)) {
-            /* Removed, or stopped and read to the end: a start event brings it back,
-             * positioned again from its last stored record. */
-            lj_log(LJ_LOG_INFO, "stopped following container", "container=%s",
-                   lj_follow_name(s->f));
-            lj_table_remove(&a->table, s, a->multi);
-        } else if (s->rename_pending) {
-            finish_rename(a, s);
-        } else if (!lj_follow_transferring(s->f) && !s->removed && !s->drained && s->retry_at &&
-                   now >= s->retry_at) {
-            s->retry_at = 0;
-            start_transfer(a, s, true);
         }
     }
 }
@@ -581,23 +299,23 @@ static void render_metrics(struct app *a, struct lj_buf *b)
     lj_metrics_header(b, "logjet_publisher_nats_reconnects_total", "counter",
                       "Times the NATS connection was re-established.");
     lj_metrics_u64(b, "logjet_publisher_nats_reconnects_total", NULL, NULL,
-                   lj_sink_reconnects(a->sink));
+                   lj_sink_reconnects(a->env.sink));
     lj_metrics_header(b, "logjet_publisher_up", "gauge",
                       "1 when both the Docker engine and JetStream are reachable.");
     lj_metrics_u64(b, "logjet_publisher_up", NULL, NULL,
-                   a->engine_up && a->nats_ready && lj_sink_connected(a->sink));
+                   a->env.engine_up && a->env.nats_ready && lj_sink_connected(a->env.sink));
 }
 
 static int on_http(void *ctx, const char *path, struct lj_buf *body, const char **type)
 {
     struct app *a = ctx;
     if (strcmp(path, "/healthz") == 0) {
-        bool nats = a->nats_ready && lj_sink_connected(a->sink);
+        bool nats = a->env.nats_ready && lj_sink_connected(a->env.sink);
         lj_buf_appendf(body, "%s\nnats: %s\ndocker: %s\n",
-                       nats && a->engine_up ? "ok" : "unavailable",
+                       nats && a->env.engine_up ? "ok" : "unavailable",
                        nats ? "connected" : "not connected",
-                       a->engine_up ? "connected" : "not connected");
-        return nats && a->engine_up ? 200 : 503;
+                       a->env.engine_up ? "connected" : "not connected");
+        return nats && a->env.engine_up ? 200 : 503;
     }
     if (strcmp(path, "/metrics") == 0) {
         *type = "text/plain; version=0.0.4; charset=utf-8";
@@ -619,28 +337,26 @@ static void handle_done_transfers(struct app *a)
 {
     CURLMsg *m;
     int left;
-    while ((m = curl_multi_info_read(a->multi, &left)) != NULL) {
+    while ((m = curl_multi_info_read(a->env.multi, &left)) != NULL) {
         struct lj_table_slot *s;
         if (m->msg != CURLMSG_DONE)
             continue;
         if (m->easy_handle == a->events.handle)
             engine_lost(a, m->data.result);
         else if ((s = lj_table_by_handle(&a->table, m->easy_handle)) != NULL)
-            on_logs_done(a, s, m->data.result);
+            lj_table_transfer_done(&a->table, &a->env, s, m->data.result);
     }
 }
 
 static void begin_stop(struct app *a, const char *why)
 {
-    if (a->stopping)
+    if (a->env.stopping)
         return;
-    a->stopping = true;
+    a->env.stopping = true;
     a->stop_deadline = lj_time_mono_ns() + SHUTDOWN_GRACE_NS;
     lj_log(LJ_LOG_INFO, "stopping: no more reading, waiting for pending acks", "signal=%s", why);
-    for (size_t i = 0; i < a->table.n; i++)
-        if (a->table.slots[i].f)
-            lj_follow_stop(a->table.slots[i].f, a->multi);
-    lj_events_lost(&a->events, a->multi, lj_time_mono_ns());
+    lj_table_stop_all(&a->table, a->env.multi);
+    lj_events_lost(&a->events, a->env.multi, lj_time_mono_ns());
 }
 
 static void read_signals(struct app *a)
@@ -658,26 +374,26 @@ static int run(struct app *a)
         unsigned n = 0;
         fds[n++] = (struct curl_waitfd){ .fd = a->sigfd, .events = CURL_WAIT_POLLIN };
         n += lj_http_fds(a->http, fds + n, EXTRA_FDS - n);
-        curl_multi_poll(a->multi, fds, n, TICK_MS, NULL);
+        curl_multi_poll(a->env.multi, fds, n, TICK_MS, NULL);
         read_signals(a);
-        curl_multi_perform(a->multi, &running);
+        curl_multi_perform(a->env.multi, &running);
         handle_done_transfers(a);
         check_nats(a);
         take_acks(a);
-        if (!a->stopping) {
+        if (!a->env.stopping) {
             connect_engine(a);
             handle_events(a);
-            tick(a);
+            lj_table_tick(&a->table, &a->env);
         } else {
             for (size_t i = 0; i < a->table.n; i++)
                 if (a->table.slots[i].f)
                     lj_follow_check_timeouts(a->table.slots[i].f, lj_time_mono_ns());
         }
-        for (size_t i = 0; i < a->table.n && a->nats_ready; i++)
+        for (size_t i = 0; i < a->table.n && a->env.nats_ready; i++)
             if (a->table.slots[i].f)
-                lj_follow_pump(a->table.slots[i].f, a->sink);
+                lj_follow_pump(a->table.slots[i].f, a->env.sink);
         lj_http_process(a->http);
-        if (a->stopping && (lj_table_drained(&a->table) || lj_time_mono_ns() > a->stop_deadline)) {
+        if (a->env.stopping && (lj_table_drained(&a->table) || lj_time_mono_ns() > a->stop_deadline)) {
             if (!lj_table_drained(&a->table))
                 lj_log(LJ_LOG_WARN, "stopped with lines unacknowledged; they are read again "
                        "from Docker at the next start", NULL);
@@ -704,28 +420,28 @@ static lj_status setup(struct app *a, char *err, size_t errlen)
      * anything remote is tried, so they are not hidden behind an engine that is down. */
     if ((st = lj_http_create(&a->http, a->o.http, on_http, a, err, errlen)) != LJ_OK)
         return st;
-    if ((st = lj_docker_create(&a->docker, a->o.docker_host, err, errlen)) != LJ_OK)
+    if ((st = lj_docker_create(&a->env.docker, a->o.docker_host, err, errlen)) != LJ_OK)
         return st;
-    if ((st = lj_docker_ping(a->docker, err, errlen)) != LJ_OK)
+    if ((st = lj_docker_ping(a->env.docker, err, errlen)) != LJ_OK)
         return st;
-    if ((a->multi = curl_multi_init()) == NULL)
+    if ((a->env.multi = curl_multi_init()) == NULL)
         return LJ_NOMEM;
-    return lj_sink_create(&a->sink, &sc, wake, a->multi, err, errlen);
+    return lj_sink_create(&a->env.sink, &sc, wake, a->env.multi, err, errlen);
 }
 
 static void teardown(struct app *a)
 {
-    if (a->multi) {
-        lj_table_finish(&a->table, a->multi);
-        lj_events_finish(&a->events, a->multi);
+    if (a->env.multi) {
+        lj_table_finish(&a->table, a->env.multi);
+        lj_events_finish(&a->events, a->env.multi);
     }
-    if (a->sink)
-        lj_sink_flush(a->sink, 1000);
-    lj_sink_destroy(a->sink);
+    if (a->env.sink)
+        lj_sink_flush(a->env.sink, 1000);
+    lj_sink_destroy(a->env.sink);
     lj_http_destroy(a->http);
-    if (a->multi)
-        curl_multi_cleanup(a->multi);
-    lj_docker_destroy(a->docker);
+    if (a->env.multi)
+        curl_multi_cleanup(a->env.multi);
+    lj_docker_destroy(a->env.docker);
     lj_selection_finish(&a->sel);
     if (a->sigfd >= 0)
         close(a->sigfd);
@@ -752,6 +468,7 @@ int main(int argc, char **argv)
     }
     a.o = opts;
     a.sigfd = -1;
+    a.env.sel = &a.sel;
     lj_events_init(&a.events);
     if (check_options(&a, err, sizeof err) != LJ_OK) {
         fprintf(stderr, "logjet-publisher: %s\n", err);

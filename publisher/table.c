@@ -1,14 +1,20 @@
-/* table.c - slots of followed containers, their ids and starting positions. */
+/* table.c - slots of followed containers, their ids and starting positions, and what
+ * engine events, listings and finished transfers mean for them. Logs what an operator
+ * needs (following, stopped, renamed, unreadable, retries), as the main loop's part. */
 #include "table.h"
 
 #include <assert.h>
+#include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "metrics.h"
+#include "registry.h"
 #include "subject.h"
+#include "timeutil.h"
 
 void lj_table_init(struct lj_table *t, const struct lj_follow_config *cfg)
 {
@@ -245,4 +251,304 @@ void lj_table_render_metrics(const struct lj_table *t, struct lj_buf *b, size_t 
             lj_metrics_u64(b, per[m].name, "container", label, v);
         }
     }
+}
+
+/* ---- driving the follows -------------------------------------------------------------- */
+
+#define TRANSFER_RETRY_NS (1000LL * 1000000)
+#define NATS_RETRY_NS (1000LL * 1000000)
+
+static bool selected(const struct lj_table_env *env, const struct lj_docker_container *c)
+{
+    return lj_selection_wants(env->sel, c->name, c->labels, c->nlabels);
+}
+
+/* Writes c's registry entry ("removed" is said of containers that were followed,
+ * whose labels are gone), with the reason its log cannot be read, if so. */
+static void registry_put(struct lj_table *t, struct lj_table_env *env,
+                         const struct lj_docker_container *c, const char *state)
+{
+    char err[256], q[300];
+    struct lj_table_slot *s = lj_table_by_container(t, c->id);
+    bool removed = state != NULL && strcmp(state, "removed") == 0;
+    if (!env->nats_ready || (!removed && !selected(env, c)))
+        return;
+    if (lj_registry_put(env->sink, t->cfg.host, c, state, s && s->unreadable ? s->reason : NULL,
+                        err, sizeof err) != LJ_OK)
+        lj_log(LJ_LOG_WARN, "registry update failed", "container=%s error=%s", c->name,
+               lj_log_quote(q, sizeof q, err));
+}
+
+/* Says in the registry that container id, followed under name, is gone. */
+static void registry_removed(struct lj_table *t, struct lj_table_env *env, const char *id,
+                             const char *name)
+{
+    struct lj_docker_container c = { 0 };
+    snprintf(c.id, sizeof c.id, "%s", id);
+    snprintf(c.name, sizeof c.name, "%s", name);
+    registry_put(t, env, &c, "removed");
+}
+
+/* ---- following --------------------------------------------------------------------- */
+
+static void start_transfer(struct lj_table *t, struct lj_table_env *env, struct lj_table_slot *s,
+                           bool follow)
+{
+    char err[256], q[300];
+    if (env->stopping || s->unreadable || lj_follow_transferring(s->f))
+        return;
+    if (!env->engine_up || !env->nats_ready) {
+        /* Not now: the tick tries again (a stopped container needs its final read too). */
+        s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
+        return;
+    }
+    if (!s->positioned && lj_table_subject_busy(t, s, lj_follow_subject(s->f))) {
+        s->retry_at = lj_time_mono_ns() + NATS_RETRY_NS;
+        return;
+    }
+    if (!s->positioned && lj_table_position(t, s, env->sink, err, sizeof err) != LJ_OK) {
+        lj_log(LJ_LOG_WARN, "cannot read last stored record", "container=%s error=%s",
+               lj_follow_name(s->f), lj_log_quote(q, sizeof q, err));
+        s->retry_at = lj_time_mono_ns() + NATS_RETRY_NS;
+        return;
+    }
+    if (lj_follow_start(s->f, env->docker, env->multi, follow) != LJ_OK)
+        s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
+}
+
+/* Makes sure container c is followed if selected (a second call only notes that a
+ * transfer running now must be followed by another). */
+static void follow_container(struct lj_table *t, struct lj_table_env *env,
+                             const struct lj_docker_container *c)
+{
+    struct lj_table_slot *s = lj_table_by_container(t, c->id);
+    if (!selected(env, c))
+        return;
+    if (s == NULL) {
+        if ((s = lj_table_add(t, c, lj_table_first_since(c))) == NULL) {
+            lj_log(LJ_LOG_ERROR, "cannot follow container (out of memory?)", "container=%s",
+                   c->name);
+            return;
+        }
+        lj_log(LJ_LOG_INFO, "following container", "container=%s id=%.12s tty=%d subject=%s",
+               c->name, c->id, c->tty, lj_follow_subject(s->f));
+    }
+    s->drained = false;
+    s->removed = false;
+    if (lj_follow_transferring(s->f))
+        s->restart = true;
+    else
+        start_transfer(t, env, s, true);
+}
+
+/* The engine refused a transfer with an HTTP error: when the reason is that the
+ * container's logging driver cannot be read, say so once and never try again. */
+static bool check_unreadable(struct lj_table *t, struct lj_table_env *env, struct lj_table_slot *s)
+{
+    struct lj_docker_container c;
+    char err[256];
+    const char *id = lj_follow_container_id(s->f);
+    if (lj_follow_http_status(s->f) < 400 ||
+        lj_docker_logs_readable(env->docker, id, s->reason, sizeof s->reason) != LJ_UNSUPPORTED)
+        return false;
+    s->unreadable = true;
+    if (lj_docker_inspect(env->docker, id, &c, err, sizeof err) != LJ_OK)
+        return true;
+    lj_log(LJ_LOG_WARN, "the engine cannot read this container's log; not followed",
+           "container=%s log_driver=%s reason=\"%s\"", c.name, c.log_driver, s->reason);
+    registry_put(t, env, &c, NULL);
+    lj_docker_container_finish(&c);
+    return true;
+}
+
+void lj_table_transfer_done(struct lj_table *t, struct lj_table_env *env, struct lj_table_slot *s,
+                            CURLcode rc)
+{
+    char err[256], q[300];
+    struct lj_docker_container c;
+    lj_status st = lj_follow_transfer_done(s->f, env->multi, rc, err, sizeof err);
+
+    if (st != LJ_OK) {
+        if (!env->engine_up || env->stopping || check_unreadable(t, env, s))
+            return;
+        lj_log(LJ_LOG_WARN, "logs transfer failed; retrying", "container=%s error=%s",
+               lj_follow_name(s->f), lj_log_quote(q, sizeof q, err));
+        /* Even a failed final read: the slot must not be freed before the log's end. */
+        s->drained = false;
+        s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
+        return;
+    }
+    if (env->stopping || !env->engine_up)
+        return;
+    st = lj_docker_inspect(env->docker, lj_follow_container_id(s->f), &c, err, sizeof err);
+    if (st == LJ_NOT_FOUND) {
+        s->removed = true;
+        return;
+    }
+    bool running = st == LJ_OK && c.running;
+    lj_docker_container_finish(&c);
+    if (st != LJ_OK) {
+        s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
+    } else if (running || s->restart) {
+        /* Restarted while we read (docker restart, restart policy): Docker ended the
+         * stream; a new one from the cursor takes the rest of the old run and the new. */
+        s->restart = false;
+        start_transfer(t, env, s, true);
+    } else if (!s->drained) {
+        /* Stopped: one last non-following read from the cursor picks up a final line
+         * the follow may have missed at exit. */
+        s->drained = true;
+        start_transfer(t, env, s, false);
+    }
+}
+
+/* ---- engine events and listings ------------------------------------------------------ */
+
+/* The container of s is gone: its slot goes once its lines are stored. */
+static void mark_removed(struct lj_table *t, struct lj_table_env *env, struct lj_table_slot *s)
+{
+    s->removed = true;
+    registry_removed(t, env, lj_follow_container_id(s->f), lj_follow_name(s->f));
+}
+
+void lj_table_on_event(struct lj_table *t, struct lj_table_env *env,
+                       const struct lj_docker_event *e)
+{
+    struct lj_docker_container c;
+    char err[256];
+    struct lj_table_slot *s = lj_table_by_container(t, e->id);
+    lj_status st = lj_docker_inspect(env->docker, e->id, &c, err, sizeof err);
+
+    lj_log(LJ_LOG_DEBUG, "engine event", "action=%s id=%.12s name=%s", e->action, e->id,
+           e->name[0] ? e->name : "-");
+    if (strcmp(e->action, "destroy") == 0 || st == LJ_NOT_FOUND) {
+        if (s != NULL)
+            mark_removed(t, env, s);
+    } else if (st == LJ_OK) {
+        if (strcmp(e->action, "rename") == 0 && s != NULL) {
+            /* The old name's entry goes; the follow moves once its FIFO is stored. */
+            registry_removed(t, env, e->id, e->old_name);
+            lj_follow_stop(s->f, env->multi);
+            s->rename_pending = true;
+        }
+        registry_put(t, env, &c, NULL);
+        if (strcmp(e->action, "start") == 0)
+            follow_container(t, env, &c);
+    }
+    lj_docker_container_finish(&c);
+}
+
+/* A stopped container is read to its end only if this publisher stored lines of it
+ * before: it may have printed its last lines while the publisher was down. */
+static bool has_own_record(struct lj_table *t, struct lj_table_env *env,
+                           const struct lj_docker_container *c)
+{
+    char subject[LJ_SUBJECT_MAX], err[256];
+    lj_pb_record *m = NULL;
+    struct lj_record last;
+    uint64_t seq;
+    bool own;
+    if (lj_subject_build("logs", t->cfg.host, c->name, subject, sizeof subject) != LJ_OK ||
+        lj_sink_last_record(env->sink, subject, &m, &seq, err, sizeof err) != LJ_OK)
+        return false;
+    lj_record_view(m, &last);
+    own = strcmp(last.container_id, c->id) == 0;
+    lj_record_free(m);
+    return own;
+}
+
+lj_status lj_table_sync(struct lj_table *t, struct lj_table_env *env, char *err, size_t errlen)
+{
+    char (*ids)[65] = NULL;
+    size_t n = 0;
+    lj_status st = lj_docker_list(env->docker, true, &ids, &n, err, errlen);
+    if (st != LJ_OK)
+        return st;
+    for (size_t i = 0; i < n; i++) {
+        struct lj_docker_container c;
+        if (lj_docker_inspect(env->docker, ids[i], &c, err, errlen) != LJ_OK)
+            continue;
+        /* A stopped one may have printed its last lines while we could not see it. */
+        if (c.running || (selected(env, &c) && (lj_table_by_container(t, c.id) != NULL ||
+                                              has_own_record(t, env, &c)))) {
+            registry_put(t, env, &c, NULL);
+            follow_container(t, env, &c);
+        }
+        lj_docker_container_finish(&c);
+    }
+    for (size_t k = 0; k < t->n; k++) {
+        struct lj_table_slot *s = &t->slots[k];
+        bool listed = false;
+        if (s->f == NULL || s->removed)
+            continue;
+        for (size_t i = 0; i < n && !listed; i++)
+            listed = strcmp(ids[i], lj_follow_container_id(s->f)) == 0;
+        if (!listed)
+            mark_removed(t, env, s);
+    }
+    free(ids);
+    return LJ_OK;
+}
+
+/* ---- timers -------------------------------------------------------------------------- */
+
+static void finish_rename(struct lj_table *t, struct lj_table_env *env, struct lj_table_slot *s)
+{
+    struct lj_docker_container c;
+    char err[256], old[LJ_SUBJECT_MAX];
+
+    if (lj_follow_pending(s->f) > 0 || !env->nats_ready ||
+        lj_docker_inspect(env->docker, lj_follow_container_id(s->f), &c, err, sizeof err) != LJ_OK)
+        return;    /* the next tick tries again */
+    snprintf(old, sizeof old, "%s", lj_follow_subject(s->f));
+    if (lj_table_rename(t, s, c.name, env->sink, err, sizeof err) == LJ_OK) {
+        s->rename_pending = false;
+        lj_log(LJ_LOG_INFO, "container renamed", "from=%s to=%s", old, lj_follow_subject(s->f));
+        if (c.running)
+            start_transfer(t, env, s, true);
+    }
+    lj_docker_container_finish(&c);
+}
+
+void lj_table_tick(struct lj_table *t, struct lj_table_env *env)
+{
+    int64_t now = lj_time_mono_ns();
+    for (size_t i = 0; i < t->n; i++) {
+        struct lj_table_slot *s = &t->slots[i];
+        if (s->f == NULL)
+            continue;
+        lj_follow_check_timeouts(s->f, now);
+        if ((s->removed || s->drained) && lj_follow_idle(s->f)) {
+            /* Removed, or stopped and read to the end: a start event brings it back,
+             * positioned again from its last stored record. */
+            lj_log(LJ_LOG_INFO, "stopped following container", "container=%s",
+                   lj_follow_name(s->f));
+            lj_table_remove(t, s, env->multi);
+        } else if (s->rename_pending) {
+            finish_rename(t, env, s);
+        } else if (!lj_follow_transferring(s->f) && !s->removed && !s->drained && s->retry_at &&
+                   now >= s->retry_at) {
+            s->retry_at = 0;
+            start_transfer(t, env, s, true);
+        }
+    }
+}
+
+
+void lj_table_engine_lost(struct lj_table *t, struct lj_table_env *env)
+{
+    /* Every logs transfer dies with the engine; stop them now so that all restart from
+     * their cursors once it is back. */
+    for (size_t i = 0; i < t->n; i++)
+        if (t->slots[i].f) {
+            lj_follow_stop(t->slots[i].f, env->multi);
+            t->slots[i].retry_at = lj_time_mono_ns();
+        }
+}
+
+void lj_table_stop_all(struct lj_table *t, CURLM *multi)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->slots[i].f)
+            lj_follow_stop(t->slots[i].f, multi);
 }

@@ -7,8 +7,14 @@
  * stand (lj_table_position), or, with no record of this container, where the engine
  * says this container's current run began (lj_table_first_since).
  *
- * Main thread only. Does not talk to the engine (docker.c) or decide what to follow
- * (selection.c); lj_table_position reads JetStream through the sink.
+ * The table also decides what the engine's facts mean for the follows: an event
+ * (lj_table_on_event), a listing (lj_table_sync), a finished transfer
+ * (lj_table_transfer_done) and the timers (lj_table_tick). Those block on small engine
+ * and JetStream requests and log what an operator needs; they run on the main thread
+ * after curl_multi_perform, never inside a curl callback.
+ *
+ * Main thread only. Does not read the event stream (events.c), decide what to follow
+ * (selection.c) or publish (sink.c, follow.c).
  */
 #ifndef LJ_TABLE_H
 #define LJ_TABLE_H
@@ -21,7 +27,9 @@
 #include "buf.h"
 #include "docker.h"
 #include "follow.h"
+#include "events.h"
 #include "record.h"
+#include "selection.h"
 #include "sink.h"
 
 struct lj_table_slot {
@@ -99,5 +107,42 @@ lj_status lj_table_position(struct lj_table *t, struct lj_table_slot *s, struct 
  * empty; the sink's error otherwise. */
 lj_status lj_table_rename(struct lj_table *t, struct lj_table_slot *s, const char *name,
                           struct lj_sink *sink, char *err, size_t errlen);
+
+/* What the table's drivers need of the publisher; main.c owns it and its flags. */
+struct lj_table_env {
+    struct lj_docker *docker;
+    struct lj_sink *sink;
+    CURLM *multi;
+    const struct lj_selection *sel;
+    bool engine_up;       /* subscribed to /events and listed: transfers may start */
+    bool nats_ready;      /* the stream and bucket exist: records and registry writes go */
+    bool stopping;        /* shutting down: nothing new is started */
+};
+
+/* Acts on one engine event: start follows c (if selected), die and rename update the
+ * registry (a rename re-points the follow once its FIFO is stored), destroy marks the
+ * follow removed. Inspects the container (blocking). */
+void lj_table_on_event(struct lj_table *t, struct lj_table_env *env,
+                       const struct lj_docker_event *e);
+
+/* Lists every container (all=1) and follows each running one, and each stopped one
+ * that is followed already or whose subject's last record is its own; a followed
+ * container no longer listed is marked removed. The engine's error in err. */
+lj_status lj_table_sync(struct lj_table *t, struct lj_table_env *env, char *err, size_t errlen);
+
+/* The transfer of s ended with rc: read again (restarted, or a final read of a stopped
+ * container), retry later, or mark the log unreadable (reported once, never retried). */
+void lj_table_transfer_done(struct lj_table *t, struct lj_table_env *env,
+                            struct lj_table_slot *s, CURLcode rc);
+
+/* Once per loop turn: ack timeouts, freeing drained or removed slots, pending renames,
+ * transfers due for a retry. */
+void lj_table_tick(struct lj_table *t, struct lj_table_env *env);
+
+/* The engine went away: every transfer is stopped and due again once it is back. */
+void lj_table_engine_lost(struct lj_table *t, struct lj_table_env *env);
+
+/* Stops every transfer (shutdown); FIFOs are kept to drain. */
+void lj_table_stop_all(struct lj_table *t, CURLM *multi);
 
 #endif

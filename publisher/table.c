@@ -291,6 +291,15 @@ static void registry_removed(struct lj_table *t, struct lj_table_env *env, const
 
 /* ---- following --------------------------------------------------------------------- */
 
+/* The container of s is gone: its slot goes once its lines are stored, and the
+ * registry says so (whichever comes first of the transfer's end and the destroy
+ * event: the other may find the slot freed already). */
+static void mark_removed(struct lj_table *t, struct lj_table_env *env, struct lj_table_slot *s)
+{
+    s->removed = true;
+    registry_removed(t, env, lj_follow_container_id(s->f), lj_follow_name(s->f));
+}
+
 static void start_transfer(struct lj_table *t, struct lj_table_env *env, struct lj_table_slot *s,
                            bool follow)
 {
@@ -382,7 +391,7 @@ void lj_table_transfer_done(struct lj_table *t, struct lj_table_env *env, struct
         return;
     st = lj_docker_inspect(env->docker, lj_follow_container_id(s->f), &c, err, sizeof err);
     if (st == LJ_NOT_FOUND) {
-        s->removed = true;
+        mark_removed(t, env, s);
         return;
     }
     bool running = st == LJ_OK && c.running;
@@ -403,13 +412,6 @@ void lj_table_transfer_done(struct lj_table *t, struct lj_table_env *env, struct
 }
 
 /* ---- engine events and listings ------------------------------------------------------ */
-
-/* The container of s is gone: its slot goes once its lines are stored. */
-static void mark_removed(struct lj_table *t, struct lj_table_env *env, struct lj_table_slot *s)
-{
-    s->removed = true;
-    registry_removed(t, env, lj_follow_container_id(s->f), lj_follow_name(s->f));
-}
 
 void lj_table_on_event(struct lj_table *t, struct lj_table_env *env,
                        const struct lj_docker_event *e)

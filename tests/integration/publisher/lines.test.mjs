@@ -157,3 +157,27 @@ test('--opt-in: a labelled container is followed, and marked removed in the regi
     await t.stop();
   }
 });
+
+test('followed containers removed with rm -f, several at once: every registry entry says removed', async () => {
+  // The logs transfer ends when rm -f kills a container; if the publisher saw that end
+  // (and the container gone) before the destroy event, the slot went without a word to
+  // the registry, and the later event found no slot: the entry stayed "running".
+  const nc = await s.nc();
+  const kv = await nc.jetstream().views.kv('LOGJET_CONTAINERS');
+  const { ContainerInfo } = await proto();
+  const state = async (name) => {
+    const e = await kv.get(`${token(s.hostId)}.${token(name)}`);
+    return e && e.value.length ? ContainerInfo.decode(e.value).state : null;
+  };
+  for (let round = 0; round < 5; round++) {
+    const cs = [];
+    for (let k = 0; k < 4; k++) cs.push(await s.run(`rmf${round}x${k}`, 'echo up; sleep 3600'));
+    for (const c of cs) {
+      await waitFor(async () => (await s.records(c.name)).length === 1, 20000, `${c.name} followed`, 100);
+    }
+    assert.equal((await s.docker(['rm', '-f', ...cs.map((c) => c.name)])).code, 0);
+    for (const c of cs) {
+      await waitFor(async () => (await state(c.name)) === 'removed', 10000, `${c.name} in state removed (round ${round})`, 100);
+    }
+  }
+});

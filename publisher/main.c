@@ -75,7 +75,6 @@
 #define NATS_RETRY_NS (1000LL * 1000000)
 #define RECORD_OVERHEAD 4096     /* a record's bytes besides its line, and its headers */
 #define SHUTDOWN_GRACE_NS (10LL * 1000000000)
-#define ACK_BATCH 4096
 #define EXTRA_FDS (LJ_HTTP_MAX_CLIENTS + 2)
 
 struct options {
@@ -223,9 +222,7 @@ static void check_nats(struct app *a)
         /* Acks of records sent on the old connection may never come: send every
          * unacked record again, in order; JetStream drops the ones it already has. */
         a->seen_reconnects = rc;
-        for (size_t i = 0; i < a->table.n; i++)
-            if (a->table.slots[i].f)
-                lj_follow_recover(a->table.slots[i].f, 0);
+        lj_table_recover_all(&a->table);
         lj_sink_accept_reconnects(a->env.sink, rc);
     }
     if (a->env.nats_ready || !lj_sink_connected(a->env.sink) || lj_time_mono_ns() < a->nats_retry_at)
@@ -252,58 +249,24 @@ static void check_nats(struct app *a)
     a->env.nats_ready = true;
 }
 
-static void take_acks(struct app *a)
-{
-    static struct lj_ack acks[ACK_BATCH];
-    size_t n;
-    while ((n = lj_sink_take_acks(a->env.sink, acks, ACK_BATCH)) > 0) {
-        for (size_t i = 0; i < n; i++) {
-            struct lj_table_slot *s = lj_table_by_follow_id(&a->table, acks[i].follow_id);
-            if (s == NULL)
-                continue;
-            if (!acks[i].ok)
-                lj_log(LJ_LOG_WARN, "publish refused; will retry", "container=%s line_no=%"
-                       PRIu64 " error=\"%s\"", lj_follow_name(s->f), acks[i].line_no,
-                       acks[i].error);
-            if (acks[i].no_stream && a->env.nats_ready) {
-                /* The stream may be gone (a server that lost its store, a deleted
-                 * stream): check it, and create it again, before sending more. */
-                a->env.nats_ready = false;
-                a->nats_retry_at = 0;
-            }
-            lj_follow_on_ack(s->f, &acks[i]);
-        }
-    }
-}
 
 /* ---- HTTP ----------------------------------------------------------------------------- */
 
 static void render_metrics(struct app *a, struct lj_buf *b)
 {
-    size_t in_flight = 0, queued = 0;
-    lj_table_render_metrics(&a->table, b, &in_flight, &queued);
-    lj_metrics_header(b, "logjet_publisher_acks_pending", "gauge",
-                      "Lines sent to JetStream and not yet acknowledged.");
-    lj_metrics_u64(b, "logjet_publisher_acks_pending", NULL, NULL, in_flight);
-    lj_metrics_header(b, "logjet_publisher_lines_queued", "gauge",
-                      "Lines read from Docker and not yet acknowledged (sent or not).");
-    lj_metrics_u64(b, "logjet_publisher_lines_queued", NULL, NULL, queued);
-    lj_metrics_header(b, "logjet_publisher_containers_followed", "gauge",
-                      "Containers whose logs are followed.");
-    lj_metrics_u64(b, "logjet_publisher_containers_followed", NULL, NULL,
-                   lj_table_followed(&a->table));
-    lj_metrics_header(b, "logjet_publisher_engine_reconnects_total", "counter",
-                      "Times the Docker engine connection was lost and re-established.");
-    lj_metrics_u64(b, "logjet_publisher_engine_reconnects_total", NULL, NULL,
-                   a->events.reconnects);
-    lj_metrics_header(b, "logjet_publisher_nats_reconnects_total", "counter",
-                      "Times the NATS connection was re-established.");
-    lj_metrics_u64(b, "logjet_publisher_nats_reconnects_total", NULL, NULL,
-                   lj_sink_reconnects(a->env.sink));
-    lj_metrics_header(b, "logjet_publisher_up", "gauge",
-                      "1 when both the Docker engine and JetStream are reachable.");
-    lj_metrics_u64(b, "logjet_publisher_up", NULL, NULL,
-                   a->env.engine_up && a->env.nats_ready && lj_sink_connected(a->env.sink));
+    const struct { const char *name, *type, *help; uint64_t v; } g[] = {
+        { "logjet_publisher_engine_reconnects_total", "counter",
+          "Times the Docker engine connection was lost and re-established.", a->events.reconnects },
+        { "logjet_publisher_nats_reconnects_total", "counter",
+          "Times the NATS connection was re-established.", lj_sink_reconnects(a->env.sink) },
+        { "logjet_publisher_up", "gauge", "1 when both the Docker engine and JetStream are reachable.",
+          a->env.engine_up && a->env.nats_ready && lj_sink_connected(a->env.sink) },
+    };
+    lj_table_render_metrics(&a->table, b);
+    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
+        lj_metrics_header(b, g[i].name, g[i].type, g[i].help);
+        lj_metrics_u64(b, g[i].name, NULL, NULL, g[i].v);
+    }
 }
 
 static int on_http(void *ctx, const char *path, struct lj_buf *body, const char **type)
@@ -379,19 +342,15 @@ static int run(struct app *a)
         curl_multi_perform(a->env.multi, &running);
         handle_done_transfers(a);
         check_nats(a);
-        take_acks(a);
+        lj_table_take_acks(&a->table, &a->env);
         if (!a->env.stopping) {
             connect_engine(a);
             handle_events(a);
             lj_table_tick(&a->table, &a->env);
         } else {
-            for (size_t i = 0; i < a->table.n; i++)
-                if (a->table.slots[i].f)
-                    lj_follow_check_timeouts(a->table.slots[i].f, lj_time_mono_ns());
+            lj_table_check_timeouts(&a->table);
         }
-        for (size_t i = 0; i < a->table.n && a->env.nats_ready; i++)
-            if (a->table.slots[i].f)
-                lj_follow_pump(a->table.slots[i].f, a->env.sink);
+        lj_table_pump(&a->table, &a->env);
         lj_http_process(a->http);
         if (a->env.stopping && (lj_table_drained(&a->table) || lj_time_mono_ns() > a->stop_deadline)) {
             if (!lj_table_drained(&a->table))

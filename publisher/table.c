@@ -209,9 +209,9 @@ lj_status lj_table_rename(struct lj_table *t, struct lj_table_slot *s, const cha
     return lj_follow_rename(s->f, name, line_no);
 }
 
-void lj_table_render_metrics(const struct lj_table *t, struct lj_buf *b, size_t *in_flight,
-                             size_t *queued)
+void lj_table_render_metrics(const struct lj_table *t, struct lj_buf *b)
 {
+    size_t in_flight = 0, queued = 0;
     static const struct { const char *name, *help; size_t off; } per[] = {
         { "logjet_publisher_lines_total", "Lines stored in JetStream (acknowledged).",
           offsetof(struct lj_follow_stats, lines) },
@@ -243,14 +243,23 @@ void lj_table_render_metrics(const struct lj_table *t, struct lj_buf *b, size_t 
             if (lag) {
                 lj_metrics_f64(b, "logjet_publisher_seconds_behind", "container", label,
                                lj_follow_lag_seconds(f));
-                *in_flight += lj_follow_in_flight(f);
-                *queued += lj_follow_pending(f);
+                in_flight += lj_follow_in_flight(f);
+                queued += lj_follow_pending(f);
                 continue;
             }
             memcpy(&v, (const uint8_t *)lj_follow_stats(f) + per[m].off, sizeof v);
             lj_metrics_u64(b, per[m].name, "container", label, v);
         }
     }
+    lj_metrics_header(b, "logjet_publisher_acks_pending", "gauge",
+                      "Lines sent to JetStream and not yet acknowledged.");
+    lj_metrics_u64(b, "logjet_publisher_acks_pending", NULL, NULL, in_flight);
+    lj_metrics_header(b, "logjet_publisher_lines_queued", "gauge",
+                      "Lines read from Docker and not yet acknowledged (sent or not).");
+    lj_metrics_u64(b, "logjet_publisher_lines_queued", NULL, NULL, queued);
+    lj_metrics_header(b, "logjet_publisher_containers_followed", "gauge",
+                      "Containers whose logs are followed.");
+    lj_metrics_u64(b, "logjet_publisher_containers_followed", NULL, NULL, lj_table_followed(t));
 }
 
 /* ---- driving the follows -------------------------------------------------------------- */
@@ -553,4 +562,48 @@ void lj_table_stop_all(struct lj_table *t, CURLM *multi)
     for (size_t i = 0; i < t->n; i++)
         if (t->slots[i].f)
             lj_follow_stop(t->slots[i].f, multi);
+}
+
+void lj_table_take_acks(struct lj_table *t, struct lj_table_env *env)
+{
+    static struct lj_ack acks[4096];
+    size_t n;
+    while ((n = lj_sink_take_acks(env->sink, acks, sizeof acks / sizeof acks[0])) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            struct lj_table_slot *s = lj_table_by_follow_id(t, acks[i].follow_id);
+            if (s == NULL)
+                continue;    /* a follow destroyed since: its record is stored or not */
+            if (!acks[i].ok)
+                lj_log(LJ_LOG_WARN, "publish refused; will retry", "container=%s line_no=%"
+                       PRIu64 " error=\"%s\"", lj_follow_name(s->f), acks[i].line_no,
+                       acks[i].error);
+            /* The stream may be gone (a server that lost its store, a deleted stream):
+             * check it, and create it again, before sending more. */
+            if (acks[i].no_stream)
+                env->nats_ready = false;
+            lj_follow_on_ack(s->f, &acks[i]);
+        }
+    }
+}
+
+void lj_table_recover_all(struct lj_table *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->slots[i].f)
+            lj_follow_recover(t->slots[i].f, 0);
+}
+
+void lj_table_check_timeouts(struct lj_table *t)
+{
+    int64_t now = lj_time_mono_ns();
+    for (size_t i = 0; i < t->n; i++)
+        if (t->slots[i].f)
+            lj_follow_check_timeouts(t->slots[i].f, now);
+}
+
+void lj_table_pump(struct lj_table *t, struct lj_table_env *env)
+{
+    for (size_t i = 0; i < t->n && env->nats_ready; i++)
+        if (t->slots[i].f)
+            lj_follow_pump(t->slots[i].f, env->sink);
 }

@@ -72,11 +72,10 @@ size_t lj_table_followed(const struct lj_table *t);
 /* True when every follow's FIFO is empty. */
 bool lj_table_drained(const struct lj_table *t);
 
-/* Appends the per-container Prometheus series (lines, bytes, retries, errors,
- * skipped, truncated, seconds behind) labelled "<host>/<name>", and adds the lines
- * sent but unacked and the lines queued to *in_flight and *queued. */
-void lj_table_render_metrics(const struct lj_table *t, struct lj_buf *b, size_t *in_flight,
-                             size_t *queued);
+/* Appends the follows' Prometheus series: per container (lines, bytes, retries,
+ * errors, skipped, truncated, seconds behind, labelled "<host>/<name>"), then the
+ * totals of lines unacked and queued, and the count followed. */
+void lj_table_render_metrics(const struct lj_table *t, struct lj_buf *b);
 
 /* True when a follow other than s still has unstored lines for subject (a removed or
  * renamed container whose name a new one took): s must not read the subject's last
@@ -141,6 +140,16 @@ void lj_table_tick(struct lj_table *t, struct lj_table_env *env);
 
 /* The engine went away: every transfer is stopped and due again once it is back. */
 void lj_table_engine_lost(struct lj_table *t, struct lj_table_env *env);
+
+/* Hands every ack the sink has queued to its follow (acks of destroyed follows are
+ * dropped); an ack saying the stream is gone clears env->nats_ready. */
+void lj_table_take_acks(struct lj_table *t, struct lj_table_env *env);
+/* After a NATS reconnect: every follow resends what is unacked, in order. */
+void lj_table_recover_all(struct lj_table *t);
+/* Ack timeouts of every follow (the tick does this too; this is for shutdown). */
+void lj_table_check_timeouts(struct lj_table *t);
+/* Publishes what every follow may send now, while env->nats_ready. */
+void lj_table_pump(struct lj_table *t, struct lj_table_env *env);
 
 /* Stops every transfer (shutdown); FIFOs are kept to drain. */
 void lj_table_stop_all(struct lj_table *t, CURLM *multi);

@@ -8,6 +8,14 @@ let s;
 before(async () => { s = await Stack.start({ publisher: true }); });
 after(async () => { if (s) await s.stop(); });
 
+/** The state in stack's registry entry of container name, or null without one. */
+async function registryState(stack, name) {
+  const kv = await (await stack.nc()).jetstream().views.kv('LOGJET_CONTAINERS');
+  const { ContainerInfo } = await proto();
+  const e = await kv.get(`${token(stack.hostId)}.${token(name)}`);
+  return e && e.value.length ? ContainerInfo.decode(e.value).state : null;
+}
+
 async function settled(name, n, timeoutMs = 30000) {
   await waitFor(async () => {
     const r = await s.records(name);
@@ -141,13 +149,7 @@ test('--opt-in: a labelled container is followed, and marked removed in the regi
     const yes = await t.run('wanted', 'echo hello; sleep 3600', { labels: { 'logjet.enable': 'true' } });
     const no = await t.run('unlabelled', 'echo quiet; sleep 3600');
     await waitFor(async () => (await t.records(yes.name)).length === 1, 20000, 'the labelled container\'s line');
-    const nc = await t.nc();
-    const kv = await nc.jetstream().views.kv('LOGJET_CONTAINERS');
-    const { ContainerInfo } = await proto();
-    const state = async (name) => {
-      const e = await kv.get(`${token(t.hostId)}.${token(name)}`);
-      return e && e.value.length ? ContainerInfo.decode(e.value).state : null;
-    };
+    const state = (name) => registryState(t, name);
     assert.equal(await state(yes.name), 'running');
     assert.equal((await t.docker(['rm', '-f', yes.name, no.name])).code, 0);
     await waitFor(async () => (await state(yes.name)) === 'removed', 10000, 'registry entry in state removed');
@@ -162,13 +164,7 @@ test('followed containers removed with rm -f, several at once: every registry en
   // The logs transfer ends when rm -f kills a container; if the publisher saw that end
   // (and the container gone) before the destroy event, the slot went without a word to
   // the registry, and the later event found no slot: the entry stayed "running".
-  const nc = await s.nc();
-  const kv = await nc.jetstream().views.kv('LOGJET_CONTAINERS');
-  const { ContainerInfo } = await proto();
-  const state = async (name) => {
-    const e = await kv.get(`${token(s.hostId)}.${token(name)}`);
-    return e && e.value.length ? ContainerInfo.decode(e.value).state : null;
-  };
+  const state = (name) => registryState(s, name);
   for (let round = 0; round < 5; round++) {
     const cs = [];
     for (let k = 0; k < 4; k++) cs.push(await s.run(`rmf${round}x${k}`, 'echo up; sleep 3600'));

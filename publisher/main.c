@@ -64,6 +64,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "natsconn.h"
 #include "natsurl.h"
 #include "selection.h"
 #include "sink.h"
@@ -78,7 +79,8 @@
 #define EXTRA_FDS (LJ_HTTP_MAX_CLIENTS + 2)
 
 struct options {
-    const char *nats_url, *docker_host, *host_id, *stream, *http, *include, *exclude;
+    struct lj_natsconn_options nats;
+    const char *docker_host, *host_id, *stream, *http, *include, *exclude;
     const char *log_level;
     long replay_depth, replicas, max_line_bytes, ack_timeout_ms;
     bool opt_in;
@@ -103,8 +105,7 @@ struct app {
 static struct options opts;
 
 static const struct lj_opt option_table[] = {
-    { "nats-url", LJ_OPT_STRING, "URL", "nats://127.0.0.1:4222",
-      "NATS server URL; several separated by commas", &opts.nats_url, 0, 0 },
+    LJ_NATSCONN_OPTIONS(opts.nats),
     { "docker-host", LJ_OPT_STRING, "URL", "unix:///var/run/docker.sock",
       "Docker engine: unix:///path or tcp://host:port", &opts.docker_host, 0, 0 },
     { "host-id", LJ_OPT_STRING, "NAME", "", "this host's name in subjects (default: hostname)",
@@ -152,7 +153,7 @@ static lj_status check_options(struct app *a, char *err, size_t errlen)
     } else {
         snprintf(a->host_id, sizeof a->host_id, "%s", a->o.host_id);
     }
-    if (lj_natsurl_check(a->o.nats_url, err, errlen) != LJ_OK)
+    if (lj_natsconn_check(&a->o.nats, err, errlen) != LJ_OK)
         return LJ_INVAL;
     return lj_selection_init(&a->sel, a->o.include, a->o.exclude, a->o.opt_in, err, errlen);
 }
@@ -215,8 +216,13 @@ static void engine_lost(struct app *a, CURLcode rc)
 
 static void check_nats(struct app *a)
 {
+    static char last_err[256];     /* a failure repeated every retry is logged once */
     char warn[512], err[256], q[600];
-    uint64_t rc = lj_sink_reconnects(a->env.sink);
+    uint64_t rc;
+
+    if (lj_sink_poll(a->env.sink))
+        a->env.nats_ready = false; /* a new connection: stream and bucket again */
+    rc = lj_sink_reconnects(a->env.sink);
 
     if (rc != a->seen_reconnects) {
         /* Acks of records sent on the old connection may never come: send every
@@ -228,8 +234,10 @@ static void check_nats(struct app *a)
     if (a->env.nats_ready || !lj_sink_connected(a->env.sink) || lj_time_mono_ns() < a->nats_retry_at)
         return;
     if (lj_sink_ensure(a->env.sink, warn, sizeof warn, err, sizeof err) != LJ_OK) {
-        lj_log(LJ_LOG_WARN, "JetStream not ready; retrying", "error=%s",
-               lj_log_quote(q, sizeof q, err));
+        if (strcmp(err, last_err) != 0)
+            lj_log(LJ_LOG_WARN, "JetStream not ready; retrying", "error=%s",
+                   lj_log_quote(q, sizeof q, err));
+        snprintf(last_err, sizeof last_err, "%s", err);
         a->nats_retry_at = lj_time_mono_ns() + NATS_RETRY_NS;
         return;
     }
@@ -247,6 +255,7 @@ static void check_nats(struct app *a)
         a->table.cfg.max_line_bytes = (size_t)room;
     }
     a->env.nats_ready = true;
+    last_err[0] = '\0';
 }
 
 
@@ -273,10 +282,12 @@ static int on_http(void *ctx, const char *path, struct lj_buf *body, const char 
 {
     struct app *a = ctx;
     if (strcmp(path, "/healthz") == 0) {
-        bool nats = a->env.nats_ready && lj_sink_connected(a->env.sink);
-        lj_buf_appendf(body, "%s\nnats: %s\ndocker: %s\n",
+        char why[600];
+        bool nats = lj_sink_healthy(a->env.sink, why, sizeof why) && a->env.nats_ready;
+        lj_buf_appendf(body, "%s\nnats: %s%s\ndocker: %s\n",
                        nats && a->env.engine_up ? "ok" : "unavailable",
-                       nats ? "connected" : "not connected",
+                       nats ? "connected" : "not connected: ",
+                       nats ? "" : why[0] ? why : "JetStream stream or bucket not ready",
                        a->env.engine_up ? "connected" : "not connected");
         return nats && a->env.engine_up ? 200 : 503;
     }
@@ -351,6 +362,7 @@ static int run(struct app *a)
             lj_table_check_timeouts(&a->table);
         }
         lj_table_pump(&a->table, &a->env);
+        lj_sink_flush_sent(a->env.sink);
         lj_http_process(a->http);
         if (a->env.stopping && (lj_table_drained(&a->table) || lj_time_mono_ns() > a->stop_deadline)) {
             if (!lj_table_drained(&a->table))
@@ -364,10 +376,12 @@ static int run(struct app *a)
 static lj_status setup(struct app *a, char *err, size_t errlen)
 {
     sigset_t mask;
-    struct lj_sink_config sc = { .nats_url = a->o.nats_url, .stream = a->o.stream,
+    char name[300];
+    struct lj_sink_config sc = { .nats = &a->o.nats, .name = name, .stream = a->o.stream,
                                  .replay_depth = a->o.replay_depth, .replicas = a->o.replicas };
     lj_status st;
 
+    snprintf(name, sizeof name, "logjet-publisher@%s", a->host_id);
     signal(SIGPIPE, SIG_IGN);
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
@@ -410,9 +424,10 @@ int main(int argc, char **argv)
 {
     static struct app a;
     enum lj_config_action action;
-    char err[512];
+    char err[512], shown[512];
     int rc = 1;
 
+    lj_natsconn_global_init();     /* first: see natsconn.h */
     if (lj_config_parse(option_table, NOPTIONS, argc, argv, &action, err, sizeof err) != LJ_OK) {
         fprintf(stderr, "logjet-publisher: %s\n", err);
         return 2;
@@ -442,7 +457,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "logjet-publisher: %s\n", err);
     } else {
         lj_log(LJ_LOG_INFO, "logjet-publisher started", "version=%s host_id=%s nats=%s docker=%s http=%s",
-               LJ_VERSION, a.host_id, a.o.nats_url, a.o.docker_host, a.o.http);
+               LJ_VERSION, a.host_id, lj_natsurl_redact(a.o.nats.url, shown, sizeof shown),
+               a.o.docker_host, a.o.http);
         rc = run(&a);
         lj_log(rc == 0 ? LJ_LOG_INFO : LJ_LOG_WARN, "logjet-publisher stopped",
                "clean=%d", rc == 0);

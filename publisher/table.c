@@ -225,6 +225,15 @@ void lj_table_render_metrics(const struct lj_table *t, struct lj_buf *b)
           offsetof(struct lj_follow_stats, skipped) },
         { "logjet_publisher_lines_truncated_total", "Lines cut at --max-line-bytes.",
           offsetof(struct lj_follow_stats, truncated) },
+        { "logjet_publisher_rotation_repeats_total",
+          "Lines Docker's follow sent again after a log rotation (skipped).",
+          offsetof(struct lj_follow_stats, repeats) },
+        { "logjet_publisher_rotation_backfilled_total",
+          "Lines Docker's follow skipped at a log rotation, read again from the rotated file.",
+          offsetof(struct lj_follow_stats, backfilled) },
+        { "logjet_publisher_rotation_rereads_total",
+          "Logs transfers ended to read a rotated log again.",
+          offsetof(struct lj_follow_stats, rereads) },
     };
     char label[600];
     for (size_t m = 0; m <= sizeof per / sizeof per[0]; m++) {
@@ -386,6 +395,13 @@ void lj_table_transfer_done(struct lj_table *t, struct lj_table_env *env, struct
     struct lj_docker_container c;
     lj_status st = lj_follow_transfer_done(s->f, env->multi, rc, err, sizeof err);
 
+    if (st == LJ_AGAIN && !env->stopping) {
+        /* The log rotated under a live follow: read it again now (follow.h). */
+        lj_log(LJ_LOG_DEBUG, "log rotated; reading it again", "container=%s",
+               lj_follow_name(s->f));
+        start_transfer(t, env, s, true);
+        return;
+    }
     if (st != LJ_OK) {
         if (!env->engine_up || env->stopping || check_unreadable(t, env, s))
             return;

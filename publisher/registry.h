@@ -7,6 +7,8 @@
 #ifndef LJ_REGISTRY_H
 #define LJ_REGISTRY_H
 
+#include <stdbool.h>
+
 #include "docker.h"
 #include "sink.h"
 #include "status.h"
@@ -18,6 +20,12 @@
 lj_status lj_registry_put(struct lj_sink *sink, const char *host,
                           const struct lj_docker_container *c, const char *state,
                           const char *unreadable_reason, char *err, size_t errlen);
+
+/* True when the bucket lists container id under host/name in a state other than
+ * "removed": the entry is this container's and still says it exists. False when it
+ * does not, and when the bucket cannot be read (the caller then writes nothing). */
+bool lj_registry_lists(struct lj_sink *sink, const char *host, const char *name,
+                       const char *id);
 
 /* The key of host/name: "<enc(host)>.<enc(name)>" into dst. */
 lj_status lj_registry_key(const char *host, const char *name, char *dst, size_t n);

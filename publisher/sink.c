@@ -561,6 +561,34 @@ lj_status lj_sink_kv_put(struct lj_sink *s, const char *key, const uint8_t *valu
     return LJ_OK;
 }
 
+lj_status lj_sink_kv_get(struct lj_sink *s, const char *key, uint8_t **value, size_t *len,
+                         char *err, size_t errlen)
+{
+    kvEntry *e = NULL;
+    natsStatus st;
+    *value = NULL;
+    *len = 0;
+    if (s->kv == NULL)
+        return lj_fail(err, errlen, LJ_NATS, "registry bucket not ready");
+    st = kvStore_Get(&e, s->kv, key);
+    if (st == NATS_NOT_FOUND)
+        return LJ_NOT_FOUND;
+    if (st != NATS_OK) {
+        set_nats_error(err, errlen, key, st);
+        return LJ_NATS;
+    }
+    int n = kvEntry_ValueLen(e);
+    if (n > 0 && (*value = malloc((size_t)n)) == NULL) {
+        kvEntry_Destroy(e);
+        return LJ_NOMEM;
+    }
+    if (n > 0)
+        memcpy(*value, kvEntry_Value(e), (size_t)n);
+    *len = n > 0 ? (size_t)n : 0;
+    kvEntry_Destroy(e);
+    return LJ_OK;
+}
+
 void lj_sink_flush_sent(struct lj_sink *s)
 {
     /* FlushTimeout writes the buffer and a PING at once, then waits for the PONG: the

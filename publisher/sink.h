@@ -106,6 +106,12 @@ lj_status lj_sink_last_record(struct lj_sink *s, const char *subject, lj_pb_reco
 lj_status lj_sink_kv_put(struct lj_sink *s, const char *key, const uint8_t *value,
                          size_t len, char *err, size_t errlen);
 
+/* The value under key in the registry bucket: LJ_OK with *value (caller frees) and
+ * *len, LJ_NOT_FOUND when the key holds nothing (or was deleted), LJ_NATS otherwise.
+ * Blocks for one request. */
+lj_status lj_sink_kv_get(struct lj_sink *s, const char *key, uint8_t **value, size_t *len,
+                         char *err, size_t errlen);
+
 /* Writes everything lj_sink_publish queued since the last call in one socket write,
  * then waits at most 1 ms for the server's PONG (nats.c's only flush is a PING). Call it
  * once per round of publishing, before the main loop sleeps: one write per round

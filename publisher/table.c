@@ -307,6 +307,18 @@ static void registry_removed(struct lj_table *t, struct lj_table_env *env, const
     registry_put(t, env, &c, "removed");
 }
 
+/* A container with no slot (stopped, its follow freed once its lines were stored) was
+ * removed or renamed: its entry under name, if the registry has one for this very
+ * container, says so. Asking the bucket (one request, only for such events) is exact
+ * whatever the selection, and right after a publisher restart too; a container never
+ * followed has no entry and gets none. */
+static void retire_entry(struct lj_table *t, struct lj_table_env *env, const char *id,
+                         const char *name)
+{
+    if (env->nats_ready && name[0] != '\0' && lj_registry_lists(env->sink, t->cfg.host, name, id))
+        registry_removed(t, env, id, name);
+}
+
 /* ---- following --------------------------------------------------------------------- */
 
 /* The container of s is gone: its slot goes once its lines are stored, and the
@@ -451,12 +463,16 @@ void lj_table_on_event(struct lj_table *t, struct lj_table_env *env,
     if (strcmp(e->action, "destroy") == 0 || st == LJ_NOT_FOUND) {
         if (s != NULL)
             mark_removed(t, env, s);
+        else
+            retire_entry(t, env, e->id, e->name);
     } else if (st == LJ_OK) {
         if (strcmp(e->action, "rename") == 0 && s != NULL) {
             /* The old name's entry goes; the follow moves once its FIFO is stored. */
             registry_removed(t, env, e->id, e->old_name);
             lj_follow_stop(s->f, env->multi);
             s->rename_pending = true;
+        } else if (strcmp(e->action, "rename") == 0) {
+            retire_entry(t, env, e->id, e->old_name);
         }
         registry_put(t, env, &c, NULL);
         if (strcmp(e->action, "start") == 0)

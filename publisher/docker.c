@@ -214,6 +214,9 @@ lj_status lj_docker_inspect(struct lj_docker *d, const char *id,
     out->created_ns = time_field(j, "Created");
     out->started_ns = time_field(state, "StartedAt");
     out->finished_ns = time_field(state, "FinishedAt");
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(state, "ExitCode");
+    out->exit_code = cJSON_IsNumber(code) ? code->valueint : 0;
+    out->oom_killed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "OOMKilled"));
     const cJSON *labels = cJSON_GetObjectItemCaseSensitive(config, "Labels");
     out->labels = cJSON_IsObject(labels) ? cJSON_Duplicate(labels, 1) : cJSON_CreateObject();
     cJSON_Delete(j);

@@ -27,6 +27,8 @@ struct lj_docker_container {
     bool running;
     bool tty;
     int64_t created_ns, started_ns, finished_ns; /* 0 when unknown/never */
+    int exit_code;        /* State.ExitCode of the last run (0 while running) */
+    bool oom_killed;      /* State.OOMKilled of the last run */
     cJSON *labels;        /* object of strings; owned, free with lj_docker_container_finish */
 };
 

@@ -61,6 +61,8 @@ lj_status lj_registry_put(struct lj_sink *sink, const char *host,
     info.started_at_unix_nano = c->started_ns;
     info.finished_at_unix_nano = c->finished_ns;
     info.tty = c->tty;
+    info.exit_code = c->exit_code;
+    info.oom_killed = c->oom_killed;
     info.updated_at_unix_nano = lj_time_now_ns();
     if ((s = lj_container_pack(&info, &buf, &len)) == LJ_OK)
         s = lj_sink_kv_put(sink, key, buf, len, err, errlen);

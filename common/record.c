@@ -2,6 +2,7 @@
 #include "record.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 static const char *const level_names[LJ_LEVEL_COUNT] = {
@@ -94,4 +95,58 @@ void lj_container_free(lj_pb_container *c)
 {
     if (c != NULL)
         logjet__v1__container_info__free_unpacked(c, NULL);
+}
+
+static const char *str_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+lj_status lj_record_unpack_view(const uint8_t *data, size_t len, lj_pb_record **holder,
+                                struct lj_record *v)
+{
+    lj_pb_record *m = logjet__v1__log_record__unpack(NULL, len, data);
+    *holder = m;
+    if (m == NULL)
+        return LJ_PROTO;
+    memset(v, 0, sizeof *v);
+    v->host = str_or_empty(m->host);
+    v->container_id = str_or_empty(m->container_id);
+    v->container = str_or_empty(m->container);
+    v->stream = m->stream == LOGJET__V1__STREAM__STDERR ? LJ_STREAM_STDERR : LJ_STREAM_STDOUT;
+    v->ts_unix_nano = m->ts_unix_nano;
+    v->line = m->line.data;
+    v->line_len = m->line.len;
+    v->level = (unsigned)m->level < LJ_LEVEL_COUNT ? (enum lj_level)m->level : LJ_LEVEL_UNKNOWN;
+    v->line_no = m->line_no;
+    v->truncated = m->truncated;
+    v->ts_index = m->ts_index;
+    v->other_seen = m->other_seen;
+    v->other_ts_unix_nano = m->other_ts_unix_nano;
+    v->other_ts_index = m->other_ts_index;
+    return LJ_OK;
+}
+
+void lj_container_view(const lj_pb_container *c, struct lj_container *v)
+{
+    v->id = str_or_empty(c->id);
+    v->name = str_or_empty(c->name);
+    v->image = str_or_empty(c->image);
+    v->state = str_or_empty(c->state);
+    v->host = str_or_empty(c->host);
+    v->started_at_unix_nano = c->started_at_unix_nano;
+    v->finished_at_unix_nano = c->finished_at_unix_nano;
+    v->updated_at_unix_nano = c->updated_at_unix_nano;
+    v->exit_code = c->exit_code;
+    v->oom_killed = c->oom_killed;
+    v->tty = c->tty;
+    v->nlabels = c->n_labels;
+}
+
+const char *lj_container_label(const lj_pb_container *c, const char *key)
+{
+    for (size_t i = 0; i < c->n_labels; i++)
+        if (c->labels[i]->key && strcmp(c->labels[i]->key, key) == 0)
+            return str_or_empty(c->labels[i]->value);
+    return NULL;
 }

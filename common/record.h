@@ -56,6 +56,26 @@ size_t lj_record_pack(const struct lj_record *r, uint8_t *out);
 lj_status lj_record_unpack(const uint8_t *data, size_t len, lj_pb_record **out);
 void lj_record_free(lj_pb_record *r);
 
+/* Parses a LogRecord into a plain view: *holder owns the memory view points into
+ * (lj_record_free it when done with view); callers need no protobuf-c field.
+ * LJ_PROTO when the bytes are not a LogRecord (*holder is then NULL). */
+lj_status lj_record_unpack_view(const uint8_t *data, size_t len, lj_pb_record **holder,
+                                struct lj_record *view);
+
+/* A borrowed view of one ContainerInfo (strings never NULL, "" when unset). */
+struct lj_container {
+    const char *id, *name, *image, *state, *host;
+    int64_t started_at_unix_nano, finished_at_unix_nano, updated_at_unix_nano;
+    int exit_code;
+    bool oom_killed, tty;
+    size_t nlabels;
+};
+
+/* Fills v from c; v borrows c's memory. */
+void lj_container_view(const lj_pb_container *c, struct lj_container *v);
+/* The value of label key in c, or NULL when c has no such label. */
+const char *lj_container_label(const lj_pb_container *c, const char *key);
+
 /* ContainerInfo: pack returns a malloc'd buffer (*out, *outlen) the caller frees. */
 lj_status lj_container_pack(const lj_pb_container *c, uint8_t **out, size_t *outlen);
 lj_status lj_container_unpack(const uint8_t *data, size_t len, lj_pb_container **out);

@@ -386,9 +386,27 @@ static bool read_direct(void *arg, uint64_t seq, const uint8_t *data, size_t len
     return take(r->t, r->c, seq, data, len, r->arrived);
 }
 
+/* true when a stored line is inside --since/--until; *past when after --until. */
+static bool in_window(const struct lj_tail_config *cfg, const uint8_t *data, size_t len, bool *past)
+{
+    lj_pb_record *holder = NULL;
+    struct lj_record v;
+    bool in = true;
+    *past = false;
+    if ((cfg->since_ns || cfg->until_ns) && lj_record_unpack_view(data, len, &holder, &v) == LJ_OK) {
+        *past = cfg->until_ns && v.ts_unix_nano > cfg->until_ns;
+        in = !*past && !(cfg->since_ns && v.ts_unix_nano < cfg->since_ns);
+    }
+    lj_record_free(holder);
+    return in;
+}
+
 static bool read_ring(void *arg, uint64_t seq, const uint8_t *data, size_t len)
 {
     struct reader *r = arg;
+    bool past;
+    if (!in_window(r->t->cfg, data, len, &past))
+        return !past;    /* --tail counts lines inside the window only */
     uint8_t *copy = malloc(len ? len : 1);
     if (copy == NULL)
         return false;

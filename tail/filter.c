@@ -144,7 +144,8 @@ size_t lj_context_offer(struct lj_context *c, const struct lj_filter *f, bool ma
     *separator = false;
     if (match || c->after_left > 0) {
         uint64_t first = idx - (match ? c->n : 0);
-        *separator = c->last_printed != 0 && first != c->last_printed && f->include.n > 0;
+        *separator = c->last_printed != 0 && first != c->last_printed && f->include.n > 0
+                     && (f->before > 0 || f->after > 0);    /* grep: "--" only with context */
         for (; match && c->n > 0; c->n--, c->start = (c->start + 1) % c->cap)
             out[k++] = c->ring[c->start];
         out[k++] = item;

@@ -529,6 +529,18 @@ static void handle_rename(struct app *a, const struct event *e)
     s->rename_pending = true;
 }
 
+static bool has_own_record(struct app *a, const struct lj_docker_container *c);
+
+/* true when the stream's newest line of name on this host is container id's. */
+static bool own_lines(struct app *a, const char *id, const char *name)
+{
+    struct lj_docker_container c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.id, sizeof c.id, "%s", id);
+    snprintf(c.name, sizeof c.name, "%s", name);
+    return has_own_record(a, &c);
+}
+
 static void handle_event(struct app *a, const struct event *e)
 {
     struct lj_docker_container c;
@@ -541,6 +553,10 @@ static void handle_event(struct app *a, const struct event *e)
     if (strcmp(e->action, "destroy") == 0 || st == LJ_NOT_FOUND) {
         if ((s = slot_by_container(a, e->id)) != NULL)
             mark_removed(a, s);
+        else if (strcmp(e->action, "destroy") == 0 && e->name[0] && own_lines(a, e->id, e->name))
+            /* Stopped and read to its end before the removal, so no slot is left: its
+             * registry entry still says "exited" unless it is written here. */
+            registry_removed(a, e->id, e->name);
         if (st == LJ_OK)
             lj_docker_container_finish(&c);
         return;

@@ -89,6 +89,31 @@ lj_status lj_merge_push(struct lj_merge *m, struct lj_merge_src *src, struct lj_
     return LJ_OK;
 }
 
+lj_status lj_merge_insert(struct lj_merge *m, struct lj_merge_src *src, struct lj_merge_item *item,
+                          int64_t ts_ns, int64_t arrived_ns)
+{
+    if (src->head == NULL || src->head->ts_ns >= ts_ns) {
+        if (src->head == NULL)
+            return lj_merge_push(m, src, item, ts_ns, arrived_ns);
+        *item = (struct lj_merge_item){ .next = src->head, .ts_ns = ts_ns, .arrived_ns = arrived_ns,
+                                        .order = m->next_order++ };
+        src->head = item;
+        m->items++;
+        sift_up(m, src->heap_pos);    /* the head's key only went down */
+        return LJ_OK;
+    }
+    struct lj_merge_item *p = src->head;
+    while (p->next != NULL && p->next->ts_ns < ts_ns)
+        p = p->next;
+    *item = (struct lj_merge_item){ .next = p->next, .ts_ns = ts_ns, .arrived_ns = arrived_ns,
+                                    .order = m->next_order++ };
+    p->next = item;
+    if (item->next == NULL)
+        src->tail = item;
+    m->items++;
+    return LJ_OK;
+}
+
 struct lj_merge_item *lj_merge_pop(struct lj_merge *m, int64_t now_ns, int64_t delay_ns,
                                    bool flush, struct lj_merge_src **src)
 {

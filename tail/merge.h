@@ -51,6 +51,12 @@ static inline bool lj_merge_src_empty(const struct lj_merge_src *s) { return s->
 lj_status lj_merge_push(struct lj_merge *m, struct lj_merge_src *src, struct lj_merge_item *item,
                         int64_t ts_ns, int64_t arrived_ns);
 
+/* Like lj_merge_push, but item goes before the first item of src whose timestamp is
+ * at or after ts_ns (at the end when none): for a line that belongs before lines that
+ * overtook it (a container's start, heard of after its first lines). */
+lj_status lj_merge_insert(struct lj_merge *m, struct lj_merge_src *src, struct lj_merge_item *item,
+                          int64_t ts_ns, int64_t arrived_ns);
+
 /* The next item to print, or NULL when none is due: the head with the smallest
  * timestamp, if it arrived at least delay_ns before now_ns, or if flush is true, or if
  * more than max_items are held. *src gets its source. */

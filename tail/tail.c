@@ -47,10 +47,13 @@ struct ctr {
     bool resumed;                 /* had an entry in the resume file */
     uint64_t taken_seq;           /* every line with seq <= this was taken or skipped */
     uint64_t taken_line_no;       /* line_no of the newest line taken; 0 = unknown */
+    int64_t taken_ts;             /* Docker timestamp of the newest line taken */
     uint64_t done_seq, done_line_no; /* handed to the filter: what the resume file says */
     struct lj_merge_src src;
     struct lj_context ctx;
     lj_pb_container *info;        /* newest registry entry, owned; NULL = none */
+    int64_t removed_due;          /* mono ns when its "removed" event prints, 0 = none */
+    int64_t removed_ts;           /* the removal's registry time */
 };
 
 enum item_kind { IT_LINE, IT_GAP, IT_EVENT };
@@ -65,6 +68,8 @@ struct item {
     uint64_t gap_after, gap_next;
     struct lj_print_event ev;
     char *ev_detail;
+    char ev_what[32];             /* ev.what points here: registry entries do not last */
+    int64_t due;                  /* held events: mono ns when they join the merge */
 };
 
 struct tail {
@@ -74,11 +79,13 @@ struct tail {
     size_t nbuckets, nctrs;
     struct ctr **all;             /* every ctr, for iteration */
     struct lj_merge merge;
-    struct lj_merge_src events;   /* lifecycle lines are one more source */
-    struct ctr events_ctr;        /* their owner (never selected or saved) */
+    struct item **held;           /* lifecycle lines waiting for their container's lines */
+    size_t nheld;
     uint64_t boundary;            /* B above */
     uint64_t resume_mark;         /* from the file: lines above it are new to us */
     uint64_t mark;                /* highest live seq handled */
+    struct ctr **removals;        /* removed ones whose event waits: a rename? */
+    size_t nremovals;
     struct lj_buf out, scratch;
     char err[512];
     bool live;                    /* history is done: later selections start at the boundary */
@@ -363,6 +370,8 @@ static bool take(struct tail *t, struct ctr *c, uint64_t seq, const uint8_t *dat
         }
     }
     c->taken_line_no = it->r.line_no;
+    if (it->r.ts_unix_nano > c->taken_ts)
+        c->taken_ts = it->r.ts_unix_nano;
     push(t, &c->src, it, it->r.ts_unix_nano, arrived);
     return true;
 }
@@ -475,6 +484,15 @@ static void fill(struct tail *t, struct ctr *c, uint64_t seq)
 
 /* ---- the registry ---- */
 
+/* A lifecycle line joins its container's own lines, so it keeps its place among them
+ * whatever the timestamps say (Docker stamps a run's last lines when it reads them,
+ * which can be after FinishedAt; StartedAt is taken after the process already runs).
+ * A start goes in at once: the publisher writes the registry before it follows the new
+ * run. Anything else waits this long first, as the registry hears of an exit before
+ * the container's last lines have come through the publisher. */
+#define EVENT_HOLD_NS (1500 * 1000000LL)
+#define START_LEAD_NS (1000 * 1000000LL)
+
 static void push_event(struct tail *t, struct ctr *c, const char *what, int64_t ts,
                        const struct lj_container *v, bool exit_code, const char *detail)
 {
@@ -482,58 +500,137 @@ static void push_event(struct tail *t, struct ctr *c, const char *what, int64_t 
     if (it == NULL)
         return;
     it->kind = IT_EVENT;
-    it->c = &t->events_ctr;
-    it->ev = (struct lj_print_event){ .host = c->host, .name = c->name, .what = what,
+    it->c = c;
+    snprintf(it->ev_what, sizeof it->ev_what, "%s", what);
+    it->ev = (struct lj_print_event){ .host = c->host, .name = c->name, .what = it->ev_what,
                                       .ts_ns = ts ? ts : lj_time_now_ns(),
                                       .has_exit_code = exit_code, .exit_code = v->exit_code,
                                       .oom_killed = v->oom_killed };
     if (detail && (it->ev_detail = strdup(detail)) != NULL)
         it->ev.detail = it->ev_detail;
-    push(t, &t->events, it, it->ev.ts_ns, lj_time_mono_ns());
+    if (strcmp(what, "started") == 0) {
+        /* Before any line of the run already waiting in the window: StartedAt is taken
+         * after the process runs, so its first lines may carry earlier timestamps. */
+        int64_t at = it->ev.ts_ns - START_LEAD_NS;
+        if (at <= v->finished_at_unix_nano)
+            at = v->finished_at_unix_nano + 1;
+        if (lj_merge_insert(&t->merge, &c->src, &it->m, at, lj_time_mono_ns()) != LJ_OK)
+            item_free(it);
+        return;
+    }
+    struct item **grown = realloc(t->held, (t->nheld + 1) * sizeof *grown);
+    if (grown == NULL) {
+        item_free(it);
+        return;
+    }
+    t->held = grown;
+    it->due = lj_time_mono_ns() + EVENT_HOLD_NS;
+    t->held[t->nheld++] = it;
 }
 
-/* The lifecycle change from old to new of one container, as event lines. */
+/* Held lifecycle lines whose wait is over (all when flush) join their container. */
+static void events_release(struct tail *t, bool flush)
+{
+    int64_t now = lj_time_mono_ns();
+    for (size_t i = 0; i < t->nheld;) {
+        struct item *it = t->held[i];
+        if (!flush && now < it->due) {
+            i++;
+            continue;
+        }
+        t->held[i] = t->held[--t->nheld];
+        int64_t ts = it->ev.ts_ns > it->c->taken_ts ? it->ev.ts_ns : it->c->taken_ts;
+        push(t, &it->c->src, it, ts, now);
+    }
+}
+
+/* A "removed" entry may be the first half of a rename (the publisher writes the old
+ * name as removed, then the new name with the same id): its event waits this long for
+ * the second half before it prints as a removal. */
+#define RENAME_WAIT_NS (1500 * 1000000LL)
+
+static void removal_due(struct tail *t, struct ctr *c, int64_t ts)
+{
+    struct ctr **grown = realloc(t->removals, (t->nremovals + 1) * sizeof *grown);
+    if (grown == NULL)
+        return;
+    t->removals = grown;
+    c->removed_due = lj_time_mono_ns() + RENAME_WAIT_NS;
+    c->removed_ts = ts;
+    t->removals[t->nremovals++] = c;
+}
+
+static void removal_drop(struct tail *t, size_t i)
+{
+    t->removals[i]->removed_due = 0;
+    t->removals[i] = t->removals[--t->nremovals];
+}
+
+/* Prints the removals that waited long enough (all of them when flush). */
+static void removals_expire(struct tail *t, bool flush)
+{
+    int64_t now = lj_time_mono_ns();
+    for (size_t i = 0; i < t->nremovals;) {
+        struct ctr *c = t->removals[i];
+        if (!flush && now < c->removed_due) {
+            i++;
+            continue;
+        }
+        struct lj_container v;
+        lj_container_view(c->info, &v);
+        push_event(t, c, "removed", c->removed_ts, &v, false, NULL);
+        removal_drop(t, i);
+    }
+}
+
+/* The waiting removal of the container with id, under another key than key: a rename. */
+static struct ctr *rename_source(struct tail *t, const char *id, const char *key, size_t *at)
+{
+    for (size_t i = 0; i < t->nremovals; i++) {
+        struct lj_container v;
+        lj_container_view(t->removals[i]->info, &v);
+        if (v.id[0] && strcmp(v.id, id) == 0 && strcmp(t->removals[i]->key, key) != 0) {
+            *at = i;
+            return t->removals[i];
+        }
+    }
+    return NULL;
+}
+
+/* The lifecycle change from old to new of container c, as event lines. */
 static void lifecycle(struct tail *t, struct ctr *c, const lj_pb_container *old,
-                      const lj_pb_container *new, const char *renamed_to)
+                      const lj_pb_container *new)
 {
     struct lj_container o = { .state = "" }, n;
+    size_t at;
     if (old)
         lj_container_view(old, &o);
     lj_container_view(new, &n);
     bool was_running = strcmp(o.state, "running") == 0, running = strcmp(n.state, "running") == 0;
-    if (renamed_to) {
-        push_event(t, c, "renamed", n.updated_at_unix_nano, &n, false, renamed_to);
-    } else if (running && (!was_running || o.started_at_unix_nano != n.started_at_unix_nano)) {
+    struct ctr *from = strcmp(n.state, "removed") != 0 ? rename_source(t, n.id, c->key, &at) : NULL;
+    if (from != NULL) {
+        push_event(t, from, "renamed", from->removed_ts, &n, false, n.name);
+        removal_drop(t, at);
+        if (old == NULL || o.started_at_unix_nano == n.started_at_unix_nano)
+            return;    /* the same run under its new name */
+    }
+    bool ended = strcmp(n.state, "exited") == 0 || strcmp(n.state, "dead") == 0
+                 || strcmp(n.state, "removing") == 0;
+    /* A run is new when StartedAt moved, even if it already ended by the time the
+     * publisher looked (a container that exits at once is never seen running). */
+    bool started = n.started_at_unix_nano > 0
+                   && (old == NULL ? running : o.started_at_unix_nano != n.started_at_unix_nano);
+    if (started)
         push_event(t, c, "started", n.started_at_unix_nano, &n, false, NULL);
-    } else if ((strcmp(n.state, "exited") == 0 || strcmp(n.state, "dead") == 0)
-               && (was_running || old == NULL || o.finished_at_unix_nano != n.finished_at_unix_nano)) {
+    if (ended && (was_running || started || old == NULL
+                  || o.finished_at_unix_nano != n.finished_at_unix_nano)) {
         push_event(t, c, n.oom_killed ? "OOM-killed" : "exited", n.finished_at_unix_nano, &n, true, NULL);
     } else if (strcmp(n.state, "removed") == 0 && strcmp(o.state, "removed") != 0) {
-        push_event(t, c, "removed", n.updated_at_unix_nano, &n, false, NULL);
-    } else if (strcmp(n.state, o.state) != 0 && !(running && was_running)) {
+        if (c->removed_due == 0)
+            removal_due(t, c, n.updated_at_unix_nano);
+    } else if (!started && !ended && strcmp(n.state, o.state) != 0 && !(running && was_running)) {
         push_event(t, c, n.state, n.updated_at_unix_nano, &n, false, NULL);
     }
-}
-
-/* A "removed" put followed, in the same batch, by a put of the same id under another
- * key is how the publisher writes a rename: the new name, or NULL. */
-static const char *renamed_to(struct lj_source_entry *list, struct lj_source_entry *e)
-{
-    struct lj_container v, w;
-    if (e->info == NULL)
-        return NULL;
-    lj_container_view(e->info, &v);
-    if (strcmp(v.state, "removed") != 0)
-        return NULL;
-    for (struct lj_source_entry *o = e->next; o; o = o->next) {
-        if (o->info == NULL || strcmp(o->key, e->key) == 0)
-            continue;
-        lj_container_view(o->info, &w);
-        if (strcmp(w.id, v.id) == 0 && strcmp(w.state, "removed") != 0)
-            return w.name;
-    }
-    (void)list;
-    return NULL;
 }
 
 static void registry_changes(struct tail *t, struct lj_source_entry *list)
@@ -547,13 +644,14 @@ static void registry_changes(struct tail *t, struct lj_source_entry *list)
             e->info = NULL;
             decide(t, c);
             if (t->cfg->events && !e->initial && c->sel == SEL_YES)
-                lifecycle(t, c, old, c->info, renamed_to(list, e));
+                lifecycle(t, c, old, c->info);
             lj_container_free(old);
         }
-    }
-    for (struct lj_source_entry *e = list, *next; e; e = next) {
-        next = e->next;
         lj_source_entry_free(e);
+    }
+    if (t->cfg->events) {
+        removals_expire(t, false);
+        events_release(t, false);
     }
 }
 
@@ -676,7 +774,6 @@ int lj_tail_run(struct lj_tail_config *cfg, volatile int *stop)
     struct tail t = { .cfg = cfg };
     int rc = 0;
     lj_merge_init(&t.merge, (size_t)cfg->buffer_lines);
-    lj_merge_src_init(&t.events);
     lj_buf_init(&t.out);
     lj_buf_init(&t.scratch);
     if (start(&t) != LJ_OK) {
@@ -695,6 +792,8 @@ int lj_tail_run(struct lj_tail_config *cfg, volatile int *stop)
             lj_log(LJ_LOG_INFO, "no container matches yet; waiting for one", NULL);
         follow(&t, stop);
     }
+    removals_expire(&t, true);
+    events_release(&t, true);
     drain(&t, true);
     flush_out(&t, true);
     if (t.failed) {
@@ -715,6 +814,10 @@ out:
     }
     free(t.all);
     free(t.buckets);
+    free(t.removals);
+    for (size_t i = 0; i < t.nheld; i++)
+        item_free(t.held[i]);
+    free(t.held);
     lj_merge_finish(&t.merge);
     lj_source_destroy(t.src);
     lj_buf_finish(&t.out);

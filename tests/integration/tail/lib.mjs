@@ -52,10 +52,15 @@ export class Tail {
 
   /** Waits until fn(this) is truthy; fails early if the process exits. */
   async until(fn, timeoutMs = 30000, what = 'tail output') {
-    return waitFor(() => {
-      if (this.exitInfo && !fn(this)) throw new Error(`logjet-tail exited ${JSON.stringify(this.exitInfo)}: ${this.err}`);
-      return fn(this);
-    }, timeoutMs, what);
+    try {
+      return await waitFor(() => {
+        if (this.exitInfo && !fn(this)) throw new Error(`logjet-tail exited ${JSON.stringify(this.exitInfo)}: ${this.err}`);
+        return fn(this);
+      }, timeoutMs, what);
+    } catch (e) {
+      e.message += `\n--- logjet-tail output (last 2000 bytes) ---\n${this.text.slice(-2000)}\n--- stderr ---\n${this.err}`;
+      throw e;
+    }
   }
 
   /** Sends signal and waits for the exit (SIGKILL after 10 s). */

@@ -64,6 +64,18 @@ int main(void)
     CHECK_INT(n, 3); CHECK_INT(ids[0], 8); CHECK_INT(ids[1], 9); CHECK_INT(ids[2], 10);
     lj_merge_finish(&m);
 
+    /* Insert: before the first item at or after its timestamp, the head included. */
+    push(&m, &a, 11, 500, 0); push(&m, &a, 12, 700, 0); push(&m, &b, 13, 450, 0);
+    CHECK_INT(lj_merge_insert(&m, &a, &items[14].m, 600, 0), LJ_OK); items[14].id = 14;
+    CHECK_INT(lj_merge_insert(&m, &a, &items[15].m, 400, 0), LJ_OK); items[15].id = 15;
+    CHECK_INT(lj_merge_insert(&m, &a, &items[16].m, 900, 0), LJ_OK); items[16].id = 16;
+    n = pop_all(&m, 0, 0, true, ids);
+    CHECK_INT(n, 6);
+    CHECK_INT(ids[0], 15); CHECK_INT(ids[1], 13); CHECK_INT(ids[2], 11); CHECK_INT(ids[3], 14);
+    CHECK_INT(ids[4], 12); CHECK_INT(ids[5], 16);
+    CHECK_INT(lj_merge_insert(&m, &b, &items[17].m, 1, 0), LJ_OK);    /* into an empty source */
+    CHECK_INT(pop_all(&m, 0, 0, true, ids), 1);
+
     /* The bound: past max_items the oldest goes out early. */
     lj_merge_init(&m, 3);
     lj_merge_src_init(&a);

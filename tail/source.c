@@ -448,3 +448,30 @@ lj_status lj_source_read(struct lj_source *s, const char *subject, uint64_t from
     natsSubscription_Destroy(sub);
     return ret;
 }
+
+lj_status lj_source_read_direct(struct lj_source *s, const char *subject, uint64_t from_seq,
+                                uint64_t upto_seq,
+                                bool (*fn)(void *, uint64_t, const uint8_t *, size_t), void *arg,
+                                char *err, size_t errlen)
+{
+    for (uint64_t seq = from_seq; seq <= upto_seq;) {
+        natsMsg *m = NULL;
+        jsDirectGetMsgOptions o;
+        jsDirectGetMsgOptions_Init(&o);
+        o.Sequence = seq;
+        o.NextBySubject = subject;
+        natsStatus st = js_DirectGetMsg(&m, s->js, s->cfg.stream, NULL, &o);
+        if (st == NATS_NOT_FOUND)
+            return LJ_OK;    /* nothing stored at or after seq */
+        if (st != NATS_OK)
+            return lj_fail(err, errlen, LJ_NATS, "reading %s: %s", subject, natsStatus_GetText(st));
+        uint64_t got = natsMsg_GetSequence(m);
+        bool more = got <= upto_seq
+            && fn(arg, got, (const uint8_t *)natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m));
+        natsMsg_Destroy(m);
+        if (!more || got < seq)
+            break;
+        seq = got + 1;
+    }
+    return LJ_OK;
+}

@@ -75,6 +75,15 @@ lj_status lj_source_read(struct lj_source *s, const char *subject, uint64_t from
                          bool (*fn)(void *arg, uint64_t seq, const uint8_t *data, size_t len),
                          void *arg, char *err, size_t errlen);
 
+/* Like lj_source_read from from_seq, one direct get per line (the stream allows direct
+ * gets): slower than a consumer for many lines, but it never pushes more at a client
+ * than it asked for, so it works where a burst just cut the connection (a slow
+ * consumer); used to read back lines missed live. */
+lj_status lj_source_read_direct(struct lj_source *s, const char *subject, uint64_t from_seq,
+                                uint64_t upto_seq,
+                                bool (*fn)(void *arg, uint64_t seq, const uint8_t *data, size_t len),
+                                void *arg, char *err, size_t errlen);
+
 /* A registry change: key "<host>.<container>" (tokens), info NULL for a delete. */
 struct lj_source_entry {
     struct lj_source_entry *next;

@@ -476,8 +476,8 @@ static void fill(struct tail *t, struct ctr *c, uint64_t seq)
 {
     struct reader r = { .t = t, .c = c, .arrived = lj_time_mono_ns() };
     char err[512];
-    if (lj_source_read(t->src, c->subject, c->taken_seq + 1, 0, seq - 1, read_direct, &r, err,
-                       sizeof err) != LJ_OK)
+    if (lj_source_read_direct(t->src, c->subject, c->taken_seq + 1, seq - 1, read_direct, &r, err,
+                              sizeof err) != LJ_OK)
         lj_log(LJ_LOG_WARN, "cannot read missed lines", "container=%s/%s error=\"%s\"", c->host,
                c->name, err);
 }

@@ -13,7 +13,7 @@ import { Tail } from './lib.mjs';
 
 let s;
 before(async () => {
-  s = await Stack.start({ natsConfig: 'max_pending: 262144\nwrite_deadline: "1s"\n' });
+  s = await Stack.start({ natsConfig: (st) => `max_pending: 262144\nmax_payload: 65536\nwrite_deadline: "1s"\njetstream { store_dir: "${st.storeDir}" }\n` });
   await s.startPublisher();
 });
 after(async () => { if (s) await s.stop(); });
@@ -71,7 +71,13 @@ test('logjet-tail cut off the same way reads back what it missed: every line onc
   t.child.kill('SIGCONT');
   await waitFor(() => /reconnected/.test(t.err), 30000, `logjet-tail reconnected (${t.err})`);
   await openGate(s, c.name, 2);
-  await t.until((x) => x.lines().length >= 4020, 60000, 'all 4020 lines');
+  await t.until((x) => x.lines().length >= 4020, 60000, 'all 4020 lines').catch((e) => {
+    const got = new Set(t.lines().map((l) => Number(l.split(' ')[1])));
+    const missing = Array.from({ length: 4020 }, (_, i) => i + 1).filter((n) => !got.has(n));
+    e.message = `missing ${missing.length}: ${missing.slice(0, 5)}..${missing.slice(-5)}; gap lines: `
+      + `${t.lines().filter((l) => l.includes('gap')).join(' | ')}\n${e.message.slice(0, 300)}`;
+    throw e;
+  });
   await sleep(300);
   assert.equal((await t.stop()).code, 0, t.err);
   const nos = t.lines().map((l) => Number(l.split(' ')[1]));

@@ -13,7 +13,8 @@ import { Tail } from './lib.mjs';
 
 let s;
 before(async () => {
-  s = await Stack.start({ natsConfig: (st) => `max_pending: 262144\nmax_payload: 65536\nwrite_deadline: "1s"\njetstream { store_dir: "${st.storeDir}" }\n` });
+  // Depth 5000: the whole burst stays in the stream, so logjet-tail can read it all back.
+  s = await Stack.start({ replayDepth: 5000, natsConfig: (st) => `max_pending: 262144\nmax_payload: 65536\nwrite_deadline: "1s"\njetstream { store_dir: "${st.storeDir}" }\n` });
   await s.startPublisher();
 });
 after(async () => { if (s) await s.stop(); });

@@ -28,6 +28,13 @@ export function jsonLines(text) {
   return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
+// Every background logjet-tail is killed (by PID) when the test process exits, also
+// after a failed assertion left one running or stopped.
+const started = new Set();
+process.on('exit', () => {
+  for (const t of started) if (!t.exitInfo) { t.child.kill('SIGCONT'); t.child.kill('SIGKILL'); }
+});
+
 export class Tail {
   /** Starts logjet-tail in the background; stdout and stderr are collected. */
   static start(s, args, opts = {}) {
@@ -43,7 +50,8 @@ export class Tail {
     this.child.stderr.on('data', (d) => { this.err += d; });
     this.exited = once(this.child, 'exit').then(([code, signal]) => ({ code, signal }));
     this.exitInfo = null;
-    this.exited.then((i) => { this.exitInfo = i; });
+    this.exited.then((i) => { this.exitInfo = i; started.delete(this); });
+    started.add(this);
   }
 
   get text() { return this.out.toString('utf8'); }

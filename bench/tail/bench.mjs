@@ -43,7 +43,10 @@ async function consume(s, kind) {
       { stdio: ['ignore', fs.openSync('/dev/null', 'w'), 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => { err += d; });
-    done = once(child, 'exit').then(() => { const [n, secs] = err.trim().split(' ').map(Number); return { n, secs }; });
+    done = once(child, 'exit').then(() => {
+      const [n, secs, cpu, rssKb] = err.trim().split(' ').map(Number);
+      return { n, secs, cpu, rss: rssKb / 1024 };
+    });
   } else {
     child = spawn(path.join(BUILD_DIR, 'tail/logjet-tail'), ['--nats-url', s.natsUrl, '-o', 'raw', '--tail', '0'],
       { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -57,12 +60,12 @@ async function consume(s, kind) {
     });
   }
   await sleep(1500);
-  const cpu0 = cpuSeconds(child.pid);
+  const cpu0 = kind === 'rawsub' ? 0 : cpuSeconds(child.pid);
   const gen = await run(path.join(BUILD_DIR, 'bench/tail/tailgen'), [s.natsUrl, String(N), String(C)]);
   const timeout = sleep(120000).then(() => ({ n: count, secs: NaN }));
   const r = await Promise.race([done, timeout]);
-  const cpu = cpuSeconds(child.pid) - cpu0;
-  const rss = vmHWM(child.pid);
+  const cpu = kind === 'rawsub' ? r.cpu : cpuSeconds(child.pid) - cpu0;    // rawsub: whole life
+  const rss = kind === 'rawsub' ? r.rss : vmHWM(child.pid);
   child.kill('SIGTERM');
   await once(child, 'exit').catch(() => {});
   return { kind, input: gen.stdout.trim(), rate: r.n / r.secs, n: r.n, rss, cpuPer1000: cpu / r.n * 1000 * 1000 };

@@ -2,12 +2,13 @@
  * writes every payload (the raw protobuf bytes) and a newline to stdout, through
  * stdio's buffer. No decoding, no ordering, no dedupe: the floor for any consumer.
  *   rawsub URL SUBJECT [N]
- * With N it exits after N messages and reports on stderr the seconds from the first to
- * the last; otherwise on SIGINT/SIGTERM. Not a test. */
+ * With N it exits after N messages and reports on stderr the count, the seconds from
+ * the first to the last, its CPU seconds and peak RSS (KiB); otherwise on SIGINT/SIGTERM. Not a test. */
 #include <nats/nats.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 static volatile sig_atomic_t stop;
 static void on_signal(int s) { (void)s; stop = 1; }
@@ -42,8 +43,14 @@ int main(int argc, char **argv)
         natsMsg_Destroy(m);
     }
     fflush(stdout);
-    if (want > 0)
-        fprintf(stderr, "%ld %.6f\n", got, (double)(nats_NowInNanoSeconds() - first) / 1e9);
+    if (want > 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        /* messages, seconds first to last, CPU seconds, peak RSS in KiB */
+        fprintf(stderr, "%ld %.6f %.3f %ld\n", got, (double)(nats_NowInNanoSeconds() - first) / 1e9,
+                ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+                ru.ru_maxrss);
+    }
     natsSubscription_Unsubscribe(sub);
     natsSubscription_Destroy(sub);
     natsConnection_Destroy(nc);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 
 static const char *const level_names[LJ_LEVEL_COUNT] = {
@@ -115,6 +116,8 @@ lj_status lj_container_pack_view(const struct lj_container *c, uint8_t **out, si
     info.started_at_unix_nano = c->started_ns;
     info.finished_at_unix_nano = c->finished_ns;
     info.tty = c->tty;
+    info.exit_code = c->exit_code;
+    info.oom_killed = c->oom_killed;
     info.updated_at_unix_nano = c->updated_ns;
     info.unreadable_reason = (char *)(c->unreadable_reason ? c->unreadable_reason : "");
     s = lj_container_pack(&info, out, outlen);
@@ -155,4 +158,46 @@ void lj_container_free(lj_pb_container *c)
 {
     if (c != NULL)
         logjet__v1__container_info__free_unpacked(c, NULL);
+}
+
+static const char *str_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+lj_status lj_record_unpack_view(const uint8_t *data, size_t len, lj_pb_record **holder,
+                                struct lj_record *v)
+{
+    lj_pb_record *m = logjet__v1__log_record__unpack(NULL, len, data);
+    *holder = m;
+    if (m == NULL)
+        return LJ_PROTO;
+    lj_record_view(m, v);
+    return LJ_OK;
+}
+
+void lj_container_view(const lj_pb_container *c, struct lj_container *v)
+{
+    v->id = str_or_empty(c->id);
+    v->name = str_or_empty(c->name);
+    v->image = str_or_empty(c->image);
+    v->state = str_or_empty(c->state);
+    v->host = str_or_empty(c->host);
+    v->labels = NULL;
+    v->nlabels = c->n_labels;
+    v->started_ns = c->started_at_unix_nano;
+    v->finished_ns = c->finished_at_unix_nano;
+    v->updated_ns = c->updated_at_unix_nano;
+    v->exit_code = c->exit_code;
+    v->oom_killed = c->oom_killed;
+    v->tty = c->tty;
+    v->unreadable_reason = str_or_empty(c->unreadable_reason);
+}
+
+const char *lj_container_label(const lj_pb_container *c, const char *key)
+{
+    for (size_t i = 0; i < c->n_labels; i++)
+        if (c->labels[i]->key && strcmp(c->labels[i]->key, key) == 0)
+            return str_or_empty(c->labels[i]->value);
+    return NULL;
 }

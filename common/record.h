@@ -67,9 +67,11 @@ struct lj_label {
 /* A borrowed view of one registry entry (ContainerInfo), for packing. */
 struct lj_container {
     const char *id, *name, *image, *state, *host;
-    const struct lj_label *labels;
+    const struct lj_label *labels; /* for packing; NULL in a view (lj_container_label) */
     size_t nlabels;
     int64_t started_ns, finished_ns, updated_ns;
+    int exit_code;                 /* the last run's, once it finished */
+    bool oom_killed;               /* the last run was OOM-killed */
     bool tty;
     const char *unreadable_reason; /* "" or NULL: the engine can read its log */
 };
@@ -81,6 +83,18 @@ lj_status lj_container_peek(const uint8_t *data, size_t len, char *id, char *sta
 /* Packs c as a ContainerInfo into a malloc'd buffer (*out, *outlen) the caller frees.
  * LJ_NOMEM when out of memory. */
 lj_status lj_container_pack_view(const struct lj_container *c, uint8_t **out, size_t *outlen);
+
+/* Parses a LogRecord into a plain view: *holder owns the memory view points into
+ * (lj_record_free it when done with view); callers need no protobuf-c field.
+ * LJ_PROTO when the bytes are not a LogRecord (*holder is then NULL). */
+lj_status lj_record_unpack_view(const uint8_t *data, size_t len, lj_pb_record **holder,
+                                struct lj_record *view);
+
+/* Fills v (struct lj_container above) from c; v borrows c's memory, its strings are
+ * never NULL ("" when unset), and its labels are read with lj_container_label. */
+void lj_container_view(const lj_pb_container *c, struct lj_container *v);
+/* The value of label key in c, or NULL when c has no such label. */
+const char *lj_container_label(const lj_pb_container *c, const char *key);
 
 /* ContainerInfo: pack returns a malloc'd buffer (*out, *outlen) the caller frees. */
 lj_status lj_container_pack(const lj_pb_container *c, uint8_t **out, size_t *outlen);

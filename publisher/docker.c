@@ -262,6 +262,9 @@ lj_status lj_docker_inspect(struct lj_docker *d, const char *id,
     out->created_ns = time_field(j, "Created");
     out->started_ns = time_field(state, "StartedAt");
     out->finished_ns = time_field(state, "FinishedAt");
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(state, "ExitCode");
+    out->exit_code = cJSON_IsNumber(code) ? code->valueint : 0;
+    out->oom_killed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(state, "OOMKilled"));
     s = copy_labels(out, cJSON_GetObjectItemCaseSensitive(config, "Labels"));
     cJSON_Delete(j);
     return s;

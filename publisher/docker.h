@@ -35,6 +35,8 @@ struct lj_docker_container {
     bool running;
     bool tty;
     int64_t created_ns, started_ns, finished_ns; /* 0 when unknown/never */
+    int exit_code;        /* State.ExitCode of the last run (0 while running) */
+    bool oom_killed;      /* State.OOMKilled of the last run */
     /* Config.Labels in the engine's order; owned (array and strings), freed by
      * lj_docker_container_finish. NULL when nlabels is 0. */
     struct lj_docker_label *labels;

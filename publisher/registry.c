@@ -43,6 +43,7 @@ lj_status lj_registry_put(struct lj_sink *sink, const char *host,
         .id = c->id, .name = c->name, .image = c->image, .state = state ? state : c->state,
         .host = host, .labels = labels, .nlabels = c->nlabels, .started_ns = c->started_ns,
         .finished_ns = c->finished_ns, .updated_ns = lj_time_now_ns(), .tty = c->tty,
+        .exit_code = c->exit_code, .oom_killed = c->oom_killed,
         .unreadable_reason = unreadable_reason,
     };
     if ((s = lj_container_pack_view(&info, &buf, &len)) == LJ_OK)

@@ -252,7 +252,8 @@ export class Stack {
    * healthy: false only for it to answer at all (fails if it exits).
    */
   async startDaemon(name, args, baseUrl, { healthy = true } = {}) {
-    const p = new Proc(name, path.join(BUILD_DIR, `${name}/logjet-${name}`), args,
+    const bin = name.replace(/-.*/, '');    // "publisher-<host>": another publisher
+    const p = new Proc(name, path.join(BUILD_DIR, `${bin}/logjet-${bin}`), args,
       path.join(this.dir, `${name}.log`), { ...this.opts.env, ...this.opts[`${name}Env`] });
     this.procs[name] = p;
     await waitFor(async () => {
@@ -269,6 +270,22 @@ export class Stack {
       ...(this.opts.replayDepth ? ['--replay-depth', String(this.opts.replayDepth)] : []),
       ...(this.opts.publisherArgs || []), ...extra];
     await this.startDaemon('publisher', args, this.publisherHttp, opts);
+  }
+
+  /**
+   * A second publisher on the same NATS, as another Docker host would run it: its own
+   * --host-id and metrics port, following containers whose names match includeRegex.
+   * Stopped (and checked for sanitizer reports) by stop() like the first one.
+   */
+  async startExtraPublisher(hostId, includeRegex) {
+    const key = `publisher-${hostId}`;
+    const port = await freePort();
+    const args = ['--nats-url', this.natsUrl, '--docker-host', this.opts.dockerHost || DOCKER_HOST, '--host-id', hostId,
+      '--http', `127.0.0.1:${port}`, '--include', includeRegex,
+      ...(this.opts.replayDepth ? ['--replay-depth', String(this.opts.replayDepth)] : [])];
+    this.extraDaemons = [...(this.extraDaemons || []), key];
+    await this.startDaemon(key, args, `http://127.0.0.1:${port}`);
+    this.procs[key].name = key;
   }
 
   async killPublisher(signal = 'SIGKILL') {
@@ -425,11 +442,12 @@ export class Stack {
   async stop() {
     if (this._nc) await this._nc.close().catch(() => {});
     this._nc = null;
-    for (const name of ['gateway', 'publisher', 'nats']) {
+    const daemons = ['gateway', 'publisher', ...(this.extraDaemons || [])];
+    for (const name of [...daemons, 'nats']) {
       await this.procs[name]?.stop('SIGTERM');
     }
     const reports = [];
-    for (const name of ['gateway', 'publisher']) {
+    for (const name of daemons) {
       const p = this.procs[name];
       if (!p) continue;
       let log = '';

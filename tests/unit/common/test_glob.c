@@ -1,4 +1,4 @@
-/* Unit tests for gateway/glob.c. */
+/* Unit tests for common/glob.c. */
 #include "check.h"
 #include "glob.h"
 

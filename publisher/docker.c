@@ -312,13 +312,13 @@ lj_status lj_docker_logs_readable(struct lj_docker *d, const char *id, char *rea
 }
 
 /* Copies the string field key of obj into dst (cut to n - 1 bytes; "" when absent),
- * without a leading slash when skip_slash is set. */
+ * without its leading slashes when skip_slash is set. */
 static void copy_field(char *dst, size_t n, const cJSON *obj, const char *key, int skip_slash)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
     const char *str = cJSON_IsString(v) ? v->valuestring : "";
-    if (skip_slash && str[0] == '/')
-        str++;
+    while (skip_slash && str[0] == '/')
+        str++;    /* a Docker name never starts with '/': every leading one goes */
     snprintf(dst, n, "%s", str);
 }
 

@@ -1,9 +1,9 @@
 /* main.c - logjet-tail: options, signals, then one tail run (tail.c).
  *
- * Threads: this one (everything in tail.c), nats.c's own, and source.c's registry
- * watcher; source.h says how data crosses. Signals only set `stop`, which the main loop
- * reads at least every 50 ms; it then prints what the reorder window holds, saves the
- * resume file and exits 0.
+ * Threads: this one (everything in tail.c), nats.c's own, natsconn's connector, and
+ * source.c's registry watcher; source.h says how data crosses. Signals only set `stop`,
+ * which the main loop reads at least every 50 ms; it then prints what the reorder
+ * window holds, saves the resume file and exits 0.
  *
  * Options come from the common table (common/config.h: --help, LOGJET_* twins). What
  * that table cannot express is handled here first: QUERY arguments, short flags (-t,
@@ -19,7 +19,7 @@
 
 #include "config.h"
 #include "log.h"
-#include "natsurl.h"
+#include "natsconn.h"
 #include "subject.h"
 #include "tail.h"
 #include "template.h"
@@ -48,7 +48,8 @@ static const char summary[] =
     "--no-follow, 2 on errors (bad options, NATS not reachable at start).";
 
 struct opts {
-    const char *nats_url, *js_stream, *host, *exclude_container, *state, *label;
+    struct lj_natsconn_options nats;
+    const char *js_stream, *host, *exclude_container, *state, *label;
     const char *tail, *since, *until, *level, *stream, *include, *exclude, *highlight;
     const char *output, *template, *timestamps, *color, *ansi, *resume;
     long delay, after, before, context, buffer_lines;
@@ -61,7 +62,7 @@ static struct opts o;
 #define INT(n, mv, def, h, dst, lo, hi) { n, LJ_OPT_INT, mv, def, h, &o.dst, lo, hi }
 #define BOOL(n, h, dst) { n, LJ_OPT_BOOL, NULL, NULL, h, &o.dst, 0, 0 }
 static const struct lj_opt table[] = {
-    STR("nats-url", "URL", "nats://127.0.0.1:4222", "NATS server(s), comma-separated", nats_url),
+    LJ_NATSCONN_OPTIONS(o.nats),
     STR("js-stream", "NAME", "LOGS", "the JetStream stream (the daemons' --stream)", js_stream),
     BOOL("regex", "QUERY arguments are regular expressions over <host>/<name> (-r)", regex),
     STR("host", "GLOB", NULL, "only containers on hosts matching GLOB", host),
@@ -331,7 +332,7 @@ static lj_status selection_options(struct lj_tail_config *c, struct multi *m, ch
     if (st == LJ_OK) st = each(m->highlight, m->nhighlight, o.highlight, add_highlight, c, err, errlen);
     if (st == LJ_OK && o.level) st = lj_filter_set_levels(&c->filter, o.level, err, errlen);
     if (st == LJ_OK && o.stream) st = lj_filter_set_streams(&c->filter, o.stream, err, errlen);
-    if (st == LJ_OK && lj_natsurl_check(o.nats_url, err, errlen) != LJ_OK) st = LJ_INVAL;
+    if (st == LJ_OK && lj_natsconn_check(&o.nats, err, errlen) != LJ_OK) st = LJ_INVAL;
     c->filter.before = (int)(o.before ? o.before : o.context);
     c->filter.after = (int)(o.after ? o.after : o.context);
     return st;
@@ -343,10 +344,11 @@ int main(int argc, char **argv)
     struct multi m = { 0 };
     struct lj_template *tmpl = NULL;
     enum lj_config_action action;
-    char err[512] = "", live[LJ_SUBJECT_TOKEN_MAX + 32];
+    char err[512] = "", live[LJ_SUBJECT_TOKEN_MAX + 32], host[256] = "", name[300];
     char **args = calloc((size_t)argc + 1, sizeof *args);
     int nargs = 0, rc = 2;
 
+    lj_natsconn_global_init();     /* first: see natsconn.h */
     lj_select_init(&cfg.select);
     lj_filter_init(&cfg.filter);
     if (args == NULL || prescan(argc, argv, args, &nargs, &m, err, sizeof err) != 0) {
@@ -372,7 +374,10 @@ int main(int argc, char **argv)
         goto out;
     }
     live_subject(o.host, live, sizeof live);
-    cfg.nats_url = o.nats_url;
+    gethostname(host, sizeof host - 1);
+    snprintf(name, sizeof name, "logjet-tail@%s", host);
+    cfg.nats = &o.nats;
+    cfg.nats_name = name;
     cfg.stream = o.js_stream;
     cfg.live_subject = live;
 

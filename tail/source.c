@@ -1,5 +1,5 @@
-/* source.c - NATS for logjet-tail: connection, live subscription, JetStream reads,
- * registry watch (see source.h for the threads). */
+/* source.c - NATS for logjet-tail: the connection (through common/natsconn), live
+ * subscription, JetStream reads, registry watch (see source.h for the threads). */
 #include "source.h"
 
 #include <nats/nats.h>
@@ -9,16 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "natsurl.h"
+#include "natsconn.h"
 
 #define REGISTRY_BUCKET "LOGJET_CONTAINERS"
 #define READ_WAIT_MS 5000
 #define CLOSE_WAIT_MS 5000
+#define START_WAIT_MS 10000    /* nats.c gives one attempt 2 s */
 
 struct lj_source {
     struct lj_source_config cfg;
-    natsConnection *nc;
+    struct lj_natsconn *conn;
+    natsConnection *nc;               /* taken from conn; nats.c reconnects it */
     jsCtx *js;
     natsSubscription *live;
 
@@ -31,70 +32,43 @@ struct lj_source {
     bool ready;                       /* the initial contents are queued */
     kvWatcher *watcher;
     atomic_bool stopping;
-    atomic_bool slow_noticed;
 };
 
 /* ---- connection ---- */
 
-static void on_disconnected(natsConnection *nc, void *arg)
-{
-    struct lj_source *s = arg;
-    (void)nc;
-    if (!atomic_load(&s->stopping))
-        lj_log(LJ_LOG_WARN, "NATS connection lost, reconnecting", NULL);
-}
-
-static void on_reconnected(natsConnection *nc, void *arg)
-{
-    char url[256] = "";
-    (void)arg;
-    natsConnection_GetConnectedUrl(nc, url, sizeof url);
-    lj_log(LJ_LOG_INFO, "NATS reconnected", "url=%s", url);
-}
-
-static void on_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *arg)
-{
-    struct lj_source *s = arg;
-    (void)nc;
-    (void)sub;
-    /* Slow consumer: lines were dropped in nats.c; they are read back from JetStream,
-     * so say it once, not once per dropped batch. */
-    if (err == NATS_SLOW_CONSUMER && atomic_exchange(&s->slow_noticed, true))
-        return;
-    lj_log(LJ_LOG_WARN, "NATS asynchronous error", "error=\"%s\"", natsStatus_GetText(err));
-}
-
-/* The one place the connection is set up: options as the daemons use them. */
+/* The first connection, waited for at most START_WAIT_MS, or until the first attempt
+ * failed (natsconn's reason is no longer the initial "connecting to <server>"): a user
+ * at a terminal wants to know at once. */
 static lj_status connect_nats(struct lj_source *s, char *err, size_t errlen)
 {
-    natsOptions *o = NULL;
-    natsStatus st = natsOptions_Create(&o);
-    if (st == NATS_OK) st = natsOptions_SetName(o, "logjet-tail");
-    if (st == NATS_OK) st = natsOptions_SetMaxReconnect(o, -1);
-    if (st == NATS_OK) st = natsOptions_SetReconnectWait(o, 250);
-    if (st == NATS_OK) st = natsOptions_SetReconnectJitter(o, 100, 1000);
-    if (st == NATS_OK) st = natsOptions_SetDisconnectedCB(o, on_disconnected, s);
-    if (st == NATS_OK) st = natsOptions_SetReconnectedCB(o, on_reconnected, s);
-    if (st == NATS_OK) st = natsOptions_SetErrorHandler(o, on_error, s);
-    if (st == NATS_OK) st = natsOptions_SetTimeout(o, 2000);
-    if (st != NATS_OK) {
-        natsOptions_Destroy(o);
-        return lj_fail(err, errlen, LJ_NATS, "NATS options: %s", natsStatus_GetText(st));
+    char why[512], initial[600];
+    const char *url;
+    lj_status st = lj_natsconn_create(s->cfg.nats, s->cfg.name, NULL, &s->conn, err, errlen);
+    if (st != LJ_OK)
+        return st;
+    url = lj_natsconn_url(s->conn);
+    snprintf(initial, sizeof initial, "connecting to %s", url);
+    for (int64_t end = nats_Now() + START_WAIT_MS;;) {
+        if ((s->nc = lj_natsconn_take(s->conn)) != NULL)
+            break;
+        bool healthy = lj_natsconn_healthy(s->conn, why, sizeof why);
+        if ((!healthy && strcmp(why, initial) != 0) || nats_Now() >= end) {
+            /* "cannot connect to <server>: <cause>": the server is named once. */
+            const char *cause = why;
+            size_t n = strlen("cannot connect to ") + strlen(url) + 2;
+            if (!strncmp(why, "cannot connect to ", 18) && !strncmp(why + 18, url, strlen(url))
+                && !strncmp(why + n - 2, ": ", 2))
+                cause = why + n;
+            return lj_fail(err, errlen, LJ_NATS, "cannot connect to NATS at %s: %s", url, cause);
+        }
+        nats_Sleep(10);
     }
-    if (lj_natsurl_apply(o, s->cfg.nats_url, err, errlen) != LJ_OK) {
-        natsOptions_Destroy(o);
-        return LJ_INVAL;
-    }
-    st = natsConnection_Connect(&s->nc, o);
-    natsOptions_Destroy(o);
-    if (st != NATS_OK)
-        return lj_fail(err, errlen, LJ_NATS, "cannot connect to NATS at %s: %s",
-                       s->cfg.nats_url, natsStatus_GetText(st));
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = READ_WAIT_MS;
-    if ((st = natsConnection_JetStream(&s->js, s->nc, &jo)) != NATS_OK)
-        return lj_fail(err, errlen, LJ_NATS, "JetStream context: %s", natsStatus_GetText(st));
+    natsStatus ns = natsConnection_JetStream(&s->js, s->nc, &jo);
+    if (ns != NATS_OK)
+        return lj_fail(err, errlen, LJ_NATS, "JetStream context: %s", natsStatus_GetText(ns));
     return LJ_OK;
 }
 
@@ -247,17 +221,21 @@ void lj_source_destroy(struct lj_source *s)
     if (s->watcher)
         kvWatcher_Stop(s->watcher);
     pthread_mutex_unlock(&s->lock);
+    lj_natsconn_stop(s->conn);
     if (s->live) {
         natsSubscription_Unsubscribe(s->live);
         natsSubscription_Destroy(s->live);
     }
+    /* Closed before the join: a request the registry thread is blocked in fails at once. */
     if (s->nc)
         natsConnection_Close(s->nc);
     if (s->registry_started)
         pthread_join(s->registry, NULL);
     jsCtx_Destroy(s->js);
-    natsConnection_Destroy(s->nc);
-    /* The callbacks write into s: wait for nats.c's threads before freeing it. */
+    if (!lj_natsconn_close(s->conn, s->nc))
+        return;    /* a callback may still come: leaked rather than freed under it */
+    lj_natsconn_destroy(s->conn);
+    /* nats.c's threads may still run a callback: wait for them before freeing s. */
     if (nats_CloseAndWait(CLOSE_WAIT_MS) == NATS_TIMEOUT)
         return;
     for (struct lj_source_entry *e = s->head, *n; e; e = n) {
@@ -300,7 +278,7 @@ lj_status lj_source_next(struct lj_source *s, int timeout_ms, struct lj_source_m
         if (st == NATS_TIMEOUT)
             return LJ_TIMEOUT;
         if (st == NATS_SLOW_CONSUMER)
-            continue;    /* reported once by on_error; the gap is refilled */
+            continue;    /* logged by natsconn; the gap is refilled */
         if (st != NATS_OK)
             return LJ_CLOSED;
         const char *subject = natsMsg_GetSubject(m);

@@ -1,8 +1,9 @@
 /* source.h - logjet-tail's side of NATS: the connection, the one live subscription,
  * JetStream reads of history and gap fills, and the registry watch.
  *
- * Threads: nats.c's own (reader, flusher, connection callbacks: they only log a
- * one-line notice on stderr and flip `connected`), and "registry", which watches the
+ * Threads: nats.c's own (reader, flusher, connection callbacks), natsconn's connector
+ * (common/natsconn.h: it and the callbacks log a one-line notice on stderr when the
+ * connection is lost or back), and "registry", which watches the
  * LOGJET_CONTAINERS bucket and queues its entries for the main thread. Live lines are
  * NOT handed over by a callback: the subscription is synchronous and the main thread
  * pulls from it (lj_source_next), so nats.c's pending limits bound the memory of lines
@@ -17,21 +18,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "natsconn.h"
 #include "record.h"
 #include "status.h"
 
 struct lj_source;
 
 struct lj_source_config {
-    const char *nats_url;
+    const struct lj_natsconn_options *nats;   /* the --nats-* options */
+    const char *name;               /* connection name the server shows */
     const char *stream;             /* "LOGS" */
     const char *live_subject;       /* "live.logs.>" or "live.logs.<host>.>" */
     int pending_msgs;               /* live lines nats.c may hold before dropping */
     int pending_bytes;
 };
 
-/* Connects (failing at once when no server answers: a user at a terminal wants to know)
- * and starts the registry thread; reconnects forever afterwards. */
+/* Connects through common/natsconn (failing within seconds, naming the server and the
+ * cause, when the first attempt fails: a user at a terminal wants to know) and starts
+ * the registry thread; nats.c reconnects afterwards. */
 lj_status lj_source_create(const struct lj_source_config *cfg, struct lj_source **out,
                            char *err, size_t errlen);
 /* Closes everything; NULL is fine. Blocks up to a few seconds for nats.c's threads. */

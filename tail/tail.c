@@ -679,7 +679,7 @@ static lj_status load_entry(void *arg, const char *subject, uint64_t seq, uint64
 static lj_status start(struct tail *t)
 {
     struct lj_tail_config *cfg = t->cfg;
-    struct lj_source_config sc = { .nats_url = cfg->nats_url, .stream = cfg->stream,
+    struct lj_source_config sc = { .nats = cfg->nats, .name = cfg->nats_name, .stream = cfg->stream,
                                    .live_subject = cfg->live_subject,
                                    .pending_msgs = 1000000, .pending_bytes = 256 * 1024 * 1024 };
     lj_status st = lj_source_create(&sc, &t->src, t->err, sizeof t->err);

@@ -7,12 +7,15 @@
 #include <stdint.h>
 
 #include "filter.h"
+#include "natsconn.h"
 #include "print.h"
 #include "select.h"
 #include "status.h"
 
 struct lj_tail_config {
-    const char *nats_url, *stream;
+    const struct lj_natsconn_options *nats;   /* the --nats-* options */
+    const char *nats_name;            /* connection name: logjet-tail@<hostname> */
+    const char *stream;
     const char *live_subject;         /* "live.logs.>" or narrower for a literal --host */
     struct lj_select select;
     struct lj_filter filter;

@@ -1,6 +1,6 @@
-/* natsconn.h - the one way both daemons connect to NATS: the --nats-* options (server
- * list, credentials, TLS), every connection attempt, and the state an operator sees
- * (connected, or why not).
+/* natsconn.h - the one way both daemons and logjet-tail connect to NATS: the --nats-*
+ * options (server list, credentials, TLS), every connection attempt, and the state an
+ * operator sees (connected, or why not).
  *
  * A connector thread makes each attempt synchronously, so that every failure's text is
  * known: the server's -ERR ("Authorization Violation", "User Authentication Expired"),

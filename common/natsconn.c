@@ -450,8 +450,9 @@ static void attempt(struct lj_natsconn *c)
     c->reason[0] = '\0';
     c->last_report[0] = '\0';
     pthread_mutex_unlock(&c->lock);
-    lj_log(LJ_LOG_INFO, "connected to NATS", "url=%s name=%s",
-           lj_natsurl_redact(url, shown, sizeof shown), c->name);
+    if (!c->hooks.quiet_connect)
+        lj_log(LJ_LOG_INFO, "connected to NATS", "url=%s name=%s",
+               lj_natsurl_redact(url, shown, sizeof shown), c->name);
     if (c->hooks.ready)
         c->hooks.ready(c->hooks.arg);
 }

@@ -85,6 +85,9 @@ struct lj_natsconn_hooks {
     void (*reconnected)(natsConnection *nc, void *arg);
     void (*closed)(natsConnection *nc, void *arg); /* not called for lj_natsconn_close */
     void *arg;
+    /* No "connected to NATS" line (a terminal client's start stays silent); failures,
+     * losses and reconnections are logged as ever. */
+    bool quiet_connect;
 };
 
 struct lj_natsconn;

@@ -43,7 +43,8 @@ static lj_status connect_nats(struct lj_source *s, char *err, size_t errlen)
 {
     char why[512], initial[600];
     const char *url;
-    lj_status st = lj_natsconn_create(s->cfg.nats, s->cfg.name, NULL, &s->conn, err, errlen);
+    const struct lj_natsconn_hooks hooks = { .quiet_connect = true };
+    lj_status st = lj_natsconn_create(s->cfg.nats, s->cfg.name, &hooks, &s->conn, err, errlen);
     if (st != LJ_OK)
         return st;
     url = lj_natsconn_url(s->conn);

@@ -4,14 +4,14 @@
 // password appears nowhere in its output.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Stack } from '../../lib/harness.mjs';
 import { stored } from '../gateway/client.mjs';
+import { secret } from '../security/pki.mjs';
 import { tailRun } from './lib.mjs';
 
-const password = crypto.randomBytes(12).toString('hex');
+const password = secret('pw');
 let s;
 before(async () => {
   s = await Stack.start({
@@ -40,7 +40,7 @@ test('--nats-user with LOGJET_NATS_PASSWORD_FILE reads; a wrong password fails c
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.stdout, 'the stored line\n');
 
-  const wrong = crypto.randomBytes(12).toString('hex');
+  const wrong = secret('wrong');
   const bad = await tailRun(s, ['--nats-user', 'logjet', '--no-follow', `*/${c.name}`],
     { env: { LOGJET_NATS_PASSWORD_FILE: passwordFile('wrong', wrong) }, timeout: 30000 });
   assert.equal(bad.code, 2, bad.stderr);

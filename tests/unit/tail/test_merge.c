@@ -75,6 +75,7 @@ int main(void)
     CHECK_INT(ids[4], 12); CHECK_INT(ids[5], 16);
     CHECK_INT(lj_merge_insert(&m, &b, &items[17].m, 1, 0), LJ_OK);    /* into an empty source */
     CHECK_INT(pop_all(&m, 0, 0, true, ids), 1);
+    lj_merge_finish(&m);
 
     /* The bound: past max_items the oldest goes out early. */
     lj_merge_init(&m, 3);

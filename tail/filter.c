@@ -46,13 +46,25 @@ lj_status lj_regexes_add(struct lj_regexes *list, const char *pattern, int cflag
 
 bool lj_regexes_match(const struct lj_regexes *list, const uint8_t *line, size_t n)
 {
-    for (size_t i = 0; i < list->n; i++) {
-        /* REG_STARTEND (glibc, BSD): the line's length bounds the match, NULs included. */
+    /* A record's line is not NUL-terminated. REG_STARTEND (glibc, BSD) bounds the match
+     * by the length, NULs included, but sanitizers' regexec interceptors still read up
+     * to a NUL, so the line is matched from a terminated copy (on the stack when short). */
+    char small[4096], *text = small;
+    bool hit = false;
+    if (list->n == 0)
+        return false;
+    if (n >= sizeof small && (text = malloc(n + 1)) == NULL)
+        return false;
+    if (n)
+        memcpy(text, line, n);
+    text[n] = '\0';
+    for (size_t i = 0; i < list->n && !hit; i++) {
         regmatch_t m = { .rm_so = 0, .rm_eo = (regoff_t)n };
-        if (regexec(&list->re[i], n ? (const char *)line : "", 1, &m, REG_STARTEND) == 0)
-            return true;
+        hit = regexec(&list->re[i], text, 1, &m, REG_STARTEND) == 0;
     }
-    return false;
+    if (text != small)
+        free(text);
+    return hit;
 }
 
 /* Calls one(name, len) for every comma-separated entry of list; stops on failure. */

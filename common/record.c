@@ -143,17 +143,6 @@ lj_status lj_container_unpack(const uint8_t *data, size_t len, lj_pb_container *
     return *out ? LJ_OK : LJ_PROTO;
 }
 
-lj_status lj_container_peek(const uint8_t *data, size_t len, char *id, char *state, size_t n)
-{
-    Logjet__V1__ContainerInfo *c = logjet__v1__container_info__unpack(NULL, len, data);
-    if (c == NULL)
-        return LJ_PROTO;
-    snprintf(id, n, "%s", c->id ? c->id : "");
-    snprintf(state, n, "%s", c->state ? c->state : "");
-    logjet__v1__container_info__free_unpacked(c, NULL);
-    return LJ_OK;
-}
-
 void lj_container_free(lj_pb_container *c)
 {
     if (c != NULL)

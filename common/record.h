@@ -76,10 +76,6 @@ struct lj_container {
     const char *unreadable_reason; /* "" or NULL: the engine can read its log */
 };
 
-/* Reads a ContainerInfo's id and state into id (n bytes) and state (n bytes), cut
- * to fit. LJ_PROTO when the bytes are not a ContainerInfo. */
-lj_status lj_container_peek(const uint8_t *data, size_t len, char *id, char *state, size_t n);
-
 /* Packs c as a ContainerInfo into a malloc'd buffer (*out, *outlen) the caller frees.
  * LJ_NOMEM when out of memory. */
 lj_status lj_container_pack_view(const struct lj_container *c, uint8_t **out, size_t *outlen);

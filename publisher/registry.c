@@ -56,16 +56,21 @@ lj_status lj_registry_put(struct lj_sink *sink, const char *host,
 bool lj_registry_lists(struct lj_sink *sink, const char *host, const char *name,
                        const char *id)
 {
-    char key[2 * LJ_SUBJECT_TOKEN_MAX + 2], err[256], got_id[80], state[80];
+    char key[2 * LJ_SUBJECT_TOKEN_MAX + 2], err[256];
     uint8_t *value = NULL;
     size_t len = 0;
+    lj_pb_container *info = NULL;
+    struct lj_container v;
     bool lists = false;
 
     if (lj_registry_key(host, name, key, sizeof key) != LJ_OK ||
         lj_sink_kv_get(sink, key, &value, &len, err, sizeof err) != LJ_OK)
         return false;
-    if (len > 0 && lj_container_peek(value, len, got_id, state, sizeof got_id) == LJ_OK)
-        lists = strcmp(got_id, id) == 0 && strcmp(state, "removed") != 0;
+    if (len > 0 && lj_container_unpack(value, len, &info) == LJ_OK) {
+        lj_container_view(info, &v);
+        lists = strcmp(v.id, id) == 0 && strcmp(v.state, "removed") != 0;
+    }
+    lj_container_free(info);
     free(value);
     return lists;
 }

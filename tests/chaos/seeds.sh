@@ -17,6 +17,7 @@ while [ $# -gt 0 ]; do
     shift
 done
 [ -n "$out" ] || out=$(mktemp -d /tmp/logjet-chaos-seeds.XXXXXX)
+mkdir -p "$out"
 export LOGJET_BUILD_DIR=${LOGJET_BUILD_DIR:-$ROOT/build} LOGJET_SOURCE_DIR=$ROOT
 failed=0
 for seed in $(seq "$first" $((first + count - 1))); do

@@ -120,6 +120,14 @@ lj_status lj_container_pack_view(const struct lj_container *c, uint8_t **out, si
     info.oom_killed = c->oom_killed;
     info.updated_at_unix_nano = c->updated_ns;
     info.unreadable_reason = (char *)(c->unreadable_reason ? c->unreadable_reason : "");
+    lj_pb_record from;
+    if (c->renamed) {
+        struct lj_record r = c->renamed_from;
+        r.line = NULL;
+        r.line_len = 0;
+        view(&r, &from);
+        info.renamed_from = &from;
+    }
     s = lj_container_pack(&info, out, outlen);
 out:
     free(ptrs);
@@ -181,6 +189,11 @@ void lj_container_view(const lj_pb_container *c, struct lj_container *v)
     v->oom_killed = c->oom_killed;
     v->tty = c->tty;
     v->unreadable_reason = str_or_empty(c->unreadable_reason);
+    v->renamed = c->renamed_from != NULL;
+    if (v->renamed)
+        lj_record_view(c->renamed_from, &v->renamed_from);
+    else
+        memset(&v->renamed_from, 0, sizeof v->renamed_from);
 }
 
 const char *lj_container_label(const lj_pb_container *c, const char *key)

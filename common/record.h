@@ -74,6 +74,8 @@ struct lj_container {
     bool oom_killed;               /* the last run was OOM-killed */
     bool tty;
     const char *unreadable_reason; /* "" or NULL: the engine can read its log */
+    bool renamed;                  /* renamed_from below is set (ContainerInfo 14) */
+    struct lj_record renamed_from; /* its newest record under an earlier name */
 };
 
 /* Packs c as a ContainerInfo into a malloc'd buffer (*out, *outlen) the caller frees.

@@ -21,12 +21,29 @@ lj_status lj_registry_key(const char *host, const char *name, char *dst, size_t 
     return len < 0 || (size_t)len >= n ? LJ_LIMIT : LJ_OK;
 }
 
+/* The bucket's entry for key, unpacked: LJ_OK with *info (lj_container_free it). */
+static lj_status get_entry(struct lj_sink *sink, const char *key, lj_pb_container **info)
+{
+    char err[256];
+    uint8_t *value = NULL;
+    size_t len = 0;
+    lj_status s = lj_sink_kv_get(sink, key, &value, &len, err, sizeof err);
+    *info = NULL;
+    if (s == LJ_OK)
+        s = len > 0 ? lj_container_unpack(value, len, info) : LJ_NOT_FOUND;
+    free(value);
+    return s;
+}
+
 lj_status lj_registry_put(struct lj_sink *sink, const char *host,
                           const struct lj_docker_container *c, const char *state,
-                          const char *unreadable_reason, char *err, size_t errlen)
+                          const char *unreadable_reason, const struct lj_record *renamed_from,
+                          char *err, size_t errlen)
 {
     char key[2 * LJ_SUBJECT_TOKEN_MAX + 2];
     struct lj_label *labels = calloc(c->nlabels + 1, sizeof *labels);
+    lj_pb_container *old = NULL;
+    struct lj_container prev;
     uint8_t *buf = NULL;
     size_t len = 0;
     lj_status s;
@@ -46,31 +63,57 @@ lj_status lj_registry_put(struct lj_sink *sink, const char *host,
         .exit_code = c->exit_code, .oom_killed = c->oom_killed,
         .unreadable_reason = unreadable_reason,
     };
+    if (renamed_from != NULL) {
+        info.renamed = true;
+        info.renamed_from = *renamed_from;
+    } else if (get_entry(sink, key, &old) == LJ_OK) {
+        lj_container_view(old, &prev);
+        if (prev.renamed && strcmp(prev.id, c->id) == 0) {
+            info.renamed = true;
+            info.renamed_from = prev.renamed_from;
+        }
+    }
     if ((s = lj_container_pack_view(&info, &buf, &len)) == LJ_OK)
         s = lj_sink_kv_put(sink, key, buf, len, err, errlen);
+    lj_container_free(old);
     free(buf);
     free(labels);
     return s;
 }
 
+lj_status lj_registry_renamed_from(struct lj_sink *sink, const char *host, const char *name,
+                                   const char *id, lj_pb_container **holder,
+                                   struct lj_record *out)
+{
+    char key[2 * LJ_SUBJECT_TOKEN_MAX + 2];
+    struct lj_container v;
+    *holder = NULL;
+    if (lj_registry_key(host, name, key, sizeof key) != LJ_OK ||
+        get_entry(sink, key, holder) != LJ_OK)
+        return LJ_NOT_FOUND;
+    lj_container_view(*holder, &v);
+    if (!v.renamed || strcmp(v.id, id) != 0 || strcmp(v.renamed_from.container_id, id) != 0) {
+        lj_container_free(*holder);
+        *holder = NULL;
+        return LJ_NOT_FOUND;
+    }
+    *out = v.renamed_from;
+    return LJ_OK;
+}
+
 bool lj_registry_lists(struct lj_sink *sink, const char *host, const char *name,
                        const char *id)
 {
-    char key[2 * LJ_SUBJECT_TOKEN_MAX + 2], err[256];
-    uint8_t *value = NULL;
-    size_t len = 0;
+    char key[2 * LJ_SUBJECT_TOKEN_MAX + 2];
     lj_pb_container *info = NULL;
     struct lj_container v;
     bool lists = false;
 
     if (lj_registry_key(host, name, key, sizeof key) != LJ_OK ||
-        lj_sink_kv_get(sink, key, &value, &len, err, sizeof err) != LJ_OK)
+        get_entry(sink, key, &info) != LJ_OK)
         return false;
-    if (len > 0 && lj_container_unpack(value, len, &info) == LJ_OK) {
-        lj_container_view(info, &v);
-        lists = strcmp(v.id, id) == 0 && strcmp(v.state, "removed") != 0;
-    }
+    lj_container_view(info, &v);
+    lists = strcmp(v.id, id) == 0 && strcmp(v.state, "removed") != 0;
     lj_container_free(info);
-    free(value);
     return lists;
 }

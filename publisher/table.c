@@ -138,11 +138,26 @@ int64_t lj_table_first_since(const struct lj_docker_container *c)
     return c->created_ns;
 }
 
-void lj_table_position_from(const struct lj_record *last, const char *container_id,
-                            uint64_t *line_no, struct lj_follow_pos pos[2], bool *same)
+/* The newest of a record's two stream positions. */
+static int64_t newest_ts(const struct lj_record *r)
+{
+    return r->other_seen && r->other_ts_unix_nano > r->ts_unix_nano ? r->other_ts_unix_nano
+                                                                     : r->ts_unix_nano;
+}
+
+void lj_table_position_from(const struct lj_record *last, const struct lj_record *renamed_from,
+                            const char *container_id, uint64_t *line_no,
+                            struct lj_follow_pos pos[2], bool *same)
 {
     *line_no = last ? last->line_no : 0;
-    *same = last && strcmp(last->container_id, container_id) == 0;
+    if (last == NULL || strcmp(last->container_id, container_id) != 0)
+        last = NULL;
+    /* A rename's record is newer than any of this name's when the container came back
+     * to a name it had held before (a -> b -> a): its lines under b came later. */
+    if (renamed_from != NULL && strcmp(renamed_from->container_id, container_id) == 0 &&
+        (last == NULL || newest_ts(renamed_from) > newest_ts(last)))
+        last = renamed_from;
+    *same = last != NULL;
     if (!*same)
         return;
     int this = last->stream == LJ_STREAM_STDERR ? 1 : 0;
@@ -163,21 +178,27 @@ lj_status lj_table_position(struct lj_table *t, struct lj_table_slot *s, struct 
                             char *err, size_t errlen)
 {
     lj_pb_record *m = NULL;
-    struct lj_record last;
+    lj_pb_container *entry = NULL;
+    struct lj_record last, from;
     struct lj_follow_pos pos[2] = { { 0, -1 }, { 0, -1 } };
     uint64_t seq = 0, line_no;
-    bool same;
+    bool same, renamed;
     lj_status st = lj_sink_last_record(sink, lj_follow_subject(s->f), &m, &seq, err, errlen);
 
-    (void)t;
     if (st != LJ_OK && st != LJ_NOT_FOUND)
         return st;
     if (st == LJ_OK)
         lj_record_view(m, &last);
-    lj_table_position_from(st == LJ_OK ? &last : NULL, lj_follow_container_id(s->f), &line_no,
-                           pos, &same);
+    /* Renamed before a line was stored under this name: where it stood under the
+     * earlier one (the registry keeps it, see registry.h), or its log would be read
+     * again from the start. */
+    renamed = lj_registry_renamed_from(sink, t->cfg.host, lj_follow_name(s->f),
+                                       lj_follow_container_id(s->f), &entry, &from) == LJ_OK;
+    lj_table_position_from(st == LJ_OK ? &last : NULL, renamed ? &from : NULL,
+                           lj_follow_container_id(s->f), &line_no, pos, &same);
     lj_follow_set_position(s->f, line_no, same ? &pos[0] : NULL, same ? &pos[1] : NULL,
                            s->since_ns);
+    lj_container_free(entry);
     lj_record_free(m);
     s->positioned = true;
     return LJ_OK;
@@ -284,7 +305,8 @@ static bool selected(const struct lj_table_env *env, const struct lj_docker_cont
 /* Writes c's registry entry ("removed" is said of containers that were followed,
  * whose labels are gone), with the reason its log cannot be read, if so. */
 static void registry_put(struct lj_table *t, struct lj_table_env *env,
-                         const struct lj_docker_container *c, const char *state)
+                         const struct lj_docker_container *c, const char *state,
+                         const struct lj_record *renamed_from)
 {
     char err[256], q[300];
     struct lj_table_slot *s = lj_table_by_container(t, c->id);
@@ -292,7 +314,7 @@ static void registry_put(struct lj_table *t, struct lj_table_env *env,
     if (!env->nats_ready || (!removed && !selected(env, c)))
         return;
     if (lj_registry_put(env->sink, t->cfg.host, c, state, s && s->unreadable ? s->reason : NULL,
-                        err, sizeof err) != LJ_OK)
+                        renamed_from, err, sizeof err) != LJ_OK)
         lj_log(LJ_LOG_WARN, "registry update failed", "container=%s error=%s", c->name,
                lj_log_quote(q, sizeof q, err));
 }
@@ -304,7 +326,7 @@ static void registry_removed(struct lj_table *t, struct lj_table_env *env, const
     struct lj_docker_container c = { 0 };
     snprintf(c.id, sizeof c.id, "%s", id);
     snprintf(c.name, sizeof c.name, "%s", name);
-    registry_put(t, env, &c, "removed");
+    registry_put(t, env, &c, "removed", NULL);
 }
 
 /* A container with no slot (stopped, its follow freed once its lines were stored) was
@@ -317,6 +339,50 @@ static void retire_entry(struct lj_table *t, struct lj_table_env *env, const cha
 {
     if (env->nats_ready && name[0] != '\0' && lj_registry_lists(env->sink, t->cfg.host, name, id))
         registry_removed(t, env, id, name);
+}
+
+/* The newest record stored of container id under name: the subject's last record when
+ * it is id's, or what name's registry entry kept from an earlier rename, whichever is
+ * newer. False when there is neither. *m and *entry hold the memory (freed by the
+ * caller, also on false). */
+static bool newest_stored(struct lj_table *t, struct lj_table_env *env, const char *id,
+                          const char *name, lj_pb_record **m, lj_pb_container **entry,
+                          struct lj_record *out)
+{
+    char subject[LJ_SUBJECT_MAX], err[256];
+    struct lj_record last, from;
+    uint64_t seq, line_no;
+    struct lj_follow_pos pos[2];
+    bool own = false, renamed, same;
+    *m = NULL;
+    *entry = NULL;
+    if (lj_subject_build("logs", t->cfg.host, name, subject, sizeof subject) == LJ_OK &&
+        lj_sink_last_record(env->sink, subject, m, &seq, err, sizeof err) == LJ_OK) {
+        lj_record_view(*m, &last);
+        own = strcmp(last.container_id, id) == 0;
+    }
+    renamed = lj_registry_renamed_from(env->sink, t->cfg.host, name, id, entry, &from) == LJ_OK;
+    lj_table_position_from(own ? &last : NULL, renamed ? &from : NULL, id, &line_no, pos, &same);
+    if (same)
+        *out = own && (!renamed || newest_ts(&last) >= newest_ts(&from)) ? last : from;
+    return same;
+}
+
+/* Container id, named name until now, was renamed to c's name: c's entry keeps where
+ * its lines stand under the earlier name (registry.h), so that a publisher that finds
+ * nothing of it under the new one resumes there. */
+static void registry_renamed(struct lj_table *t, struct lj_table_env *env,
+                             const struct lj_docker_container *c, const char *name)
+{
+    lj_pb_record *m;
+    lj_pb_container *entry;
+    struct lj_record from;
+    if (!env->nats_ready)
+        return;
+    bool have = newest_stored(t, env, c->id, name, &m, &entry, &from);
+    registry_put(t, env, c, NULL, have ? &from : NULL);
+    lj_container_free(entry);
+    lj_record_free(m);
 }
 
 /* ---- following --------------------------------------------------------------------- */
@@ -395,7 +461,7 @@ static bool check_unreadable(struct lj_table *t, struct lj_table_env *env, struc
         return true;
     lj_log(LJ_LOG_WARN, "the engine cannot read this container's log; not followed",
            "container=%s log_driver=%s reason=\"%s\"", c.name, c.log_driver, s->reason);
-    registry_put(t, env, &c, NULL);
+    registry_put(t, env, &c, NULL, NULL);
     lj_docker_container_finish(&c);
     return true;
 }
@@ -465,16 +531,20 @@ void lj_table_on_event(struct lj_table *t, struct lj_table_env *env,
             mark_removed(t, env, s);
         else
             retire_entry(t, env, e->id, e->name);
-    } else if (st == LJ_OK) {
-        if (strcmp(e->action, "rename") == 0 && s != NULL) {
-            /* The old name's entry goes; the follow moves once its FIFO is stored. */
+    } else if (st == LJ_OK && strcmp(e->action, "rename") == 0) {
+        /* The new name's entry says where the lines stand under the old one (under the
+         * follow's name when an earlier rename is still pending); the old name's entry
+         * goes; a follow moves once its FIFO is stored. */
+        registry_renamed(t, env, &c, s != NULL ? lj_follow_name(s->f) : e->old_name);
+        if (s != NULL) {
             registry_removed(t, env, e->id, e->old_name);
             lj_follow_stop(s->f, env->multi);
             s->rename_pending = true;
-        } else if (strcmp(e->action, "rename") == 0) {
+        } else {
             retire_entry(t, env, e->id, e->old_name);
         }
-        registry_put(t, env, &c, NULL);
+    } else if (st == LJ_OK) {
+        registry_put(t, env, &c, NULL, NULL);
         if (strcmp(e->action, "start") == 0)
             follow_container(t, env, &c);
     }
@@ -514,7 +584,7 @@ lj_status lj_table_sync(struct lj_table *t, struct lj_table_env *env, char *err,
         /* A stopped one may have printed its last lines while we could not see it. */
         if (c.running || (selected(env, &c) && (lj_table_by_container(t, c.id) != NULL ||
                                               has_own_record(t, env, &c)))) {
-            registry_put(t, env, &c, NULL);
+            registry_put(t, env, &c, NULL, NULL);
             follow_container(t, env, &c);
         }
         lj_docker_container_finish(&c);
@@ -543,10 +613,14 @@ static void finish_rename(struct lj_table *t, struct lj_table_env *env, struct l
     if (lj_follow_pending(s->f) > 0 || !env->nats_ready ||
         lj_docker_inspect(env->docker, lj_follow_container_id(s->f), &c, err, sizeof err) != LJ_OK)
         return;    /* the next tick tries again */
-    snprintf(old, sizeof old, "%s", lj_follow_subject(s->f));
+    snprintf(old, sizeof old, "%s", lj_follow_name(s->f));
     if (lj_table_rename(t, s, c.name, env->sink, err, sizeof err) == LJ_OK) {
+        /* Every line read under the old name is stored now: the entry says exactly
+         * where they end (the event wrote what was stored then). */
+        registry_renamed(t, env, &c, old);
         s->rename_pending = false;
-        lj_log(LJ_LOG_INFO, "container renamed", "from=%s to=%s", old, lj_follow_subject(s->f));
+        lj_log(LJ_LOG_INFO, "container renamed", "from=%s to=%s subject=%s", old, c.name,
+               lj_follow_subject(s->f));
         if (c.running)
             start_transfer(t, env, s, true);
     }

@@ -90,11 +90,13 @@ bool lj_table_subject_busy(const struct lj_table *t, const struct lj_table_slot 
 int64_t lj_table_first_since(const struct lj_docker_container *c);
 
 /* Where a follow of container_id stands given the subject's last stored record (NULL:
- * none): *line_no the last line_no, pos[stdout, stderr] each stream's position, *same
- * whether the record is this container's (else only line_no carries over and pos is
- * untouched). Pure. */
-void lj_table_position_from(const struct lj_record *last, const char *container_id,
-                            uint64_t *line_no, struct lj_follow_pos pos[2], bool *same);
+ * none) and the registry entry's renamed_from (NULL: none): *line_no the subject's last
+ * line_no, pos[stdout, stderr] each stream's position from the newer of the two that
+ * is this container's, *same whether there is one (else only line_no carries over and
+ * pos is untouched). Pure. */
+void lj_table_position_from(const struct lj_record *last, const struct lj_record *renamed_from,
+                            const char *container_id, uint64_t *line_no,
+                            struct lj_follow_pos pos[2], bool *same);
 
 /* Positions s's follow from the subject's last stored record (blocking JetStream
  * request). LJ_OK and s->positioned, or the sink's error in err (retry later). */

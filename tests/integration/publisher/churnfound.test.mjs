@@ -1,7 +1,5 @@
 // Minimal reproductions of what the churn run (tests/chaos) found, one ordinary docker
-// sequence each. The one marked todo fails on the current publisher (a renamed
-// container read again under its new name, README known limits): node:test reports it
-// without failing the suite; the fix removes the todo.
+// sequence each.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Stack, waitFor, sleep } from '../../lib/harness.mjs';
@@ -42,9 +40,7 @@ test('a stopped container renamed: the old name is marked removed in the registr
     assert.equal(reg.get(key(c.name))?.state, 'removed', `old key: ${JSON.stringify(reg.get(key(c.name)))}`);
   });
 
-test('a stopped container renamed and started again: its old lines are not read again under the new name',
-  { todo: 'main.c: a new subject without a record of the container starts at its creation (since=Created), ' +
-    'so the old lines are sent again: deduplicated by Nats-Msg-Id within 2 minutes (a line_no hole), doubled after' }, async () => {
+test('a stopped container renamed and started again: its old lines are not read again under the new name', async () => {
     const c = await s.run('renrun', 'echo "run at $(cat /r 2>/dev/null || echo 1)"; echo 2 > /r; i=0; while [ $i -lt 20 ]; do i=$((i+1)); echo "l $i"; done');
     await s.wait(c.name);
     await waitFor(async () => (await stored(c.name)).length === 21, 20000, 'the first run stored');
@@ -62,6 +58,50 @@ test('a stopped container renamed and started again: its old lines are not read 
     assert.deepEqual(checkLineNos(recs), [], `line_no under the new name: ${recs.map((r) => r.lineNo).slice(0, 5)}`);
     assert.deepEqual(lines.slice(0, 1), ['run at 2'], 'the new subject begins with the second run');
     assert.equal(recs.length, 21);
+  });
+
+test('renamed while followed, then the publisher killed: the restarted one resumes under the new name, nothing read again', async () => {
+    const c = await s.run('renkill', 'i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo "a $i"; done; sleep 2; i=0; while [ $i -lt 10 ]; do i=$((i+1)); echo "b $i"; done; sleep 30');
+    await waitFor(async () => (await stored(c.name)).length === 40, 20000, 'the first 40 lines stored');
+    const to = `${s.prefix}renkill.n`;
+    assert.equal((await s.docker(['rename', c.name, to])).code, 0);
+    await sleep(300); // the rename event handled; "b" lines not printed yet
+    await s.killPublisher();
+    await sleep(2500); // the container prints b 1..10 while no publisher runs
+    await s.startPublisher();
+    await waitFor(async () => (await stored(to)).length >= 10, 20000, 'the b lines stored').catch(() => {});
+    await sleep(1500);
+    const recs = await stored(to);
+    assert.deepEqual(recs.map((r) => r.line.toString()), Array.from({ length: 10 }, (_, i) => `b ${i + 1}`));
+    assert.deepEqual(checkLineNos(recs), []);
+    assert.equal((await stored(c.name)).length, 40);
+  });
+
+test('renamed a -> b -> a while stopped, then started: each line once, line_no contiguous per subject', async () => {
+    const c = await s.run('renback', 'echo "run $(cat /r 2>/dev/null || echo 1)"; echo 2 > /r; i=0; while [ $i -lt 5 ]; do i=$((i+1)); echo "l $i"; done');
+    await s.wait(c.name);
+    await waitFor(async () => (await stored(c.name)).length === 6, 20000, 'the first run stored');
+    await sleep(1000);
+    const b = `${s.prefix}renback.b`;
+    assert.equal((await s.docker(['rename', c.name, b])).code, 0);
+    assert.equal((await s.docker(['start', b])).code, 0);
+    await s.wait(b);
+    await waitFor(async () => (await stored(b)).length === 6, 20000, 'the second run stored under b');
+    await sleep(1000);
+    assert.equal((await s.docker(['rename', b, c.name])).code, 0);
+    await sleep(500);
+    await s.killPublisher();
+    await s.startPublisher();
+    assert.equal((await s.docker(['start', c.name])).code, 0);
+    await s.wait(c.name);
+    await waitFor(async () => (await stored(c.name)).length >= 12, 20000, 'the third run stored under a').catch(() => {});
+    await sleep(1500);
+    const a = await stored(c.name);
+    assert.deepEqual(a.map((r) => r.line.toString()).filter((l) => l.startsWith('run')), ['run 1', 'run 2'],
+      'subject a: the first and the third run (the third reads "run 2": /r was written once per run)');
+    assert.equal(a.length, 12);
+    assert.deepEqual(checkLineNos(a), []);
+    assert.equal((await stored(b)).length, 6);
   });
 
 test('a container renamed after it exited while NATS was away and its log half read: every line stored', async () => {

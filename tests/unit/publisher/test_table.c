@@ -65,12 +65,12 @@ int main(void)
     uint64_t line_no = 99;
     struct lj_follow_pos pos[2] = { { 0, -1 }, { 0, -1 } };
     bool same = true;
-    lj_table_position_from(NULL, ID_A, &line_no, pos, &same);
+    lj_table_position_from(NULL, NULL, ID_A, &line_no, pos, &same);
     CHECK_INT(line_no, 0);
     CHECK(!same);
     struct lj_record last = { .container_id = ID_A, .stream = LJ_STREAM_STDERR,
                               .ts_unix_nano = 5000000000LL, .ts_index = 2, .line_no = 7 };
-    lj_table_position_from(&last, ID_A, &line_no, pos, &same);
+    lj_table_position_from(&last, NULL, ID_A, &line_no, pos, &same);
     CHECK(same);
     CHECK_INT(line_no, 7);
     CHECK_INT(pos[1].ts, 5000000000LL);
@@ -80,15 +80,44 @@ int main(void)
     last.other_seen = true;
     last.other_ts_unix_nano = 4900000000LL;
     last.other_ts_index = 0;
-    lj_table_position_from(&last, ID_A, &line_no, pos, &same);
+    lj_table_position_from(&last, NULL, ID_A, &line_no, pos, &same);
     CHECK_INT(pos[0].ts, 4900000000LL);
     CHECK_INT(pos[0].index, 0);
     /* Another container under the same name: only line_no carries over. */
     pos[0] = pos[1] = (struct lj_follow_pos){ 1, -1 };
-    lj_table_position_from(&last, ID_B, &line_no, pos, &same);
+    lj_table_position_from(&last, NULL, ID_B, &line_no, pos, &same);
     CHECK(!same);
     CHECK_INT(line_no, 7);
     CHECK_INT(pos[0].ts, 1);
+
+    /* Renamed to a name another container wrote before: line_no is the subject's, the
+     * positions are where the container stood under its earlier name. */
+    struct lj_record from = { .container_id = ID_B, .stream = LJ_STREAM_STDOUT,
+                              .ts_unix_nano = 6000000000LL, .ts_index = 1, .line_no = 300,
+                              .other_seen = true, .other_ts_unix_nano = 5500000000LL };
+    lj_table_position_from(&last, &from, ID_B, &line_no, pos, &same);
+    CHECK(same);
+    CHECK_INT(line_no, 7);
+    CHECK_INT(pos[0].ts, 6000000000LL);
+    CHECK_INT(pos[0].index, 1);
+    CHECK_INT(pos[1].ts, 5500000000LL);
+    /* Back to a name it held before (a -> b -> a): the rename's record is newer than the
+     * subject's own last one, so it wins; an older one does not. */
+    from.container_id = ID_A;
+    lj_table_position_from(&last, &from, ID_A, &line_no, pos, &same);
+    CHECK(same);
+    CHECK_INT(line_no, 7);
+    CHECK_INT(pos[0].ts, 6000000000LL);
+    from.ts_unix_nano = 1000000000LL;
+    from.other_ts_unix_nano = 900000000LL;
+    lj_table_position_from(&last, &from, ID_A, &line_no, pos, &same);
+    CHECK_INT(pos[1].ts, 5000000000LL);
+    CHECK_INT(pos[1].index, 2);
+    /* Another container's rename record is never used. */
+    from.container_id = ID_B;
+    lj_table_position_from(NULL, &from, ID_A, &line_no, pos, &same);
+    CHECK(!same);
+    CHECK_INT(line_no, 0);
 
     lj_table_finish(&t, NULL);
     CHECK_DONE();

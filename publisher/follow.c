@@ -100,6 +100,10 @@ struct lj_follow {
     int64_t resume_at;       /* monotonic ns */
     int64_t backoff_ns;
 
+    /* Holding (lj_follow_hold): nothing is sent, and the FIFO keeps only the newest
+     * `hold` records (older ones leave it unsent, their line_nos counted). */
+    size_t hold;
+
     struct lj_follow_stats stats;
 };
 
@@ -380,6 +384,18 @@ static void take_line(void *ctx, const struct lj_demux_line *l)
     f->fifo_len++;
     f->fifo_bytes += p->len;
     f->line_no++;
+    if (f->hold > 0 && f->fifo_len > f->hold) {
+        /* Older than what is kept: never sent, but its line_no stays taken. */
+        struct pend *old = entry(f, 0);
+        assert(f->next_unsent == 0 && old->state == PEND_UNSENT);
+        f->fifo_bytes -= old->len;
+        free(old->payload);
+        old->payload = NULL;
+        f->fifo_head = (f->fifo_head + 1) & (f->fifo_cap - 1);
+        f->fifo_len--;
+        f->head_line_no++;
+        f->stats.held_out++;
+    }
     if (late)
         f->stats.backfilled++;   /* older than the cursor, which stays where it is */
     else
@@ -397,8 +413,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 
     if (f->error_status != LJ_OK || f->reread)
         return 0; /* abort the transfer; it restarts from the cursor */
-    if (f->pause_next || f->fifo_len >= LJ_FOLLOW_HIGH_WATER ||
-        f->fifo_bytes >= LJ_FOLLOW_HIGH_WATER_BYTES) {
+    if (f->pause_next || (f->hold == 0 && (f->fifo_len >= LJ_FOLLOW_HIGH_WATER ||
+                                           f->fifo_bytes >= LJ_FOLLOW_HIGH_WATER_BYTES))) {
         /* curl keeps these bytes and hands them over again after unpausing. */
         f->paused = true;
         f->pause_next = false;
@@ -510,6 +526,8 @@ size_t lj_follow_pump(struct lj_follow *f, struct lj_sink *sink)
 
     if (f->recovering)
         window = lj_time_mono_ns() < f->resume_at ? 0 : 1; /* wait, then probe */
+    if (f->hold > 0)
+        window = 0;
     while (f->next_unsent < f->fifo_len && f->in_flight < window) {
         struct pend *p = entry(f, f->next_unsent);
         uint64_t line_no = f->head_line_no + f->next_unsent;
@@ -636,6 +654,12 @@ lj_status lj_follow_rename(struct lj_follow *f, const char *name, uint64_t last_
     f->line_no = last_line_no;
     f->head_line_no = last_line_no + 1;
     return LJ_OK;
+}
+
+void lj_follow_hold(struct lj_follow *f, size_t keep)
+{
+    assert(keep == 0 || f->fifo_len == 0);
+    f->hold = keep;
 }
 
 /* ---- accessors ----------------------------------------------------------------------- */

@@ -76,6 +76,7 @@ struct lj_follow_stats {
     uint64_t backfilled;           /* lines a follow skipped, taken late from a re-read */
     uint64_t rereads;              /* transfers ended to read a rotated log again */
     uint64_t truncated;            /* lines cut at max_line_bytes */
+    uint64_t held_out;             /* lines left out while holding (older than kept) */
 };
 
 struct lj_follow;
@@ -137,6 +138,13 @@ void lj_follow_check_timeouts(struct lj_follow *f, int64_t now_mono_ns);
  * line_no after last_line_no. LJ_AGAIN (nothing changed) while records are queued:
  * stop the transfer and call again once lj_follow_pending() is 0. */
 lj_status lj_follow_rename(struct lj_follow *f, const char *name, uint64_t last_line_no);
+
+/* Holding, for reading a stopped container's log that was never stored (keep > 0,
+ * before anything is taken): nothing is published, the transfer never pauses, and the
+ * FIFO keeps only the newest keep records; older ones are left out unsent, their
+ * line_nos counted (so the kept ones are numbered from the log's first line) and
+ * counted in stats.held_out. keep 0 ends holding: what is kept is published in order. */
+void lj_follow_hold(struct lj_follow *f, size_t keep);
 
 /* The Nats-Msg-Id of a line: "<first 12 of container id>-<stream 0|1>-<ts>-<ts_index>".
  * Depends only on where the line sits in the container's log, so it is the same in

@@ -82,8 +82,8 @@ struct options {
     struct lj_natsconn_options nats;
     const char *docker_host, *host_id, *stream, *http, *include, *exclude;
     const char *log_level;
-    long replay_depth, replicas, max_line_bytes, ack_timeout_ms;
-    bool opt_in;
+    long replay_depth, replicas, max_line_bytes, ack_timeout_ms, backfill_max, backfill_at_once;
+    bool opt_in, backfill_stopped;
 };
 
 struct app {
@@ -126,6 +126,13 @@ static const struct lj_opt option_table[] = {
       &opts.include, 0, 0 },
     { "exclude", LJ_OPT_STRING, "REGEX", "", "never follow containers whose name matches",
       &opts.exclude, 0, 0 },
+    { "backfill-stopped", LJ_OPT_BOOL, NULL, "true", "publish the last --replay-depth lines of "
+      "stopped containers never stored (=false: only containers seen running)",
+      &opts.backfill_stopped, 0, 0 },
+    { "backfill-max", LJ_OPT_INT, "N", "200", "backfill only the N most recently finished",
+      &opts.backfill_max, 0, 1000000 },
+    { "backfill-at-once", LJ_OPT_INT, "N", "4", "backfill reads N logs at a time at most",
+      &opts.backfill_at_once, 1, 1000 },
     { "ack-timeout-ms", LJ_OPT_INT, "MS", "5000", "resend a line not acknowledged this long",
       &opts.ack_timeout_ms, 100, 600000 },
     { "log-level", LJ_OPT_STRING, "LEVEL", "info", "debug, info, warn or error",
@@ -452,6 +459,9 @@ int main(int argc, char **argv)
     lj_table_init(&a.table, &(struct lj_follow_config){
         .host = a.host_id, .max_line_bytes = (size_t)a.o.max_line_bytes,
         .ack_timeout_ns = a.o.ack_timeout_ms * 1000000LL });
+    if (a.o.backfill_stopped)
+        a.table.backfill = (struct lj_table_backfill){ (size_t)a.o.backfill_max,
+            (size_t)a.o.backfill_at_once, (size_t)a.o.replay_depth };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     if (setup(&a, err, sizeof err) != LJ_OK) {
         fprintf(stderr, "logjet-publisher: %s\n", err);

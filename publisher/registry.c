@@ -101,19 +101,20 @@ lj_status lj_registry_renamed_from(struct lj_sink *sink, const char *host, const
     return LJ_OK;
 }
 
-bool lj_registry_lists(struct lj_sink *sink, const char *host, const char *name,
-                       const char *id)
+lj_status lj_registry_lists(struct lj_sink *sink, const char *host, const char *name,
+                            const char *id)
 {
     char key[2 * LJ_SUBJECT_TOKEN_MAX + 2];
     lj_pb_container *info = NULL;
     struct lj_container v;
-    bool lists = false;
+    lj_status s;
 
-    if (lj_registry_key(host, name, key, sizeof key) != LJ_OK ||
-        get_entry(sink, key, &info) != LJ_OK)
-        return false;
+    if ((s = lj_registry_key(host, name, key, sizeof key)) != LJ_OK)
+        return LJ_NOT_FOUND;    /* no such key can exist */
+    if ((s = get_entry(sink, key, &info)) != LJ_OK)
+        return s;
     lj_container_view(info, &v);
-    lists = strcmp(v.id, id) == 0 && strcmp(v.state, "removed") != 0;
+    s = strcmp(v.id, id) == 0 && strcmp(v.state, "removed") != 0 ? LJ_OK : LJ_NOT_FOUND;
     lj_container_free(info);
-    return lists;
+    return s;
 }

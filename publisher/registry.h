@@ -34,11 +34,11 @@ lj_status lj_registry_renamed_from(struct lj_sink *sink, const char *host, const
                                    const char *id, lj_pb_container **holder,
                                    struct lj_record *out);
 
-/* True when the bucket lists container id under host/name in a state other than
- * "removed": the entry is this container's and still says it exists. False when it
- * does not, and when the bucket cannot be read (the caller then writes nothing). */
-bool lj_registry_lists(struct lj_sink *sink, const char *host, const char *name,
-                       const char *id);
+/* LJ_OK when the bucket lists container id under host/name in a state other than
+ * "removed": the entry is this container's and still says it exists. LJ_NOT_FOUND
+ * when it does not; LJ_NATS (or LJ_PROTO) when the bucket cannot be read. */
+lj_status lj_registry_lists(struct lj_sink *sink, const char *host, const char *name,
+                            const char *id);
 
 /* The key of host/name: "<enc(host)>.<enc(name)>" into dst. */
 lj_status lj_registry_key(const char *host, const char *name, char *dst, size_t n);

@@ -28,8 +28,10 @@ void lj_table_finish(struct lj_table *t, CURLM *multi)
         if (t->slots[i].f)
             lj_table_remove(t, &t->slots[i], multi);
     free(t->slots);
+    free(t->unwritten);
     t->slots = NULL;
-    t->n = 0;
+    t->unwritten = NULL;
+    t->n = t->nunwritten = t->unwritten_cap = 0;
 }
 
 static uint64_t follow_id_of(size_t index, uint32_t gen)
@@ -302,8 +304,34 @@ static bool selected(const struct lj_table_env *env, const struct lj_docker_cont
     return lj_selection_wants(env->sel, c->name, c->labels, c->nlabels);
 }
 
+/* Remembers that id's entry under name was not written, for the tick (once per id and
+ * name: the tick writes what the engine says then). */
+static void unwritten_add(struct lj_table *t, const char *id, const char *name, bool removed)
+{
+    for (size_t i = 0; i < t->nunwritten; i++)
+        if (strcmp(t->unwritten[i].id, id) == 0 && strcmp(t->unwritten[i].name, name) == 0) {
+            t->unwritten[i].removed = removed;
+            return;
+        }
+    if (t->nunwritten == t->unwritten_cap) {
+        size_t cap = t->unwritten_cap ? t->unwritten_cap * 2 : 16;
+        struct lj_table_unwritten *u = realloc(t->unwritten, cap * sizeof *u);
+        if (u == NULL) {
+            lj_log(LJ_LOG_ERROR, "registry entry lost (out of memory)", "container=%s", name);
+            return;
+        }
+        t->unwritten = u;
+        t->unwritten_cap = cap;
+    }
+    struct lj_table_unwritten *u = &t->unwritten[t->nunwritten++];
+    snprintf(u->id, sizeof u->id, "%s", id);
+    snprintf(u->name, sizeof u->name, "%s", name);
+    u->removed = removed;
+}
+
 /* Writes c's registry entry ("removed" is said of containers that were followed,
- * whose labels are gone), with the reason its log cannot be read, if so. */
+ * whose labels are gone), with the reason its log cannot be read, if so. Not written
+ * (NATS away, a failed write): the tick tries again. */
 static void registry_put(struct lj_table *t, struct lj_table_env *env,
                          const struct lj_docker_container *c, const char *state,
                          const struct lj_record *renamed_from)
@@ -311,12 +339,17 @@ static void registry_put(struct lj_table *t, struct lj_table_env *env,
     char err[256], q[300];
     struct lj_table_slot *s = lj_table_by_container(t, c->id);
     bool removed = state != NULL && strcmp(state, "removed") == 0;
-    if (!env->nats_ready || (!removed && !selected(env, c)))
+    if (!removed && !selected(env, c))
         return;
-    if (lj_registry_put(env->sink, t->cfg.host, c, state, s && s->unreadable ? s->reason : NULL,
-                        renamed_from, err, sizeof err) != LJ_OK)
-        lj_log(LJ_LOG_WARN, "registry update failed", "container=%s error=%s", c->name,
-               lj_log_quote(q, sizeof q, err));
+    if (!env->nats_ready) {
+        unwritten_add(t, c->id, c->name, removed);
+    } else if (lj_registry_put(env->sink, t->cfg.host, c, state,
+                               s && s->unreadable ? s->reason : NULL, renamed_from, err,
+                               sizeof err) != LJ_OK) {
+        lj_log(LJ_LOG_WARN, "registry update failed; will retry", "container=%s error=%s",
+               c->name, lj_log_quote(q, sizeof q, err));
+        unwritten_add(t, c->id, c->name, removed);
+    }
 }
 
 /* Says in the registry that container id, followed under name, is gone. */
@@ -337,8 +370,14 @@ static void registry_removed(struct lj_table *t, struct lj_table_env *env, const
 static void retire_entry(struct lj_table *t, struct lj_table_env *env, const char *id,
                          const char *name)
 {
-    if (env->nats_ready && name[0] != '\0' && lj_registry_lists(env->sink, t->cfg.host, name, id))
+    if (name[0] == '\0')
+        return;
+    lj_status st = env->nats_ready ? lj_registry_lists(env->sink, t->cfg.host, name, id)
+                                   : LJ_NATS;
+    if (st == LJ_OK)
         registry_removed(t, env, id, name);
+    else if (st != LJ_NOT_FOUND)
+        unwritten_add(t, id, name, true);    /* asked again once NATS answers */
 }
 
 /* The newest record stored of container id under name: the subject's last record when
@@ -421,6 +460,17 @@ static void start_transfer(struct lj_table *t, struct lj_table_env *env, struct 
         s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
 }
 
+/* The backfill of s read its log to the end, or the container started again: what the
+ * follow holds is published. */
+static void end_backfill(struct lj_table_slot *s)
+{
+    const struct lj_follow_stats *st = lj_follow_stats(s->f);
+    s->backfill = false;
+    lj_log(LJ_LOG_INFO, "stopped container backfilled", "container=%s lines=%zu older=%" PRIu64,
+           lj_follow_name(s->f), lj_follow_pending(s->f), st->held_out);
+    lj_follow_hold(s->f, 0);
+}
+
 /* Makes sure container c is followed if selected (a second call only notes that a
  * transfer running now must be followed by another). */
 static void follow_container(struct lj_table *t, struct lj_table_env *env,
@@ -440,10 +490,23 @@ static void follow_container(struct lj_table *t, struct lj_table_env *env,
     }
     s->drained = false;
     s->removed = false;
+    if (s->backfill && c->running)
+        end_backfill(s);    /* started again: what is held and every new line go out */
+    else if (s->backfill)
+        return;             /* the tick reads it, backfill.at_once at a time */
     if (lj_follow_transferring(s->f))
         s->restart = true;
     else
         start_transfer(t, env, s, true);
+}
+
+/* Reads of stopped containers' logs for a backfill running now. */
+static size_t backfills_running(const struct lj_table *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n; i++)
+        n += t->slots[i].f && t->slots[i].backfill && lj_follow_transferring(t->slots[i].f);
+    return n;
 }
 
 /* The engine refused a transfer with an HTTP error: when the reason is that the
@@ -477,9 +540,11 @@ void lj_table_transfer_done(struct lj_table *t, struct lj_table_env *env, struct
         /* The log rotated under a live follow: read it again now (follow.h). */
         lj_log(LJ_LOG_DEBUG, "log rotated; reading it again", "container=%s",
                lj_follow_name(s->f));
-        start_transfer(t, env, s, true);
+        start_transfer(t, env, s, !s->backfill);
         return;
     }
+    if (st == LJ_OK && s->backfill)
+        end_backfill(s);
     if (st != LJ_OK) {
         if (!env->engine_up || env->stopping || check_unreadable(t, env, s))
             return;
@@ -551,41 +616,91 @@ void lj_table_on_event(struct lj_table *t, struct lj_table_env *env,
     lj_docker_container_finish(&c);
 }
 
-/* A stopped container is read to its end only if this publisher stored lines of it
- * before: it may have printed its last lines while the publisher was down. */
+/* A stopped container is read to its end as usual when lines of it were stored before
+ * (under this name, or under an earlier one it was renamed from): it may have printed
+ * its last lines while the publisher was down. */
 static bool has_own_record(struct lj_table *t, struct lj_table_env *env,
                            const struct lj_docker_container *c)
 {
-    char subject[LJ_SUBJECT_MAX], err[256];
-    lj_pb_record *m = NULL;
+    lj_pb_record *m;
+    lj_pb_container *entry;
     struct lj_record last;
-    uint64_t seq;
-    bool own;
-    if (lj_subject_build("logs", t->cfg.host, c->name, subject, sizeof subject) != LJ_OK ||
-        lj_sink_last_record(env->sink, subject, &m, &seq, err, sizeof err) != LJ_OK)
-        return false;
-    lj_record_view(m, &last);
-    own = strcmp(last.container_id, c->id) == 0;
+    bool own = newest_stored(t, env, c->id, c->name, &m, &entry, &last);
+    lj_container_free(entry);
     lj_record_free(m);
     return own;
+}
+
+/* A stopped container the sync saw, ranked for the backfill by when it finished. */
+struct stopped {
+    char id[65];
+    int64_t finished_ns;
+    bool own;                 /* its subject's last record is its own: read as usual */
+};
+
+static int by_finish_desc(const void *a, const void *b)
+{
+    const struct stopped *x = a, *y = b;
+    return (x->finished_ns < y->finished_ns) - (x->finished_ns > y->finished_ns);
+}
+
+/* Enters the never-stored ones among the backfill.max most recently finished of the
+ * stopped containers in the registry and in the table, holding; the tick reads them. */
+static void backfill_stopped(struct lj_table *t, struct lj_table_env *env, struct stopped *v,
+                             size_t n)
+{
+    size_t chosen = 0, never = 0;
+    qsort(v, n, sizeof *v, by_finish_desc);
+    for (size_t i = 0; i < n; i++) {
+        struct lj_docker_container c;
+        struct lj_table_slot *s;
+        char err[256];
+        never += !v[i].own;
+        if (v[i].own || i >= t->backfill.max ||
+            lj_docker_inspect(env->docker, v[i].id, &c, err, sizeof err) != LJ_OK)
+            continue;
+        if (!c.running && (s = lj_table_add(t, &c, lj_table_first_since(&c))) != NULL) {
+            registry_put(t, env, &c, NULL, NULL);
+            s->backfill = true;
+            lj_follow_hold(s->f, t->backfill.depth);
+            s->retry_at = lj_time_mono_ns();
+            chosen++;
+        }
+        lj_docker_container_finish(&c);
+    }
+    if (never > 0)
+        lj_log(LJ_LOG_INFO, "stopped containers never stored", "backfilling=%zu "
+               "left_out=%zu max=%zu at_once=%zu lines_each=%zu", chosen, never - chosen,
+               t->backfill.max, t->backfill.at_once, t->backfill.depth);
 }
 
 lj_status lj_table_sync(struct lj_table *t, struct lj_table_env *env, char *err, size_t errlen)
 {
     char (*ids)[65] = NULL;
-    size_t n = 0;
+    size_t n = 0, nstopped = 0;
+    struct stopped *stopped = NULL;
     lj_status st = lj_docker_list(env->docker, true, &ids, &n, err, errlen);
     if (st != LJ_OK)
         return st;
+    if (t->backfill.max > 0 && n > 0 && (stopped = calloc(n, sizeof *stopped)) == NULL)
+        lj_log(LJ_LOG_WARN, "no memory to backfill stopped containers", "containers=%zu", n);
     for (size_t i = 0; i < n; i++) {
         struct lj_docker_container c;
         if (lj_docker_inspect(env->docker, ids[i], &c, err, errlen) != LJ_OK)
             continue;
         /* A stopped one may have printed its last lines while we could not see it. */
-        if (c.running || (selected(env, &c) && (lj_table_by_container(t, c.id) != NULL ||
-                                              has_own_record(t, env, &c)))) {
+        bool own = !c.running && selected(env, &c) &&
+                   (lj_table_by_container(t, c.id) != NULL || has_own_record(t, env, &c));
+        if (c.running || own) {
             registry_put(t, env, &c, NULL, NULL);
             follow_container(t, env, &c);
+        }
+        /* Never started ones have no log. */
+        if (stopped != NULL && !c.running && c.started_ns > 0 && selected(env, &c)) {
+            struct stopped *v = &stopped[nstopped++];
+            snprintf(v->id, sizeof v->id, "%s", c.id);
+            v->finished_ns = c.finished_ns;
+            v->own = own;
         }
         lj_docker_container_finish(&c);
     }
@@ -599,6 +714,9 @@ lj_status lj_table_sync(struct lj_table *t, struct lj_table_env *env, char *err,
         if (!listed)
             mark_removed(t, env, s);
     }
+    if (stopped != NULL)
+        backfill_stopped(t, env, stopped, nstopped);
+    free(stopped);
     free(ids);
     return LJ_OK;
 }
@@ -627,9 +745,38 @@ static void finish_rename(struct lj_table *t, struct lj_table_env *env, struct l
     lj_docker_container_finish(&c);
 }
 
+/* Writes the registry entries not written before, from the engine's state now. */
+static void write_unwritten(struct lj_table *t, struct lj_table_env *env)
+{
+    size_t n = t->nunwritten;
+    struct lj_table_unwritten *u = t->unwritten;
+    if (n == 0 || !env->nats_ready || !env->engine_up || lj_time_mono_ns() < t->unwritten_at)
+        return;
+    /* Writes that fail again add to a fresh list. */
+    t->unwritten = NULL;
+    t->nunwritten = t->unwritten_cap = 0;
+    t->unwritten_at = lj_time_mono_ns() + NATS_RETRY_NS;
+    for (size_t i = 0; i < n; i++) {
+        struct lj_docker_container c;
+        char err[256];
+        lj_status st = u[i].removed ? LJ_NOT_FOUND :
+                       lj_docker_inspect(env->docker, u[i].id, &c, err, sizeof err);
+        if (st == LJ_OK && strcmp(c.name, u[i].name) == 0)
+            registry_put(t, env, &c, NULL, NULL);
+        else if (st == LJ_OK || st == LJ_NOT_FOUND)
+            retire_entry(t, env, u[i].id, u[i].name);    /* gone, or renamed since */
+        else
+            unwritten_add(t, u[i].id, u[i].name, u[i].removed);
+        if (st == LJ_OK)
+            lj_docker_container_finish(&c);
+    }
+    free(u);
+}
+
 void lj_table_tick(struct lj_table *t, struct lj_table_env *env)
 {
     int64_t now = lj_time_mono_ns();
+    write_unwritten(t, env);
     for (size_t i = 0; i < t->n; i++) {
         struct lj_table_slot *s = &t->slots[i];
         if (s->f == NULL)
@@ -644,9 +791,10 @@ void lj_table_tick(struct lj_table *t, struct lj_table_env *env)
         } else if (s->rename_pending) {
             finish_rename(t, env, s);
         } else if (!lj_follow_transferring(s->f) && !s->removed && !s->drained && s->retry_at &&
-                   now >= s->retry_at) {
+                   now >= s->retry_at &&
+                   (!s->backfill || backfills_running(t) < t->backfill.at_once)) {
             s->retry_at = 0;
-            start_transfer(t, env, s, true);
+            start_transfer(t, env, s, !s->backfill);
         }
     }
 }

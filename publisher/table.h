@@ -41,16 +41,38 @@ struct lj_table_slot {
     bool removed;             /* destroyed: free once idle */
     bool rename_pending;      /* renamed: re-point once the FIFO drains */
     bool unreadable;          /* the engine cannot read its log: never transferred */
+    bool backfill;            /* a stopped container never stored: its log is read to
+                                 its end holding the newest lines (lj_follow_hold) */
     char reason[256];         /* ... and Docker's reason, for the registry */
     int64_t since_ns;         /* where to begin without a stored record of this container */
     int64_t retry_at;         /* monotonic ns before which no transfer is started */
+};
+
+/* Backfill of stopped containers (lj_table_sync): which are read, and how many at once.
+ * All zero: none. */
+struct lj_table_backfill {
+    size_t max;               /* only the max most recently finished stopped containers */
+    size_t at_once;           /* reads of their logs running at the same time, at most */
+    size_t depth;             /* lines published of each: the newest depth */
+};
+
+/* A registry entry not written (NATS away, the write failed): the tick writes it again
+ * from the engine's state of the container then. */
+struct lj_table_unwritten {
+    char id[65];
+    char name[256];
+    bool removed;             /* the entry must say removed (if it still lists id) */
 };
 
 /* Invariant: slots[0..n) exist; a free slot has f == NULL. */
 struct lj_table {
     struct lj_table_slot *slots;
     size_t n;
+    struct lj_table_unwritten *unwritten; /* nunwritten of cap, one per id and name */
+    size_t nunwritten, unwritten_cap;
+    int64_t unwritten_at;     /* monotonic ns of the next try */
     struct lj_follow_config cfg; /* for every new follow; host is borrowed */
+    struct lj_table_backfill backfill; /* set by the caller after lj_table_init */
 };
 
 void lj_table_init(struct lj_table *t, const struct lj_follow_config *cfg);
@@ -128,7 +150,13 @@ void lj_table_on_event(struct lj_table *t, struct lj_table_env *env,
 
 /* Lists every container (all=1) and follows each running one, and each stopped one
  * that is followed already or whose subject's last record is its own; a followed
- * container no longer listed is marked removed. The engine's error in err. */
+ * container no longer listed is marked removed. A stopped one never stored is
+ * backfilled when it is among the backfill.max most recently finished stopped ones
+ * (those with records included, so the set is the same after a restart): entered in
+ * the registry at once, its log read (backfill.at_once at a time, by the tick) to its
+ * end and its newest backfill.depth lines published, numbered from its first line.
+ * A restart in the middle finds the lines published so far as its own and goes on
+ * from there like any stopped container. The engine's error in err. */
 lj_status lj_table_sync(struct lj_table *t, struct lj_table_env *env, char *err, size_t errlen);
 
 /* The transfer of s ended with rc: read again (restarted, or a final read of a stopped
@@ -137,7 +165,7 @@ void lj_table_transfer_done(struct lj_table *t, struct lj_table_env *env,
                             struct lj_table_slot *s, CURLcode rc);
 
 /* Once per loop turn: ack timeouts, freeing drained or removed slots, pending renames,
- * transfers due for a retry. */
+ * transfers due for a retry, registry entries not yet written. */
 void lj_table_tick(struct lj_table *t, struct lj_table_env *env);
 
 /* The engine went away: every transfer is stopped and due again once it is back. */

@@ -230,7 +230,7 @@ export async function readStream(nc, stream, host) {
   return out;
 }
 
-/** Registry entries of host: key -> {id, name, state}. */
+/** Registry entries of host: key -> {id, name, state, exitCode, finishedNs}. */
 export async function readRegistry(nc, host) {
   const { ContainerInfo } = await protoTypes();
   const kv = await nc.jetstream().views.kv('LOGJET_CONTAINERS');
@@ -241,7 +241,8 @@ export async function readRegistry(nc, host) {
     const e = await kv.get(k);
     if (!e || e.operation !== 'PUT') continue;
     const i = ContainerInfo.toObject(ContainerInfo.decode(e.value), { defaults: true });
-    out.set(k, { id: i.id, name: i.name, state: i.state });
+    out.set(k, { id: i.id, name: i.name, state: i.state, exitCode: i.exitCode,
+      finishedNs: String(i.finishedAtUnixNano ?? 0) });
   }
   return out;
 }
@@ -320,14 +321,16 @@ export function compareContainer(c, recs, maxLineBytes) {
 }
 
 /** line_no per subject: 1..N, each once. Returns problems. */
-export function checkLineNos(recs) {
+// Per subject, line_no must be from, from + 1, ... (from: 1, or where a backfill of a
+// container whose older lines were left out begins).
+export function checkLineNos(recs, { from = 1 } = {}) {
   const bySubject = new Map();
   for (const r of recs) { const a = bySubject.get(r.subject) ?? []; a.push(r); bySubject.set(r.subject, a); }
   const problems = [];
   for (const [subject, rs] of bySubject) {
     const sorted = [...rs].sort((a, b) => a.lineNo - b.lineNo);
     for (let i = 0; i < sorted.length; i++) {
-      if (sorted[i].lineNo !== i + 1) {
+      if (sorted[i].lineNo !== i + from) {
         // Which containers wrote the subject, and from which line_no each began.
         const by = new Map();
         for (const r of rs) if (!by.has(r.id)) by.set(r.id, `${r.id.slice(0, 12)} from line_no ${r.lineNo} (seq ${r.seq})`);

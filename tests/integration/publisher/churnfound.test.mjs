@@ -104,6 +104,25 @@ test('renamed a -> b -> a while stopped, then started: each line once, line_no c
     assert.equal((await stored(b)).length, 6);
   });
 
+test('a container that exits and one removed while NATS is away: the registry says so once NATS is back', async () => {
+    const c = await s.run('regaway', 'echo one; sleep 3; exit 7');
+    const r = await s.run('regawayrm', 'echo one; sleep 600');
+    await waitFor(async () => (await stored(c.name)).length === 1 && (await stored(r.name)).length === 1, 20000, 'the lines stored');
+    await s.stopNats();
+    assert.equal((await s.docker(['rm', '-f', r.name])).code, 0);
+    await s.wait(c.name);
+    await sleep(500);
+    await s.startNats();
+    const e = await waitFor(async () => {
+      const reg = await readRegistry(await s.nc(), s.hostId);
+      const a = reg.get(key(c.name)), b = reg.get(key(r.name));
+      return a?.state === 'exited' && b?.state === 'removed' ? a : null;
+    }, 15000, 'registry entries exited and removed').catch(() => null);
+    const reg = await readRegistry(await s.nc(), s.hostId);
+    assert.ok(e, `registry: ${JSON.stringify(reg.get(key(c.name)))} ${JSON.stringify(reg.get(key(r.name)))}`);
+    assert.equal(e.exitCode, 7);
+  });
+
 test('a container renamed after it exited while NATS was away and its log half read: every line stored', async () => {
     // NATS away: the follow's FIFO fills and its transfer pauses with most of the log
     // unread; the container exits and is renamed meanwhile; then NATS comes back.

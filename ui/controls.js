@@ -1,7 +1,7 @@
 // The controls: what clicks, keys and the search box do to the settings, the session and
 // the store (JSON columns and the chart's time range among them), and the dialogs (token,
-// settings, help). It owns no state of its own beyond
-// the search box's debounce; the views it updates are given by app.js.
+// settings, help). It owns no state of its own beyond the search box's debounce and the
+// widths the JSON columns were given; the views it updates are given by app.js.
 
 import { LEVELS, STREAMS, MAX_CONTEXT, MAX_COLS } from './settings.js';
 import { coveredBy } from './filter.js';
@@ -219,9 +219,10 @@ export function bindControls(a) {
   let colW = null; // the widths set (chars), for S.cols
   let colAt = -Infinity;
   let colVersion = -1;
-  /** Sizes the columns for the newest lines held (at most every 500 ms, when they changed). */
+  /** Sizes the columns for the newest lines held, when they changed: now (performance.now())
+   *  at most every 500 ms, or (no argument) at once. */
   ctl.sizeColumns = (now) => {
-    if (!S.cols.length || (now - colAt < 500 && now !== undefined) || colVersion === store.version) return;
+    if (!S.cols.length || colVersion === store.version || (now !== undefined && now - colAt < 500)) return;
     colAt = now ?? performance.now();
     colVersion = store.version;
     const jsons = [];

@@ -123,6 +123,7 @@ function relabel() {
   for (const c of S.containers) if (!isGlob(c)) w = Math.max(w, Math.min(names.get(c)?.length ?? c.length - c.indexOf('/') - 1, 24));
   document.documentElement.style.setProperty('--cn-w', Math.min(w, 32) + 1 + 'ch');
   vlist.invalidateAll();
+  ctl.head(); // (the header over the JSON columns: with or without the label column)
 }
 
 function updateStatus() {

@@ -1,5 +1,5 @@
-// The DOM of JSON fields: a row's cells for the fields chosen as columns (and their widths),
-// and the table of an expanded JSON line's fields, each with its button to show it as a column. Values
+// The DOM of JSON fields: a row's cells for the fields chosen as columns (their widths,
+// the header over them), and the table of an expanded JSON line's fields, each with its button to show it as a column. Values
 // and keys are line data: they go in as text nodes only. What the values are is
 // fields.js's; which fields are columns, and what a button press does, the controller's.
 
@@ -18,7 +18,7 @@ export function appendCells(row, json, cols) {
     const t = cellText(json, cols[i]);
     const cell = el('span', 'fc', t);
     cell.dataset.col = String(i);
-    cell.style.width = `calc(var(--fc${i}, 12ch) + 12px)`;
+    cell.style.width = `calc(var(--fc${i}, 12ch) + 13px)`;
     // (the title holds more of the value than the cell)
     if (t) cell.title = `${cols[i]}: ${show(lookup(json, cols[i]), TITLE_CHARS)}`;
     row.appendChild(cell);
@@ -64,4 +64,24 @@ export function sizeColumns(cols, jsons, prev) {
   const root = document.documentElement.style;
   w.forEach((n, i) => { if (!prev || prev[i] !== n) root.setProperty(`--fc${i}`, n + 'ch'); });
   return w;
+}
+
+/**
+ * The header over the columns: a row of the rows' own shape (container label, time, stream
+ * and level, laid out but not shown) and then the columns' names, so that each name sits
+ * over its column. view: the rows' view (merged, ts, cols); tsText: a time as rows show it.
+ */
+export function headRow(view, tsText) {
+  const row = el('div', 'row head');
+  if (view.merged) row.appendChild(el('span', 'cn', ' '));
+  if (view.ts) row.appendChild(el('span', 'ts', tsText));
+  row.appendChild(el('span', 'sm', ' '));
+  row.appendChild(el('span', 'lv', ' '));
+  view.cols.forEach((c, i) => {
+    const h = el('span', 'fc fh', c);
+    h.style.width = `calc(var(--fc${i}, 12ch) + 13px)`;
+    h.title = c;
+    row.appendChild(h);
+  });
+  return row;
 }

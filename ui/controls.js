@@ -6,7 +6,8 @@
 import { LEVELS, STREAMS, MAX_CONTEXT, MAX_COLS } from './settings.js';
 import { coveredBy } from './filter.js';
 import { plainOf, jsonOf } from './record.js';
-import { sizeColumns } from './columns.js';
+import { sizeColumns, headRow } from './columns.js';
+import { fmtTs } from './rows.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -175,6 +176,7 @@ export function bindControls(a) {
     vlist.wrap = S.wrap;
     store.buffer.forEach((r) => { r.h = 0; });
     vlist.invalidateAll();
+    ctl.head();
     a.writeUrl();
     a.scheduleFrame();
   }
@@ -230,12 +232,21 @@ export function bindControls(a) {
     for (let i = Math.max(0, buf.length - 1000); i < buf.length; i++) { const r = buf.at(i); if (!r.g) jsons.push(jsonOf(r)); }
     colW = sizeColumns(S.cols, jsons, colW);
   };
+  /** The header over the columns, built again for the rows' current shape. */
+  ctl.head = () => {
+    const h = $('colhead');
+    h.hidden = !S.cols.length;
+    if (!S.cols.length) return;
+    h.replaceChildren(headRow(view, fmtTs(Date.now() * 1000, S.utc)));
+    h.scrollLeft = viewport.scrollLeft;
+  };
   const removeCol = (c) => { S.cols = S.cols.filter((k) => k !== c); colsChanged(); };
   function colsChanged() {
     view.cols = S.cols;
     colW = null;
     colVersion = -1;
     bar.columns(S.cols, removeCol);
+    ctl.head();
     ctl.sizeColumns();
     if (S.wrap) store.buffer.forEach((r) => { r.h = 0; }); // (less room for the wrapped text)
     vlist.invalidateAll();
@@ -276,6 +287,7 @@ export function bindControls(a) {
   });
   viewport.addEventListener('wheel', (ev) => a.markInput('wheel', ev), { passive: true });
   viewport.addEventListener('scroll', () => {
+    if (S.cols.length) $('colhead').scrollLeft = viewport.scrollLeft;
     let atBottom = viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight - 24;
     // Following, and not moved up from where the page itself put the view: still following
     // (the content may have grown or been trimmed meanwhile).
@@ -413,6 +425,7 @@ export function bindControls(a) {
   bar.pressed('ctx', S.ctx > 0);
   bar.range(S.range, S.utc, () => ctl.setRange(null));
   bar.columns(S.cols, removeCol);
+  ctl.head();
   $('chart').hidden = !S.chart;
   bar.pressed('chart-tog', S.chart);
   viewport.classList.toggle('wrap', S.wrap);

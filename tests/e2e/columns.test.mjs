@@ -110,10 +110,16 @@ test('JSON lines: expand a line into its fields, choose two as columns; the colu
       assert.equal(r.cells[0].text, expected(r.tx, 'req.id'), `${what}: req.id of ${r.tx.slice(0, 80)}`);
       assert.equal(r.cells[1].text, expected(r.tx, 'req.ms'), `${what}: req.ms of ${r.tx.slice(0, 80)}`);
       if (r.cells[0].text) json++; else plain++;
-      r.cells.forEach((c, i) => lefts[i].add(Math.round(c.left)));
+      r.cells.forEach((c, i) => { lefts[i].add(Math.round(c.left)); assert.ok(c.sw <= c.cw, `${what}: the cell ${c.text} is not clipped`); });
     }
     assert.ok(json > 10 && plain > 3, `${what}: JSON lines ${json} and other lines ${plain} (empty cells)`);
     assert.deepEqual(lefts.map((l) => l.size), [1, 1], `${what}: the columns are aligned: ${lefts.map((l) => [...l])}`);
+    // the header names each column, over it
+    const head = await page.evaluate(() => [...document.querySelectorAll('#colhead .fh')].map((h) => ({ text: h.innerText, left: h.getBoundingClientRect().left, w: h.getBoundingClientRect().width, sw: h.scrollWidth, cw: h.clientWidth })));
+    for (const h of head) assert.ok(h.sw <= h.cw, `${what}: the header's ${h.text} is not clipped (${h.sw} > ${h.cw})`);
+    assert.deepEqual(head.map((h) => h.text), ['req.id', 'req.ms'], `${what}: the header`);
+    head.forEach((h, i) => assert.ok(Math.abs(h.left - [...lefts[i]][0]) < 1 && Math.abs(h.w - rows[0].cells[i].w) < 1,
+      `${what}: the header's ${h.text} (${h.left}, ${h.w} px) over its column (${[...lefts[i]][0]}, ${rows[0].cells[i].w} px)`));
     return rows;
   };
   await check('live');

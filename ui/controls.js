@@ -177,6 +177,7 @@ export function bindControls(a) {
     store.buffer.forEach((r) => { r.h = 0; });
     vlist.invalidateAll();
     ctl.head();
+    bar.range(S.range, S.utc, () => ctl.setRange(null)); // (its times in UTC or not)
     a.writeUrl();
     a.scheduleFrame();
   }

@@ -35,12 +35,14 @@ filter.set(S);
 const viewport = $('viewport');
 const colourOf = new Map();
 const colourFor = (c) => { let i = colourOf.get(c); if (i === undefined) { i = colourOf.size % COLOURS.length; colourOf.set(c, i); } return COLOURS[i]; };
-const view = { merged: false, label: (c) => c.slice(c.indexOf('/') + 1), colour: colourFor, ts: S.ts, utc: S.utc, re: null, context: 0 };
+const view = { merged: false, label: (c) => c.slice(c.indexOf('/') + 1), colour: colourFor, ts: S.ts, utc: S.utc, re: null, context: 0, cols: S.cols };
 const vlist = new VList(viewport, $('spacer'), $('layer'), rowBuilder(view));
 const store = new Store(S, filter, vlist);
 const bar = new Toolbar();
 const side = new Sidebar($('clist'), $('cfilter'), $('ccount'));
-const chart = new Chart($('chart'), store, (k) => ctl.scrollToTime(k));
+const chart = new Chart($('chart'), store, {
+  onPick: (k) => ctl.scrollToTime(k), onBrush: (r) => ctl.setRange(r), merged: () => view.merged, colour: colourFor, label: (c) => view.label(c),
+});
 let serverErr = '';
 
 const conn = new Conn({
@@ -121,6 +123,7 @@ function relabel() {
   for (const c of S.containers) if (!isGlob(c)) w = Math.max(w, Math.min(names.get(c)?.length ?? c.length - c.indexOf('/') - 1, 24));
   document.documentElement.style.setProperty('--cn-w', Math.min(w, 32) + 1 + 'ch');
   vlist.invalidateAll();
+  ctl.head(); // (the header over the JSON columns: with or without the label column)
 }
 
 function updateStatus() {
@@ -133,7 +136,7 @@ function updateStatus() {
   if (filter.context && store.filtered) store.rows.forEach((r) => { if (r.hit) hits++; });
   bar.status({ store, S, follow: store.follow, paused: store.paused, filterErr: filter.err, serverErr, hits });
 }
-setInterval(() => { if (!frameReq) { updateStatus(); chart.tick(performance.now()); } }, 1000);
+setInterval(() => { if (!frameReq) updateStatus(); ctl.sizeColumns(performance.now()); }, 1000);
 
 // ---- frame loop
 let frameReq = 0;
@@ -159,7 +162,7 @@ function frame() {
   store.work(t0 + FRAME_WORK_MS, () => performance.now());
   store.trim(); // (the bound may have been lowered in the settings)
   relabel();
-  chart.tick(t0); // (at most a few times a second, and only when the counts changed)
+  ctl.sizeColumns(t0); // (JSON columns as wide as their values: at most twice a second)
   // Under a flood every frame would replace every row on screen; nobody reads 60 screens
   // a second, so a following view that was wholly replaced is repainted at most ~20 times
   // a second (the main thread's time goes to input and to the stream instead).
@@ -259,6 +262,7 @@ session.settle();
 session.apply();
 ctl.selectedChanged();
 conn.connect();
+chart.start(); // (its own task, at most a few times a second, only when the counts changed)
 pollContainers();
 setInterval(pollContainers, 3000);
 updateStatus();

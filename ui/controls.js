@@ -1,10 +1,13 @@
 // The controls: what clicks, keys and the search box do to the settings, the session and
-// the store, and the dialogs (token, settings, help). It owns no state of its own beyond
-// the search box's debounce; the views it updates are given by app.js.
+// the store (JSON columns and the chart's time range among them), and the dialogs (token,
+// settings, help). It owns no state of its own beyond the search box's debounce and the
+// widths the JSON columns were given; the views it updates are given by app.js.
 
-import { LEVELS, STREAMS, MAX_CONTEXT } from './settings.js';
+import { LEVELS, STREAMS, MAX_CONTEXT, MAX_COLS } from './settings.js';
 import { coveredBy } from './filter.js';
-import { plainOf } from './record.js';
+import { plainOf, jsonOf } from './record.js';
+import { sizeColumns, headRow } from './columns.js';
+import { fmtTs } from './rows.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -143,6 +146,21 @@ export function bindControls(a) {
     a.paint();
     a.updateStatus();
   };
+  /** Shows only the lines in range ([from, to) µs, from the chart's brush) or, null, all times. */
+  ctl.setRange = (range) => {
+    S.range = range;
+    bar.range(S.range, S.utc, () => ctl.setRange(null));
+    a.chart.redraw();
+    filtersChanged(false); // (page-side only: the gateway's filters did not change)
+  };
+  function chartShown(on) {
+    S.chart = on;
+    $('chart').hidden = !on;
+    bar.pressed('chart-tog', on);
+    a.chart.redraw();
+    a.writeUrl();
+  }
+  $('chart-tog').addEventListener('click', () => chartShown(!S.chart));
   $('pause').addEventListener('click', ctl.togglePause);
   $('clear').addEventListener('click', ctl.clear);
   $('newlines').addEventListener('click', ctl.jumpBottom);
@@ -158,6 +176,8 @@ export function bindControls(a) {
     vlist.wrap = S.wrap;
     store.buffer.forEach((r) => { r.h = 0; });
     vlist.invalidateAll();
+    ctl.head();
+    bar.range(S.range, S.utc, () => ctl.setRange(null)); // (its times in UTC or not)
     a.writeUrl();
     a.scheduleFrame();
   }
@@ -198,23 +218,77 @@ export function bindControls(a) {
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
   });
 
-  // ---- rows: JSON toggle, gap fetch, scrolling
+  // ---- JSON fields shown as columns
+  let colW = null; // the widths set (chars), for S.cols
+  let colAt = -Infinity;
+  let colVersion = -1;
+  /** Sizes the columns for the newest lines held, when they changed: now (performance.now())
+   *  at most every 500 ms, or (no argument) at once. */
+  ctl.sizeColumns = (now) => {
+    if (!S.cols.length || colVersion === store.version || (now !== undefined && now - colAt < 500)) return;
+    colAt = now ?? performance.now();
+    colVersion = store.version;
+    const jsons = [];
+    const buf = store.buffer;
+    for (let i = Math.max(0, buf.length - 1000); i < buf.length; i++) { const r = buf.at(i); if (!r.g) jsons.push(jsonOf(r)); }
+    colW = sizeColumns(S.cols, jsons, colW);
+  };
+  /** The header over the columns, built again for the rows' current shape. */
+  ctl.head = () => {
+    const h = $('colhead');
+    h.hidden = !S.cols.length;
+    if (!S.cols.length) return;
+    h.replaceChildren(headRow(view, fmtTs(Date.now() * 1000, S.utc)));
+    h.scrollLeft = viewport.scrollLeft;
+  };
+  const removeCol = (c) => { S.cols = S.cols.filter((k) => k !== c); colsChanged(); };
+  function colsChanged() {
+    view.cols = S.cols;
+    colW = null;
+    colVersion = -1;
+    bar.columns(S.cols, removeCol);
+    ctl.head();
+    ctl.sizeColumns();
+    if (S.wrap) store.buffer.forEach((r) => { r.h = 0; }); // (less room for the wrapped text)
+    vlist.invalidateAll();
+    a.writeUrl();
+    a.paint();
+  }
+
+  // ---- rows: JSON fields, gap fetch, scrolling
   $('layer').addEventListener('click', (ev) => {
     const b = ev.target.closest('button[data-act]');
     if (!b) return;
     const r = vlist.recOf(b.closest('.row'));
     if (!r) return;
-    if (b.dataset.act === 'json') {
+    const act = b.dataset.act;
+    const path = b.dataset.path;
+    if (act === 'json') {
       r.pretty = !r.pretty;
       r.h = 0;
       vlist.invalidate(r);
-    } else if (b.dataset.act === 'fetch') {
+    } else if (act === 'col') {
+      S.cols = S.cols.includes(path) ? S.cols.filter((k) => k !== path) : S.cols.concat(path).slice(-MAX_COLS);
+      colsChanged();
+    } else if (act === 'fetch') {
       session.fetchGap(r);
     }
     a.scheduleFrame();
+    // A mouse click leaves the focus on the lines (Space pauses, as after the toolbar's
+    // buttons); a key press finds it again on the same button of the row built again.
+    if (ev.detail > 0) viewport.focus({ preventScroll: true });
+    else if (act !== 'fetch') {
+      requestAnimationFrame(() => {
+        const e = vlist.els.get(r);
+        const sel = `button[data-act="${act}"]` + (path !== undefined ? `[data-path="${CSS.escape(path)}"]` : '');
+        const nb = e && e.querySelector(sel);
+        if (nb) nb.focus({ preventScroll: true });
+      });
+    }
   });
   viewport.addEventListener('wheel', (ev) => a.markInput('wheel', ev), { passive: true });
   viewport.addEventListener('scroll', () => {
+    if (S.cols.length) $('colhead').scrollLeft = viewport.scrollLeft;
     let atBottom = viewport.scrollTop + viewport.clientHeight >= viewport.scrollHeight - 24;
     // Following, and not moved up from where the page itself put the view: still following
     // (the content may have grown or been trimmed meanwhile).
@@ -286,6 +360,11 @@ export function bindControls(a) {
     else if (ev.key === 'n' || ev.key === 'N') { ev.preventDefault(); nextMatch(ev.key === 'n' ? 1 : -1); }
     else if (ev.key === 'x') { ev.preventDefault(); ctl.clear(); }
     else if (ev.key === 'c') { ev.preventDefault(); openSide(true); $('cfilter').focus(); $('cfilter').select(); }
+    else if (ev.key === 'Escape') {
+      // clears the chart's time range; from a button (toolbar, rows), back to the lines
+      if (S.range) { ev.preventDefault(); ctl.setRange(null); }
+      if (t !== viewport) viewport.focus({ preventScroll: true });
+    }
   });
 
   /** Puts the next (dir 1) or previous (-1) search match after the top of the view at the top. */
@@ -345,6 +424,11 @@ export function bindControls(a) {
   // ---- initial states
   for (const k of ['re', 'cs', 'ts', 'utc', 'wrap']) bar.pressed(k, S[k]);
   bar.pressed('ctx', S.ctx > 0);
+  bar.range(S.range, S.utc, () => ctl.setRange(null));
+  bar.columns(S.cols, removeCol);
+  ctl.head();
+  $('chart').hidden = !S.chart;
+  bar.pressed('chart-tog', S.chart);
   viewport.classList.toggle('wrap', S.wrap);
   vlist.wrap = S.wrap;
   view.re = filter.re;

@@ -1,5 +1,5 @@
 // What is shown: the search (a RegExp built from the settings, the gateway's grep), the
-// level and stream filters, and container globs. No DOM.
+// level and stream filters, the time range brushed on the chart, and container globs. No DOM.
 
 import { plainOf } from './record.js';
 
@@ -34,11 +34,13 @@ export class Filter {
     this.re = b.re;
     this.err = b.err;
   }
-  get active() { return this.S.levels.length > 0 || this.S.streams.length > 0 || !!this.re; }
+  get active() { return this.S.levels.length > 0 || this.S.streams.length > 0 || !!this.re || !!this.S.range; }
   /** Context lines around matches are asked for (and there is a search to match). */
   get context() { return this.re && this.S.ctx > 0 ? this.S.ctx : 0; }
-  /** Passes the level and stream filters. */
+  /** Passes the time range (S.range: [from, to) µs) and the level and stream filters. */
   base(r) {
+    const rg = this.S.range;
+    if (rg && (r.k < rg[0] || r.k >= rg[1])) return false;
     if (r.g) return true;
     if (this.S.levels.length && !this.S.levels.includes(r.lv)) return false;
     if (this.S.streams.length && !this.S.streams.includes(r.st)) return false;

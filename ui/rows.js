@@ -1,10 +1,12 @@
 // The list view's rows: a record turned into its element (container label, time, stream
-// mark, level, text with ANSI colours and search marks; gap markers with their button;
-// context separators). Log text only ever goes in through text nodes. It does not lay
-// the rows out (vlist.js does) nor decide which rows are shown (store.js does).
+// mark, level, JSON field cells and table (columns.js), text with ANSI colours and search
+// marks; gap markers with their button; context separators). Log text only ever goes in
+// through text nodes. It does not lay the rows out (vlist.js does) nor decide which rows
+// are shown (store.js does).
 
 import { parseAnsi } from './ansi.js';
 import { jsonOf } from './record.js';
+import { appendCells, fieldTable } from './columns.js';
 
 export const el = (tag, cls, text) => {
   const e = document.createElement(tag);
@@ -64,7 +66,8 @@ function appendHighlighted(parent, segs, re) {
 }
 
 /**
- * view: {merged: bool, label(c) -> short name, colour(c), ts, utc, re (search RegExp)}.
+ * view: {merged: bool, label(c) -> short name, colour(c), ts, utc, re (search RegExp),
+ * cols (JSON field paths shown as columns)}.
  * Returns build(rec) -> element for the VList.
  */
 export function rowBuilder(view) {
@@ -100,21 +103,23 @@ export function rowBuilder(view) {
     const lv = el('span', 'lv ' + r.lv, r.lv === 'unknown' ? '' : r.lv);
     lv.title = 'level detected from the text (a hint, can be wrong)';
     row.appendChild(lv);
-    const tx = el('span', 'tx');
     const js = jsonOf(r);
+    if (view.cols && view.cols.length) appendCells(row, js, view.cols);
+    const tx = el('span', 'tx');
     const re = r.hit || !view.context ? view.re : null;
-    if (js && r.pretty) {
-      row.classList.add('pretty');
-      appendHighlighted(tx, [{ text: JSON.stringify(js, null, 2), cls: '', fg: null, bg: null }], re);
-    } else {
-      appendHighlighted(tx, parseAnsi(r.line), re);
-    }
+    appendHighlighted(tx, parseAnsi(r.line), re);
     row.appendChild(tx);
     if (js) {
-      const b = el('button', 'jt', r.pretty ? 'raw' : '{ }');
-      b.title = r.pretty ? 'show the line as it was written' : 'pretty-print this JSON line';
+      // expanded: the line's fields in a table under it, each can become a column
+      const b = el('button', 'jt', '{ }');
+      b.title = r.pretty ? 'hide the fields' : 'show the fields of this JSON line';
+      b.setAttribute('aria-expanded', String(!!r.pretty));
       b.dataset.act = 'json';
       row.appendChild(b);
+      if (r.pretty) {
+        row.classList.add('pretty');
+        row.appendChild(fieldTable(js, view.cols || []));
+      }
     }
     return row;
   };

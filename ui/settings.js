@@ -7,11 +7,14 @@ export const STREAMS = ['stdout', 'stderr'];
 export const DEFAULT_BUF = 100000;
 export const DEFAULT_REPLAY = 1000;
 export const MAX_CONTEXT = 50;
+export const MAX_COLS = 12; // JSON fields shown as columns, at most
+const MAX_COL_LEN = 200;
 
 export function defaults() {
   return {
     containers: [], levels: [], streams: [], q: '', re: false, cs: false,
     ts: true, utc: false, wrap: false, theme: 'auto', ctx: 0,
+    cols: [], range: null, chart: true,
     buf: DEFAULT_BUF, replay: DEFAULT_REPLAY,
   };
 }
@@ -29,6 +32,9 @@ export function readParams(S, p, store) {
   S.wrap = p.get('wrap') === '1';
   const cx = Number(p.get('ctx') || 0);
   S.ctx = Number.isInteger(cx) && cx > 0 ? Math.min(cx, MAX_CONTEXT) : 0;
+  S.cols = [...new Set(p.getAll('col').filter((x) => x && x.length <= MAX_COL_LEN))].slice(0, MAX_COLS);
+  S.range = readRange(p.get('range'));
+  S.chart = p.get('chart') !== '0';
   S.theme = p.get('theme') || store.getItem('logjet_theme') || 'auto';
   const buf = Number(p.get('buf') || store.getItem('logjet_buf') || DEFAULT_BUF);
   S.buf = Number.isFinite(buf) && buf >= 100 ? Math.min(Math.floor(buf), 5000000) : DEFAULT_BUF;
@@ -55,8 +61,25 @@ export function toQuery(S) {
   if (!S.ts) p.set('ts', '0');
   if (S.utc) p.set('utc', '1');
   if (S.wrap) p.set('wrap', '1');
+  for (const c of S.cols) p.append('col', c);
+  if (S.range) p.set('range', `${isoOf(S.range[0])}/${isoOf(S.range[1])}`);
+  if (!S.chart) p.set('chart', '0');
   if (S.theme !== 'auto') p.set('theme', S.theme);
   if (S.buf !== DEFAULT_BUF) p.set('buf', String(S.buf));
   if (S.replay !== DEFAULT_REPLAY) p.set('replay', String(S.replay));
   return p.toString();
+}
+
+// A time range [from, to) in µs since the epoch, written as two ISO times with ms: the
+// chart's brush works in whole buckets (at least a second), so nothing finer is lost.
+const isoOf = (us) => new Date(Math.floor(us / 1000)).toISOString();
+
+/** "ISO/ISO" -> [fromUs, toUs] with from < to, or null. */
+export function readRange(v) {
+  if (!v) return null;
+  const [a, b] = v.split('/');
+  const f = Date.parse(a);
+  const t = Date.parse(b);
+  if (!Number.isFinite(f) || !Number.isFinite(t) || f >= t) return null;
+  return [f * 1000, t * 1000];
 }

@@ -1,7 +1,8 @@
 // The line store: every record the page holds (sorted by time, bounded to S.buf), the
 // rows shown (all of them, or those the filters pass, with context lines and separators
 // around search matches), the queues of lines received but not merged yet (or held while
-// paused), and counts kept as lines come and go (per container, per second and level).
+// paused), and counts kept as lines come and go (per container, per second and level,
+// per second and container).
 // No DOM: the list it feeds is anything with setRows, invalidateFrom, invalidateAll,
 // invalidate and trimFront (the VList).
 
@@ -41,6 +42,7 @@ export class Store {
     this.gapsOpen = 0;
     this.perContainer = new Map(); // container -> lines held
     this.perSecond = new Map(); // second (epoch) -> Uint32Array(levels): lines held
+    this.perSecondC = new Map(); // second (epoch) -> Map(container -> lines held)
     this.version = 0; // bumps when perSecond changes
     this.receivedAt.clear();
     this.paintedAt.clear();
@@ -105,6 +107,10 @@ export class Store {
     if (!a) { if (d < 0) return; a = new Uint32Array(LEVELS.length); this.perSecond.set(s, a); }
     a[LV_INDEX.get(r.lv) ?? LEVELS.length - 1] += d;
     if (d < 0) { let z = true; for (let i = 0; i < a.length; i++) if (a[i]) { z = false; break; } if (z) this.perSecond.delete(s); }
+    let pc = this.perSecondC.get(s);
+    if (!pc) { pc = new Map(); this.perSecondC.set(s, pc); }
+    const v = (pc.get(r.c) || 0) + d;
+    if (v > 0) pc.set(r.c, v); else { pc.delete(r.c); if (!pc.size) this.perSecondC.delete(s); }
     this.version++;
   }
 
@@ -331,15 +337,24 @@ export class Store {
     return true;
   }
 
-  /** Lines held per time bucket of `width` µs from `from` (µs): [{t, n, lv: Uint32Array}]. */
-  buckets(from, width, count) {
+  /** Lines held per time bucket of `width` µs from `from` (µs): [{t, n, lv: Uint32Array}];
+   *  byContainer: each bucket also has byC, Map(container -> lines). */
+  buckets(from, width, count, byContainer = false) {
     const out = [];
-    for (let i = 0; i < count; i++) out.push({ t: from + i * width, n: 0, lv: new Uint32Array(LEVELS.length) });
+    for (let i = 0; i < count; i++) out.push({ t: from + i * width, n: 0, lv: new Uint32Array(LEVELS.length), byC: byContainer ? new Map() : null });
     for (const [s, a] of this.perSecond) {
       const b = Math.floor((s * 1e6 - from) / width);
       if (b < 0 || b >= count) continue;
       const o = out[b];
       for (let i = 0; i < a.length; i++) { o.lv[i] += a[i]; o.n += a[i]; }
+    }
+    if (byContainer) {
+      for (const [s, pc] of this.perSecondC) {
+        const b = Math.floor((s * 1e6 - from) / width);
+        if (b < 0 || b >= count) continue;
+        const m = out[b].byC;
+        for (const [c, n] of pc) m.set(c, (m.get(c) || 0) + n);
+      }
     }
     return out;
   }

@@ -1,7 +1,8 @@
-// The toolbar and status views: chips of the watched containers, level and stream
-// toggles, the toggles' pressed states, the connection badge, the banner and the status
-// line. Texts are set only when they change (no style or layout work otherwise). What a
-// click does is given by the controller.
+// The toolbar and status views: chips of the watched containers, of the JSON fields shown
+// as columns and of the time range brushed on the chart, level and stream toggles, the
+// toggles' pressed states, the connection badge, the banner and the status line. Texts
+// are set only when they change (no style or layout work otherwise). What a click does is
+// given by the controller.
 
 import { el } from './rows.js';
 
@@ -63,6 +64,41 @@ export class Toolbar {
       chip.appendChild(x);
       box.appendChild(chip);
     }
+  }
+
+  /** Chips of the JSON fields shown as columns (in their order); onRemove(path). */
+  columns(cols, onRemove) {
+    const box = $('cols');
+    box.replaceChildren();
+    box.hidden = !cols.length;
+    if (!cols.length) return;
+    box.appendChild(el('span', 'muted', 'columns:'));
+    cols.forEach((c, i) => {
+      const chip = el('span', 'chip col');
+      chip.dataset.col = String(i);
+      chip.appendChild(el('span', null, c));
+      const x = el('button', 'x', '×');
+      x.title = 'hide this column';
+      x.setAttribute('aria-label', `hide the column ${c}`);
+      x.addEventListener('click', () => onRemove(c));
+      chip.appendChild(x);
+      box.appendChild(chip);
+    });
+  }
+
+  /** The chip of the time range brushed on the chart ([from, to) µs, or null); onClear(). */
+  range(range, utc, onClear) {
+    const box = $('range');
+    box.replaceChildren();
+    box.hidden = !range;
+    if (!range) return;
+    const t = (us) => { const d = new Date(us / 1000); return utc ? d.toISOString().slice(11, 19) + 'Z' : d.toLocaleTimeString(); };
+    box.appendChild(el('span', null, `time ${t(range[0])} – ${t(range[1])}`));
+    const x = el('button', 'x', '×');
+    x.title = 'show all times again (Esc)';
+    x.setAttribute('aria-label', 'clear the time range');
+    x.addEventListener('click', onClear);
+    box.appendChild(x);
   }
 
   /** Toggle chips for values; on(v) -> pressed; onClick(v, button). */

@@ -197,11 +197,11 @@ test('3. markup in a log line is shown literally: no dialog, no element', async 
   assert.equal(injected, 0, 'no element created from a log line');
   const ansi = await page.evaluate(() => [...document.querySelectorAll('#layer .tx span')].map((e) => e.className));
   assert.ok(ansi.some((c) => c.includes('a-f1')) && ansi.some((c) => c.includes('a-b')), 'SGR colours as classes');
-  // JSON pretty toggle shows the markup in the JSON literally too
+  // a JSON line's fields show the markup in the JSON literally too
   await page.click('#layer .row .jt');
-  await until(() => page.evaluate(() => !!document.querySelector('#layer .row.pretty')), 3000, 'pretty JSON');
-  const pretty = await page.evaluate(() => document.querySelector('#layer .row.pretty .tx').textContent);
-  assert.match(pretty, /\n {2}"msg": "hello <b>json<\/b>"/);
+  await until(() => page.evaluate(() => !!document.querySelector('#layer .row.pretty .fields')), 3000, 'the JSON line\'s fields');
+  const fields = await page.evaluate(() => [...document.querySelectorAll('#layer .row.pretty .fields .fr')].map((r) => r.innerText.replace(/\s+/g, ' ')));
+  assert.deepEqual(fields, ['level info + column', 'msg hello <b>json</b> + column', 'n 1 + column']);
   assert.equal(await page.evaluate(() => document.querySelectorAll('#layer b').length), 0);
   await sleep(500);
   assert.deepEqual(dialogs, [], 'no dialog opened');

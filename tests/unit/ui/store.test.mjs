@@ -104,3 +104,43 @@ test('buckets add up to the lines held, by level', () => {
   assert.equal(bs.reduce((s, b) => s + b.n, 0), 95);
   assert.equal(bs[0].n, 19, 'lines 1..19 are in the first two seconds (t0 + 0.1 s .. 1.9 s)');
 });
+
+test('buckets by container add up to the lines held, and follow the trim', () => {
+  const { st } = setup({ buf: 150 });
+  const ls = [];
+  for (let i = 1; i <= 200; i++) ls.push(line(i, 'x', i % 4 ? 'h/web' : 'h/db'));
+  feed(st, ls);
+  const [lo, hi] = st.span();
+  const bs = st.buckets(lo * 1e6, 5e6, Math.ceil((hi - lo + 1) / 5), true);
+  // an independent count of the lines held, by bucket and container
+  const want = bs.map(() => new Map());
+  st.buffer.forEach((r) => {
+    const m = want[Math.floor((r.k - lo * 1e6) / 5e6)];
+    m.set(r.c, (m.get(r.c) || 0) + 1);
+  });
+  assert.deepEqual(bs.map((b) => Object.fromEntries([...b.byC].sort())), want.map((m) => Object.fromEntries([...m].sort())));
+  for (const b of bs) assert.equal([...b.byC.values()].reduce((x, y) => x + y, 0), b.n, 'the stacks by container make the bar');
+  assert.equal(bs.reduce((s, b) => s + b.n, 0), 150);
+  assert.equal(st.buckets(lo * 1e6, 5e6, 2)[0].byC, null, 'by level only, unless asked');
+  st.clear();
+  assert.equal(st.perSecondC.size, 0);
+});
+
+test('a time range filters to the lines in it, [from, to)', () => {
+  const { st, S, f } = setup();
+  const ls = [];
+  for (let i = 1; i <= 50; i++) ls.push(line(i, 'x' + i));
+  feed(st, ls);
+  S.range = [ls[9].k, ls[20].k];
+  f.set(S);
+  st.refilter();
+  st.work(Infinity, () => 0);
+  assert.deepEqual(shown(st), ls.slice(9, 20).map((l) => l.line));
+  // lines arriving later outside it stay out
+  feed(st, [line(60, 'late')]);
+  assert.equal(shown(st).length, 11);
+  S.range = null;
+  f.set(S);
+  st.refilter();
+  assert.equal(shown(st).length, 51);
+});

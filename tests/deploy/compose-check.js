@@ -3,7 +3,8 @@
 // mounted read-only into the publisher, the images deploy/docker/build-images.sh
 // makes (logjet-NAME, from deploy/docker/Dockerfile.NAME, no build: section),
 // health checks run with the images' busybox (their only program that can
-// probe), and LOGJET_* variables only (nats: its config's NATS_TLS_* paths).
+// probe), and LOGJET_* variables only (nats: its config's NATS_TLS_* paths and the health
+// check's NATS_MONITOR_ADDR).
 // Secrets: no password, token or credentials in an environment value or URL;
 // every variable naming a key, certificate, seed or credentials file points at
 // /run/secrets/<name> of a secret the service mounts and the file declares; a
@@ -33,7 +34,7 @@ for (const name of ['nats', 'publisher', 'gateway']) {
   const df = path.resolve(__dirname, '../../deploy/docker', `Dockerfile.${name}`);
   need(fs.existsSync(df), `${name} Dockerfile ${df} exists`);
   for (const k of Object.keys(svc.environment || {})) {
-    need(/^LOGJET_[A-Z0-9_]+$/.test(k) || (name === 'nats' && /^NATS_TLS_(CERT|KEY|CA)$/.test(k)), `${name} env ${k} is LOGJET_*`);
+    need(/^LOGJET_[A-Z0-9_]+$/.test(k) || (name === 'nats' && /^NATS_(TLS_(CERT|KEY|CA)|MONITOR_ADDR)$/.test(k)), `${name} env ${k} is LOGJET_*`);
   }
   const test = svc.healthcheck && svc.healthcheck.test;
   need(Array.isArray(test) && test[0] === 'CMD' && test[1] === '/usr/bin/busybox',

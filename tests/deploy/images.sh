@@ -62,7 +62,7 @@ tmp=$(mktemp -d)
 cleanup() {
     local c
     if [ "$KEEP" = 0 ]; then
-        for c in "${CONTAINERS[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
+        for c in "${CONTAINERS[@]}"; do docker rm -f -v "$c" >/dev/null 2>&1 || true; done
         if [ "$COMPOSE" = 1 ]; then
             docker-compose -p "$RUN_ID" -f deploy/compose.yaml down -v --remove-orphans >/dev/null 2>&1 || true
         fi
@@ -234,8 +234,12 @@ wait_healthy() {
     return 1
 }
 
+# The store is the image's VOLUME /var/lib/nats: an anonymous volume that starts as
+# the image's directory (owned by nats), removed with the container (rm -v). A
+# --tmpfs there made nats-server 2.9.10 stop with "storage directory is not a
+# directory" on Docker 20.10.
 start_stack_run() {
-    run_container "$RUN_ID-nats" --network host --tmpfs /var/lib/nats:mode=1777 \
+    run_container "$RUN_ID-nats" --network host -e "NATS_MONITOR_ADDR=127.0.0.1:$NATS_MONITOR_PORT" \
         "logjet-nats:$TAG" -c /etc/nats/nats-server.conf -p "$NATS_PORT" -m "$NATS_MONITOR_PORT"
     run_container "$RUN_ID-publisher" --network host \
         -v "$DOCKER_SOCKET:/var/run/docker.sock:ro" \
@@ -306,7 +310,7 @@ start_secure_run() {
     local s=$tmp/secrets f
     local ro=()
     for f in "$s"/*.pem "$s"/*.nk "$s/nats.conf"; do ro+=(-v "$f:/run/secrets/${f##*/}:ro"); done
-    run_container "$RUN_ID-secure-nats" --network host --tmpfs /var/lib/nats:mode=1777 "${ro[@]}" \
+    run_container "$RUN_ID-secure-nats" --network host "${ro[@]}" -e "NATS_MONITOR_ADDR=127.0.0.1:$NATS_MONITOR_PORT" \
         -e NATS_TLS_CERT=/run/secrets/nats-server.pem -e NATS_TLS_KEY=/run/secrets/nats-server-key.pem \
         -e NATS_TLS_CA=/run/secrets/ca.pem \
         "logjet-nats:$TAG" -c /run/secrets/nats.conf -p "$NATS_PORT" -m "$NATS_MONITOR_PORT"

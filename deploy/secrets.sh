@@ -68,14 +68,15 @@ if [ -e "$OUT/ca.pem" ] && [ "$FORCE" = 0 ]; then
 fi
 mkdir -p "$OUT"
 chmod 0700 "$OUT"
+# Read-only files of the last run (0400/0444) are replaced, not written over.
+[ "$FORCE" = 0 ] || rm -f "$OUT"/*.pem "$OUT"/*.nk "$OUT/nats.conf" "$OUT/publisher.env" "$OUT/kubernetes.yaml"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # subject_token S: S as a subject token: every byte outside [A-Za-z0-9_-] as =HH
 # (the escape common/subject.c applies to host ids).
 subject_token() {
-    local s=$1 out='' c i
-    LC_ALL=C
+    local s=$1 out='' c i LC_ALL=C
     for ((i = 0; i < ${#s}; i++)); do
         c=${s:i:1}
         case $c in
@@ -177,7 +178,7 @@ awk -v pub="$publisher_pub" -v gw="$gateway_pub" -v rd="$reader_pub" -v host="$h
     /^[[:space:]]*user: / { u = $2; if (u in keys) { sub(/user: .*/, "nkey: " keys[u]); print; skip = 1; next } }
     skip && /^[[:space:]]*password: / { skip = 0; next }
     { skip = 0 }
-    /^[[:space:]]*"(logs|\$KV\.LOGJET_CONTAINERS)\.web-1\.>"/ { sub(/web-1/, host) }
+    /^[[:space:]]*".*\.web-1\.>",?$/ { sub(/\.web-1\.>"/, "." host ".>\"") }
     k8s && /^server_name:/ { print "server_name: $POD_NAME"; next }
     k8s && /^listen:/ { print "listen: 0.0.0.0:4222"; next }
     k8s && /^http:/ { print "http: 0.0.0.0:8222"; next }

@@ -27,7 +27,10 @@
 #      healthy (the gateway's check over https), a container's line reaches a WSS
 #      client, nats logs no permission violation, and no seed or private key
 #      appears in any of the three containers' docker logs (the grep is shown a
-#      log holding a seed, which it must flag).
+#      log holding a seed, which it must flag); then, with the stack's own
+#      secrets, the reader reads the registry but cannot delete the stream, the
+#      gateway's user cannot publish a line, the publisher's cannot publish
+#      another host's, and a client without certificate or NKey is refused.
 #
 # Needs root, a Docker engine (DOCKER_HOST; tests/run.sh points it at its own),
 # the build packages, busybox-static, nats-server, docker-compose, python3, node
@@ -329,6 +332,16 @@ start_secure_run() {
     pass "secured nats, publisher and gateway containers started with docker run"
 }
 
+# subject_token S: S with every byte outside [A-Za-z0-9_-] as =HH (common/subject.c).
+subject_token() {
+    local s=$1 out='' c i
+    for ((i = 0; i < ${#s}; i++)); do
+        c=${s:i:1}
+        case $c in [A-Za-z0-9_-]) out+=$c ;; *) out+=$(printf '=%02X' "'$c") ;; esac
+    done
+    printf '%s' "$out"
+}
+
 # secrets_in FILE: prints each secret of $tmp/secrets (NKey seeds, private keys'
 # base64 lines) that FILE holds; returns non-zero when it holds one.
 secrets_in() {
@@ -410,6 +423,9 @@ secure_stack() {
     else
         pass "nats logged no permission violation of the daemons' users"
     fi
+    # After the violation check: these probes make nats-server log violations.
+    check "least privilege of the secured NATS with the stack's own secrets (tests/deploy/nats-perms.js)" \
+        node "$LJ_TESTS_DIR/nats-perms.js" "localhost:$NATS_PORT" "$tmp/secrets" "$(subject_token "$HOST_ID")" "$(subject_token "$name")"
     { echo "a log line"; cat "$tmp/secrets/gateway.nk"; } > "$tmp/leak.log"
     check_fails "the secret grep flags a log holding a seed" secrets_in "$tmp/leak.log"
     echo "    secured stack: $((SECONDS - start)) s"

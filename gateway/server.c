@@ -1,8 +1,9 @@
 /* server.c - libwebsockets glue: one protocol ("logjet") handles the dynamic HTTP
  * endpoints and the /ws connections; static files come from an lws file mount.
  *
- * Every request, plain or upgrade, first passes request_gate (Transfer-Encoding,
- * Host, the proxy's user header from untrusted peers) from lws's filter callbacks,
+ * Every request, plain or upgrade, first passes request_gate (a header at its size
+ * cap, Transfer-Encoding, Host, the proxy's user header from untrusted peers) from
+ * lws's filter callbacks,
  * which answer a refusal themselves and close; plain requests then pass the method
  * and --ui-dir containment checks (http_filter). The security headers are the
  * vhost's header list, which lws adds to every response it or we write. TLS is lws's
@@ -45,7 +46,17 @@ struct lj_server {
     char *proxy_header;            /* "remote-user:" as lws keys custom headers; owned */
     int proxy_token;               /* lws token index when the header is a known one, else -1 */
     struct lws_protocol_vhost_options headers[6];   /* added to every response */
+    struct lws_token_limits token_limits;           /* every known header's cap */
 };
+
+/* Request header sizes. lws 4.1 closes a connection whose request head overflows its
+ * header space inside lws_parse, before any callback (nothing can answer). So every
+ * header lws knows is capped at LJ_SERVER_HEADER_MAX by its token limits (the rest of
+ * a longer one is skipped, not stored), the space holds twice that, and request_gate
+ * answers 431 for a header that reached its cap: a header that alone is too long gets
+ * an answer. Headers lws does not know are not capped; a head over the whole space is
+ * still closed unanswered. */
+#define LJ_SERVER_HEADER_SPACE (2 * LJ_SERVER_HEADER_MAX)
 
 /* Per connection: a WebSocket session or one HTTP response being written. */
 struct pss {
@@ -372,12 +383,37 @@ struct refusal {
 };
 
 /* Checks that do not depend on what is asked for. Logged here, without secrets. */
+/* 0, or the answer to a request one of whose headers (one fragment: repeated headers
+ * are fragments) reached its cap, so that lws kept only its beginning: 414 for the
+ * request line's URI, which is capped the same way, 431 for a header. */
+static unsigned header_capped(struct lws *wsi)
+{
+    char *uri;
+    int uri_len;
+    if (lws_http_get_uri_and_method(wsi, &uri, &uri_len) >= 0 && uri_len >= LJ_SERVER_HEADER_MAX)
+        return 414;
+    for (int t = 0; t < (int)WSI_TOKEN_COUNT; t++)
+        for (int i = 0; i < 64 && header_present(wsi, (enum lws_token_indexes)t); i++) {
+            int n = lws_hdr_fragment_length(wsi, (enum lws_token_indexes)t, i);
+            if (n <= 0)
+                break;
+            if (n >= LJ_SERVER_HEADER_MAX)
+                return 431;
+        }
+    return 0;
+}
+
 static struct refusal request_gate(struct lj_server *srv, struct lws *wsi, const char *path)
 {
     char peer[64];
     struct refusal r = { 0, NULL, NULL };
 
-    if (header_present(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
+    unsigned capped = header_capped(wsi);
+    if (capped == 414) {
+        r = (struct refusal){ 414, "uri_too_long", "request URI too long\n" };
+    } else if (capped) {
+        r = (struct refusal){ 431, "header_too_large", "request header too large\n" };
+    } else if (header_present(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING)) {
         /* No endpoint takes a body; a chunked one would be read as the next request. */
         r = (struct refusal){ 400, "transfer_encoding", "request bodies are not accepted\n" };
     } else if (srv->cfg.check_host && strcmp(path, "/healthz") != 0 && strcmp(path, "/metrics") != 0) {
@@ -759,7 +795,10 @@ lj_status lj_server_create(const struct lj_server_config *cfg, struct lj_hub *hu
     info.retry_and_idle_policy = &keepalive;
     info.timeout_secs = 20;
     info.headers = &srv->headers[0];
-    info.max_http_header_data = LJ_SERVER_HEADER_MAX;
+    info.max_http_header_data = LJ_SERVER_HEADER_SPACE;
+    for (int t = 0; t < (int)WSI_TOKEN_COUNT; t++)
+        srv->token_limits.token_limit[t] = LJ_SERVER_HEADER_MAX;
+    info.token_limits = &srv->token_limits;
     /* A listener that cannot bind fails the start instead of logging and serving nothing. */
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6
                    | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;

@@ -37,7 +37,8 @@ struct lj_server_config {
     const struct lj_cidr_list *trusted_proxies;  /* who may send proxy_header */
 };
 
-/* Request header bytes lws keeps per request (cookies from an SSO proxy can be long). */
+/* Bytes of one request header (or the URI) the gateway takes; at that length it answers
+ * 431 (414). Cookies from an SSO proxy can be long. The whole head may take twice it. */
 #define LJ_SERVER_HEADER_MAX 16384
 
 struct lj_server;

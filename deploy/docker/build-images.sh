@@ -16,6 +16,8 @@
 #     (glibc 2.36 has the files and dns sources built in: no libnss_* needed);
 #   - Debian's static busybox as /usr/bin/busybox (no applet links, so no
 #     /bin/sh) and /usr/lib/logjet/healthcheck: the HEALTHCHECK's HTTP probe;
+#     in the gateway's image also Debian's openssl program, which busybox wget
+#     uses for the probe's https:// when the gateway serves TLS;
 #   - the gateway's UI, nats-server's config; each package's copyright file;
 #   - /usr/share/logjet/manifest: every file, with the package it came from
 #     ("logjet" for this checkout's own).
@@ -222,6 +224,12 @@ recipe_gateway() {
     base logjet 10001
     put_program "$build/gateway/logjet-gateway" /usr/bin/logjet-gateway
     openssl_paths
+    # The health check of a gateway serving TLS: busybox wget hands https:// to
+    # `openssl s_client` when it finds it (its own TLS offers only signature
+    # algorithms OpenSSL refuses at the default security level). Its libraries are
+    # the gateway's own.
+    put_pkg /usr/bin/openssl
+    put_libs /usr/bin/openssl
     while read -r f; do
         put_own "$root/ui/$f" "/usr/share/logjet/ui/$f" 0644
     done < <(cd "$root/ui" && find . -type f | sed 's|^\./||' | LC_ALL=C sort)

@@ -9,7 +9,9 @@
 #
 # Runs under Debian's static busybox, the only shell and HTTP client in the
 # images: `/usr/bin/busybox sh /usr/lib/logjet/healthcheck LOGJET_HTTP`. It
-# probes plain HTTP only; it does not speak TLS or send credentials.
+# probes https:// when the gateway serves TLS (LOGJET_LISTEN with LOGJET_TLS_CERT
+# set), without checking the certificate (the probe only asks whether the daemon
+# answers on loopback; it sends no credentials), else plain HTTP.
 addr=${1:?usage: healthcheck ADDRESS [PATH]}
 path=${2:-/healthz}
 case $addr in
@@ -25,4 +27,7 @@ case $addr in
     '[::]':*) addr="[::1]:${addr#\[::\]:}" ;;
     :*) addr=127.0.0.1$addr ;;
 esac
+if [ "$1" = LOGJET_LISTEN ] && [ -n "${LOGJET_TLS_CERT:-}" ]; then
+    exec /usr/bin/busybox wget --no-check-certificate -q -O /dev/null "https://$addr$path"
+fi
 exec /usr/bin/busybox wget -q -O /dev/null "http://$addr$path"

@@ -19,7 +19,18 @@
 #   4. a busybox container prints one line, and a WebSocket client on the
 #      gateway's /ws must receive it (tests/deploy/ws-expect.js);
 #   5. a second gateway given nats://localhost:PORT connects (glibc resolves
-#      through /etc/hosts in an image that has no libnss files).
+#      through /etc/hosts in an image that has no libnss files);
+#   6. the secured stack, deploy/compose.secure.yaml with secrets made by
+#      deploy/secrets.sh (or the same containers with docker run): nats with TLS
+#      and client certificates and the NKey users of secure.conf, the daemons over
+#      tls:// with their own seeds and certificates, the gateway on HTTPS. All three
+#      healthy (the gateway's check over https), a container's line reaches a WSS
+#      client, nats logs no permission violation, and no seed or private key
+#      appears in any of the three containers' docker logs (the grep is shown a
+#      log holding a seed, which it must flag); then, with the stack's own
+#      secrets, the reader reads the registry but cannot delete the stream, the
+#      gateway's user cannot publish a line, the publisher's cannot publish
+#      another host's, and a client without certificate or NKey is refused.
 #
 # Needs root, a Docker engine (DOCKER_HOST; tests/run.sh points it at its own),
 # the build packages, busybox-static, nats-server, docker-compose, python3, node
@@ -48,14 +59,18 @@ RUN_ID=lj-images-$$
 HOST_ID=$(hostname)
 CONTAINERS=()
 COMPOSE=0
+SECURE_COMPOSE=0
 tmp=$(mktemp -d)
 
 cleanup() {
     local c
     if [ "$KEEP" = 0 ]; then
-        for c in "${CONTAINERS[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
+        for c in "${CONTAINERS[@]}"; do docker rm -f -v "$c" >/dev/null 2>&1 || true; done
         if [ "$COMPOSE" = 1 ]; then
             docker-compose -p "$RUN_ID" -f deploy/compose.yaml down -v --remove-orphans >/dev/null 2>&1 || true
+        fi
+        if [ "$SECURE_COMPOSE" = 1 ]; then
+            SECRETS=$tmp/secrets docker-compose -p "$RUN_ID-secure" -f deploy/compose.secure.yaml down -v --remove-orphans >/dev/null 2>&1 || true
         fi
         for c in logjet-nats logjet-publisher logjet-gateway logjet-test-busybox; do
             docker image rm "$c:$TAG" >/dev/null 2>&1 || true
@@ -222,8 +237,12 @@ wait_healthy() {
     return 1
 }
 
+# The store is the image's VOLUME /var/lib/nats: an anonymous volume that starts as
+# the image's directory (owned by nats), removed with the container (rm -v). A
+# --tmpfs there made nats-server 2.9.10 stop with "storage directory is not a
+# directory" on Docker 20.10.
 start_stack_run() {
-    run_container "$RUN_ID-nats" --network host --tmpfs /var/lib/nats:mode=1777 \
+    run_container "$RUN_ID-nats" --network host -e "NATS_MONITOR_ADDR=127.0.0.1:$NATS_MONITOR_PORT" \
         "logjet-nats:$TAG" -c /etc/nats/nats-server.conf -p "$NATS_PORT" -m "$NATS_MONITOR_PORT"
     run_container "$RUN_ID-publisher" --network host \
         -v "$DOCKER_SOCKET:/var/run/docker.sock:ro" \
@@ -272,6 +291,146 @@ resolves_names() {
     fi
 }
 
+# --- the secured stack -------------------------------------------------------
+SECURE_FILE=deploy/compose.secure.yaml
+
+secure_compose() { SECRETS=$tmp/secrets docker-compose -p "$RUN_ID-secure" -f "$SECURE_FILE" "$@"; }
+
+secure_container_of() {
+    if [ "$SECURE_COMPOSE" = 1 ]; then secure_compose ps -q "$1"; else echo "$RUN_ID-secure-$1"; fi
+}
+
+secure_logs() {
+    local svc
+    for svc in nats publisher gateway; do
+        echo "--- docker logs (secured) $svc"
+        docker logs --tail 30 "$(secure_container_of "$svc")" 2>&1 | sed 's/^/    /'
+    done
+}
+
+# start_secure_run: the containers of compose.secure.yaml, with docker run.
+start_secure_run() {
+    local s=$tmp/secrets f
+    local ro=()
+    for f in "$s"/*.pem "$s"/*.nk "$s/nats.conf"; do ro+=(-v "$f:/run/secrets/${f##*/}:ro"); done
+    run_container "$RUN_ID-secure-nats" --network host "${ro[@]}" -e "NATS_MONITOR_ADDR=127.0.0.1:$NATS_MONITOR_PORT" \
+        -e NATS_TLS_CERT=/run/secrets/nats-server.pem -e NATS_TLS_KEY=/run/secrets/nats-server-key.pem \
+        -e NATS_TLS_CA=/run/secrets/ca.pem \
+        "logjet-nats:$TAG" -c /run/secrets/nats.conf -p "$NATS_PORT" -m "$NATS_MONITOR_PORT"
+    run_container "$RUN_ID-secure-publisher" --network host "${ro[@]}" --env-file "$s/publisher.env" \
+        -v "$DOCKER_SOCKET:/var/run/docker.sock:ro" \
+        -e "LOGJET_NATS_URL=tls://localhost:$NATS_PORT" -e LOGJET_NATS_CA=/run/secrets/ca.pem \
+        -e LOGJET_NATS_CERT=/run/secrets/publisher.pem -e LOGJET_NATS_KEY=/run/secrets/publisher-key.pem \
+        -e LOGJET_NATS_NKEY=/run/secrets/publisher.nk -e "LOGJET_HTTP=127.0.0.1:$PUBLISHER_PORT" \
+        "logjet-publisher:$TAG"
+    run_container "$RUN_ID-secure-gateway" --network host "${ro[@]}" \
+        -e "LOGJET_NATS_URL=tls://localhost:$NATS_PORT" -e LOGJET_NATS_CA=/run/secrets/ca.pem \
+        -e LOGJET_NATS_CERT=/run/secrets/gateway.pem -e LOGJET_NATS_KEY=/run/secrets/gateway-key.pem \
+        -e LOGJET_NATS_NKEY=/run/secrets/gateway.nk -e "LOGJET_LISTEN=127.0.0.1:$GATEWAY_PORT" \
+        -e LOGJET_TLS_CERT=/run/secrets/gateway-tls.pem -e LOGJET_TLS_KEY=/run/secrets/gateway-tls-key.pem \
+        "logjet-gateway:$TAG"
+    pass "secured nats, publisher and gateway containers started with docker run"
+}
+
+# subject_token S: S with every byte outside [A-Za-z0-9_-] as =HH (common/subject.c).
+subject_token() {
+    local s=$1 out='' c i
+    for ((i = 0; i < ${#s}; i++)); do
+        c=${s:i:1}
+        case $c in [A-Za-z0-9_-]) out+=$c ;; *) out+=$(printf '=%02X' "'$c") ;; esac
+    done
+    printf '%s' "$out"
+}
+
+# secrets_in FILE: prints each secret of $tmp/secrets (NKey seeds, private keys'
+# base64 lines) that FILE holds; returns non-zero when it holds one.
+secrets_in() {
+    local f line found=0
+    for f in "$tmp"/secrets/*.nk "$tmp"/secrets/*-key.pem; do
+        while IFS= read -r line; do
+            case $line in ''|-----*) continue ;; esac
+            if grep -qF -- "$line" "$1"; then echo "    ${f##*/} appears in the log"; found=1; fi
+        done < "$f"
+    done
+    return $found
+}
+
+secure_stack() {
+    local start=$SECONDS svc log name text c
+    NATS_PORT=$(free_port)
+    NATS_MONITOR_PORT=$(free_port)
+    PUBLISHER_PORT=$(free_port)
+    GATEWAY_PORT=$(free_port)
+    export NATS_PORT NATS_MONITOR_PORT PUBLISHER_PORT GATEWAY_PORT
+    if ! deploy/secrets.sh --out "$tmp/secrets" --host-id "$HOST_ID" > "$tmp/secrets.log" 2>&1; then
+        sed 's/^/    /' "$tmp/secrets.log"
+        fail "deploy/secrets.sh makes the secured stack's secrets"
+        return
+    fi
+    pass "deploy/secrets.sh made a CA, certificates, NKeys and nats.conf ($(sed 's/^secrets.sh: //' "$tmp/secrets.log" | cut -c1-60)...)"
+    if [ "$COMPOSE" = 1 ]; then
+        echo "images: docker-compose -p $RUN_ID-secure -f $SECURE_FILE up -d --no-build"
+        SECURE_COMPOSE=1
+        if ! secure_compose up -d --no-build > "$tmp/secure-compose.log" 2>&1; then
+            sed 's/^/    /' "$tmp/secure-compose.log"
+            fail "docker-compose up of $SECURE_FILE"
+            return
+        fi
+        pass "docker-compose up of $SECURE_FILE"
+    else
+        start_secure_run
+    fi
+    wait_http "http://127.0.0.1:$NATS_MONITOR_PORT/healthz?js-enabled-only=true" 30 || { secure_logs; fail "secured nats healthy"; return; }
+    wait_http "http://127.0.0.1:$PUBLISHER_PORT/healthz" 60 || { secure_logs; fail "secured publisher healthy (connected over tls:// with its NKey)"; return; }
+    pass "secured publisher healthy: connected over tls:// with its client certificate and NKey"
+    local deadline=$((SECONDS + 60))
+    until curl -fsS --cacert "$tmp/secrets/ca.pem" -o /dev/null "https://localhost:$GATEWAY_PORT/healthz" 2>/dev/null; do
+        [ "$SECONDS" -lt "$deadline" ] || { secure_logs; fail "secured gateway healthy on https://localhost:$GATEWAY_PORT"; return; }
+        sleep 1
+    done
+    pass "secured gateway healthy on https://localhost:$GATEWAY_PORT (certificate of the secrets' CA)"
+    check "the secured gateway does not answer plain HTTP" bash -c "! curl -fsS --max-time 5 -o /dev/null http://127.0.0.1:$GATEWAY_PORT/healthz"
+    for svc in nats publisher gateway; do
+        if wait_healthy "$(secure_container_of "$svc")" 90; then
+            pass "Docker reports secured $svc healthy (its busybox health check)"
+        else
+            fail "Docker reports secured $svc healthy (status $(health_of "$(secure_container_of "$svc")"))"
+        fi
+    done
+    name="$RUN_ID-secure-echo"
+    text="secured line $RUN_ID $(date +%s%N)"
+    run_container "$name" --network none --log-driver json-file "logjet-test-busybox:$TAG" \
+        sh -c "echo '$text'; exec sleep 600"
+    if NODE_EXTRA_CA_CERTS=$tmp/secrets/ca.pem node "$LJ_TESTS_DIR/ws-expect.js" "wss://localhost:$GATEWAY_PORT/ws" "$HOST_ID/$name" "$text" 60; then
+        pass "a container's line reached a WSS client through TLS NATS with NKey users"
+    else
+        secure_logs
+        fail "a container's line reached a WSS client through TLS NATS with NKey users"
+    fi
+    for svc in nats publisher gateway; do
+        c=$(secure_container_of "$svc")
+        log=$tmp/secure-$svc.log
+        docker logs "$c" > "$log" 2>&1
+        if secrets_in "$log"; then
+            pass "no seed or private key in the docker logs of secured $svc ($(wc -l < "$log") lines)"
+        else
+            fail "no seed or private key in the docker logs of secured $svc"
+        fi
+    done
+    if grep -qi 'violation' "$tmp/secure-nats.log"; then
+        grep -i violation "$tmp/secure-nats.log" | head -5 | sed 's/^/    /'
+        fail "nats logged no permission violation of the daemons' users"
+    else
+        pass "nats logged no permission violation of the daemons' users"
+    fi
+    # After the violation check: these probes make nats-server log violations.
+    check "least privilege of the secured NATS with the stack's own secrets (tests/deploy/nats-perms.js)" \
+        node "$LJ_TESTS_DIR/nats-perms.js" "localhost:$NATS_PORT" "$tmp/secrets" "$(subject_token "$HOST_ID")" "$(subject_token "$name")"
+    { echo "a log line"; cat "$tmp/secrets/gateway.nk"; } > "$tmp/leak.log"
+    check_fails "the secret grep flags a log holding a seed" secrets_in "$tmp/leak.log"
+    echo "    secured stack: $((SECONDS - start)) s"
+}
+
 [ "$(id -u)" = 0 ] || die "run as root (Docker, and image file systems unpacked with their owners)"
 docker version >/dev/null 2>&1 || die "no Docker engine answers (start dockerd)"
 node_deps || die "node and npm packages (tests/deploy/package.json) are needed for the WebSocket client"
@@ -280,6 +439,7 @@ check_images
 start_stack
 line_flows
 resolves_names
+secure_stack
 if summary; then
     echo "images.sh: passed on $(date -u +%Y-%m-%d) ($(uname -sm), Docker $(docker version -f '{{.Server.Version}}'))"
 else

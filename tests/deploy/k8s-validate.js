@@ -6,7 +6,10 @@
 // pod labels, Services against pods and named ports, volume mounts against
 // volumes, ConfigMap/Secret references, a StatefulSet's headless Service; and
 // against the images: a logjet-* image is one deploy/docker/build-images.sh
-// makes, run as the user its Dockerfile names (runAsUser, else the image's).
+// makes, run as the user its Dockerfile names (runAsUser, else the image's);
+// and files: an env value or argument that is a path inside a Secret or
+// ConfigMap volume names a key that object holds, and a Secret mounted into a
+// non-root container is readable by it (its group through fsGroup, mode 0440).
 //
 // It does not talk to a cluster and does not know about admission policies.
 //
@@ -101,6 +104,10 @@ function checkWorkload(doc, id, all) {
         ok(portNames.has(p.port), `${id}: ${c.name}.${probe} uses declared port ${p.port}`);
       }
     }
+    for (const [what, value] of [...(c.env || []).filter((e) => typeof e.value === 'string').map((e) => [`env ${e.name}`, e.value]),
+      ...(c.args || []).map((a) => [`argument`, a])]) {
+      checkFileRef(c, spec, value, `${id}: ${c.name} ${what}`, all, doc);
+    }
     for (const e of c.env || []) {
       const ref = e.valueFrom && (e.valueFrom.configMapKeyRef || e.valueFrom.secretKeyRef);
       if (ref) ok(findObj(all, e.valueFrom.configMapKeyRef ? 'ConfigMap' : 'Secret', ref.name, doc),
@@ -117,6 +124,37 @@ function checkWorkload(doc, id, all) {
   if (doc.kind === 'StatefulSet') {
     const svc = findObj(all, 'Service', doc.spec.serviceName, doc);
     ok(svc && svc.spec.clusterIP === 'None', `${id}: serviceName ${doc.spec.serviceName} is a headless Service`);
+  }
+}
+
+// A path value inside a mounted Secret or ConfigMap must be one of its keys (or its
+// items' paths); a non-root container must be able to read a mounted Secret.
+function checkFileRef(c, podSpec, value, what, all, doc) {
+  if (!value.startsWith('/')) return;
+  for (const m of c.volumeMounts || []) {
+    const dir = m.mountPath.replace(/\/$/, '');
+    if (!value.startsWith(dir + '/')) continue;
+    const v = (podSpec.volumes || []).find((x) => x.name === m.name);
+    const src = v && (v.secret ? { kind: 'Secret', name: v.secret.secretName, vol: v.secret }
+      : v.configMap ? { kind: 'ConfigMap', name: v.configMap.name, vol: v.configMap } : null);
+    if (!src) return;
+    const obj = findObj(all, src.kind, src.name, doc);
+    if (!obj) return; // reported with the volume
+    const keys = src.vol.items ? src.vol.items.map((i) => i.path)
+      : Object.keys({ ...(obj.data || {}), ...(obj.stringData || {}), ...(obj.binaryData || {}) });
+    const file = value.slice(dir.length + 1);
+    ok(keys.includes(file), `${what}: ${value} is a key of ${src.kind} ${src.name} (it holds ${keys.join(', ')})`);
+    if (src.kind === 'Secret') {
+      const sc = c.securityContext || {};
+      const psc = podSpec.securityContext || {};
+      const uid = sc.runAsUser !== undefined ? sc.runAsUser : psc.runAsUser;
+      const mode = src.vol.defaultMode === undefined ? 0o644 : src.vol.defaultMode;
+      if (uid !== undefined && uid !== 0) {
+        ok((mode & 0o004) || ((mode & 0o040) && psc.fsGroup !== undefined),
+          `${what}: Secret ${src.name} (mode ${mode.toString(8)}) is readable by uid ${uid} (group-readable needs fsGroup)`);
+      }
+    }
+    return;
   }
 }
 

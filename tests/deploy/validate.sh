@@ -54,11 +54,14 @@ haproxy_config() {
 
 # --- compose ---------------------------------------------------------------
 compose_file() {
-    local f=deploy/compose.yaml
+    local f=deploy/compose.yaml sf=deploy/compose.secure.yaml
+    # The secured file reads the files deploy/secrets.sh writes.
+    deploy/secrets.sh --out "$tmp/compose-secrets" > /dev/null 2>&1 || fail "deploy/secrets.sh --out DIR"
     if command -v docker-compose >/dev/null; then
         check "docker-compose config $f" docker-compose -f "$f" config -q
         sed -e 's/^    network_mode: host/    network_mod: host/' -e "s|context: \.\.$|context: $LJ_ROOT|" "$f" > "$tmp/compose-bad.yaml"
         check_fails "docker-compose config rejects a misspelt key" docker-compose -f "$tmp/compose-bad.yaml" config -q
+        check "docker-compose config $sf (with deploy/secrets.sh's files)" env SECRETS="$tmp/compose-secrets" docker-compose -f "$sf" config -q
     else
         skip "docker-compose config (docker-compose not installed)"
     fi
@@ -66,10 +69,69 @@ compose_file() {
         check "compose structure" node "$LJ_TESTS_DIR/compose-check.js" "$f"
         sed 's|:/var/run/docker.sock:ro$|:/var/run/docker.sock|' "$f" > "$tmp/compose.yaml"
         check_fails "compose check rejects a writable socket mount" node "$LJ_TESTS_DIR/compose-check.js" "$tmp/compose.yaml"
+        check "compose structure of $sf (secrets mounted, tls://, NKeys, gateway TLS)" node "$LJ_TESTS_DIR/compose-check.js" "$sf"
+        sed 's|LOGJET_NATS_NKEY: /run/secrets/gateway.nk|LOGJET_NATS_NKEY: /run/secrets/publisher.nk|' "$sf" > "$tmp/compose.yaml"
+        check_fails "compose check rejects a secret the service does not mount" node "$LJ_TESTS_DIR/compose-check.js" "$tmp/compose.yaml"
+        sed 's|LOGJET_NATS_NKEY: /run/secrets/gateway.nk|LOGJET_NATS_TOKEN: s3cret|' "$sf" > "$tmp/compose.yaml"
+        check_fails "compose check rejects a secret given as an environment value" node "$LJ_TESTS_DIR/compose-check.js" "$tmp/compose.yaml"
+        sed 's|tls://localhost|nats://localhost|' "$sf" > "$tmp/compose.yaml"
+        check_fails "compose check rejects the secured file on plain nats://" node "$LJ_TESTS_DIR/compose-check.js" "$tmp/compose.yaml"
+    fi
+}
+
+# --- secrets.sh ---------------------------------------------------------------
+# Its NKeys checked against nats.js's nkeys (an independent implementation): each
+# seed's public key is the one nats.conf names; its config passes nats-server -t;
+# its certificates chain to its CA with the names the recipes connect to.
+secrets_script() {
+    local d=$tmp/compose-secrets u pub
+    [ -e "$d/nats.conf" ] || { fail "deploy/secrets.sh wrote nothing to check"; return; }
+    if [ -n "${NODE_PATH:-}" ] && node -e 'require("nats")' 2>/dev/null; then
+        for u in publisher gateway reader; do
+            pub=$(node -e '
+                const { nkeys } = require("nats");
+                const seed = require("fs").readFileSync(process.argv[1], "utf8").trim();
+                process.stdout.write(nkeys.fromSeed(new TextEncoder().encode(seed)).getPublicKey());
+            ' "$d/$u.nk" 2>&1) || pub="(nats.js refused the seed: $pub)"
+            if grep -q "nkey: $pub\$" "$d/nats.conf"; then
+                pass "secrets.sh: $u.nk is a valid NKey user seed whose public key nats.conf names ($pub)"
+            else
+                fail "secrets.sh: $u.nk is a valid NKey user seed whose public key nats.conf names ($pub)"
+            fi
+        done
+    else
+        skip "secrets.sh NKeys against nats.js (npm package nats unavailable)"
+    fi
+    check "secrets.sh: nats-server -t on its nats.conf" env NATS_TLS_CERT="$d/nats-server.pem" \
+        NATS_TLS_KEY="$d/nats-server-key.pem" NATS_TLS_CA="$d/ca.pem" nats-server -t -c "$d/nats.conf"
+    check "secrets.sh: nats.conf has NKey users and no password" bash -c "[ \"\$(grep -c '^ *nkey: U' '$d/nats.conf')\" = 3 ] && ! grep -q password '$d/nats.conf'"
+    check "secrets.sh: nats-server's certificate is for localhost and nats.logjet.svc.cluster.local" \
+        bash -c "openssl verify -CAfile '$d/ca.pem' -verify_hostname localhost '$d/nats-server.pem' &&
+                 openssl verify -CAfile '$d/ca.pem' -verify_hostname nats.logjet.svc.cluster.local '$d/nats-server.pem' &&
+                 openssl verify -CAfile '$d/ca.pem' -verify_hostname nats-1.nats-headless.logjet.svc.cluster.local '$d/nats-server.pem'"
+    check "secrets.sh: client and gateway certificates chain to its CA" \
+        openssl verify -CAfile "$d/ca.pem" "$d/publisher.pem" "$d/gateway.pem" "$d/reader.pem" "$d/gateway-tls.pem"
+    check_fails "secrets.sh: the gateway's certificate is not valid for another name" \
+        openssl verify -CAfile "$d/ca.pem" -verify_hostname elsewhere.invalid "$d/gateway-tls.pem"
+    check "secrets.sh: the publisher's subjects are its host's (subject-token escaped)" bash -c "
+        deploy/secrets.sh --out '$tmp/secrets-host' --host-id 'web.1' >/dev/null &&
+        grep -qF '\"logs.web=2E1.>\"' '$tmp/secrets-host/nats.conf' && grep -qx 'LOGJET_HOST_ID=web.1' '$tmp/secrets-host/publisher.env'"
+    check_fails "secrets.sh refuses to replace existing secrets without --force" deploy/secrets.sh --out "$d"
+    if [ "$(id -u)" = 0 ]; then
+        check "secrets.sh: each daemon's files belong to its image's user, mode 0400" bash -c "
+            [ \"\$(stat -c %u:%a '$d/gateway.nk' '$d/nats-server-key.pem' '$d/publisher.nk' | tr '\n' ' ')\" = '10001:400 10002:400 0:400 ' ]"
     fi
 }
 
 # --- Kubernetes -------------------------------------------------------------
+# workload_names FILE...: the Deployments, DaemonSets, StatefulSets and Services.
+workload_names() {
+    grep -h -A2 -E '^kind: (Deployment|DaemonSet|StatefulSet|Service)$' "$@" | sed -n 's/^  name: //p' | sort
+}
+same_workloads() {
+    [ "$(workload_names deploy/kubernetes/*.yaml)" = "$(workload_names deploy/kubernetes/secure/*.yaml)" ]
+}
+
 kubernetes() {
     if [ -z "${NODE_PATH:-}" ]; then
         skip "Kubernetes manifests (node or npm packages unavailable)"
@@ -94,9 +156,61 @@ kubernetes() {
             if (d && d.kind === "ConfigMap") process.stdout.write(d.data["nats-server.conf"]);
     ' > "$tmp/k8s-nats.conf"
     check "nats-server -t on the Kubernetes ConfigMap's config" env POD_NAME=nats-0 nats-server -t -c "$tmp/k8s-nats.conf"
+
+    # The secured manifests, with the Secrets deploy/secrets.sh --kubernetes writes:
+    # every file a daemon is pointed at must be a key of its Secret.
+    local ks=$tmp/k8s-secrets
+    if ! deploy/secrets.sh --kubernetes --out "$ks" > "$tmp/secrets.log" 2>&1; then
+        fail "deploy/secrets.sh --kubernetes"
+        sed 's/^/    /' "$tmp/secrets.log"
+        return
+    fi
+    pass "deploy/secrets.sh --kubernetes writes the Secrets of deploy/kubernetes/secure"
+    check "secured Kubernetes manifests with secrets.sh's Secrets (schema, fields, references, Secret keys)" \
+        node "$LJ_TESTS_DIR/k8s-validate.js" deploy/kubernetes/secure "$ks"
+    check "secured Kubernetes manifests have deploy/kubernetes's workloads and Services" same_workloads
+    mkdir -p "$tmp/k8s-secure"
+    cp deploy/kubernetes/secure/*.yaml "$tmp/k8s-secure/"
+    sed -i 's|value: /etc/logjet-tls/tls.key|value: /etc/logjet-tls/tls-key.pem|' "$tmp/k8s-secure/gateway.yaml"
+    check_fails "Kubernetes check rejects a path that is no key of its Secret" node "$LJ_TESTS_DIR/k8s-validate.js" "$tmp/k8s-secure" "$ks"
+    cp deploy/kubernetes/secure/gateway.yaml "$tmp/k8s-secure/"
+    sed -i '/^        fsGroup: 10001$/d' "$tmp/k8s-secure/gateway.yaml"
+    check_fails "Kubernetes check rejects a 0440 Secret the non-root gateway cannot read (no fsGroup)" node "$LJ_TESTS_DIR/k8s-validate.js" "$tmp/k8s-secure" "$ks"
+    # The cluster config inside the Secret, as the pods would load it.
+    # shellcheck disable=SC2016 # a JavaScript template literal
+    node -e '
+        const yaml = require("js-yaml"), fs = require("fs");
+        for (const d of yaml.loadAll(fs.readFileSync(process.argv[1], "utf8")))
+            if (d && d.metadata && d.metadata.name === "logjet-nats-server")
+                for (const [k, v] of Object.entries(d.data)) fs.writeFileSync(`${process.argv[2]}/${k}`, Buffer.from(v, "base64"));
+    ' "$ks/kubernetes.yaml" "$tmp/k8s-secure"
+    check "nats-server -t on the secured cluster config (Secret logjet-nats-server)" env POD_NAME=nats-0 \
+        NATS_TLS_CERT="$tmp/k8s-secure/tls.crt" NATS_TLS_KEY="$tmp/k8s-secure/tls.key" NATS_TLS_CA="$tmp/k8s-secure/ca.crt" \
+        nats-server -t -c "$tmp/k8s-secure/nats.conf"
 }
 
 # --- systemd -----------------------------------------------------------------
+# merge_dropin UNIT DROPIN: UNIT with DROPIN's [Service] lines added to its [Service].
+merge_dropin() {
+    awk -v extra="$(sed -n '/^\[Service\]$/,$p' "$2" | sed 1d | grep -v '^#')" \
+        '{ print } /^\[Service\]$/ && !done { print extra; done = 1 }' "$1"
+}
+
+# credentials_only DROPIN: every LOGJET_* file variable (a path) is %d/NAME and
+# NAME is loaded with LoadCredential=NAME:...; no password or token value.
+credentials_only() {
+    awk '
+        /^LoadCredential=/ { sub(/^LoadCredential=/, ""); split($0, a, ":"); cred[a[1]] = 1; next }
+        /^Environment=LOGJET_NATS_(PASSWORD|TOKEN)=/ { print "secret value: " $0; bad = 1 }
+        /^Environment=LOGJET_(NATS_(CA|CERT|KEY|NKEY|CREDS)|TLS_(CERT|KEY)|[A-Z_]+_FILE)=/ {
+            v = $0; sub(/^[^=]*=[^=]*=/, "", v)
+            if (v !~ /^%d\//) { print "not a credential: " $0; bad = 1 } else want[substr(v, 4)] = $0
+        }
+        END { for (w in want) if (!(w in cred)) { print "no LoadCredential=" w ": " want[w]; bad = 1 }
+              exit bad }
+    ' "$1"
+}
+
 systemd_units() {
     local u out
     if ! command -v systemd-analyze >/dev/null; then
@@ -111,6 +225,23 @@ systemd_units() {
     sed 's/^Restart=always/Restartt=always/' deploy/systemd/logjet-gateway.service > "$tmp/logjet-gateway.service"
     out=$(systemd-analyze verify --man=no "$tmp/logjet-gateway.service" 2>&1 | grep -v 'is not executable: No such file' || true)
     if [ -n "$out" ]; then pass "systemd-analyze rejects a misspelt key"; else fail "systemd-analyze rejects a misspelt key"; fi
+    # The secured drop-ins, applied to their units (their [Service] lines appended),
+    # as systemd would merge them: LoadCredential= for every file named by %d/.
+    local d unit
+    for d in deploy/systemd/logjet-*.service.d/secure.conf; do
+        unit=${d%.d/secure.conf}
+        unit=${unit##*/}
+        mkdir -p "$tmp/dropin"
+        merge_dropin "deploy/systemd/$unit" "$d" > "$tmp/dropin/$unit"
+        out=$(systemd-analyze verify --man=no "$tmp/dropin/$unit" 2>&1 | grep -v 'is not executable: No such file' || true)
+        if [ -z "$out" ]; then pass "systemd-analyze verify $unit with $d"; else fail "systemd-analyze verify $unit with $d"; printf '    %s\n' "$out"; fi
+        check "$d: every file variable is a credential (%d/NAME with LoadCredential=NAME:...)" credentials_only "$d"
+    done
+    sed 's/^LoadCredential=nats.nk:/LoadCredentials=nats.nk:/' deploy/systemd/logjet-gateway.service.d/secure.conf > "$tmp/bad-dropin.conf"
+    merge_dropin deploy/systemd/logjet-gateway.service "$tmp/bad-dropin.conf" > "$tmp/dropin/logjet-gateway.service"
+    out=$(systemd-analyze verify --man=no "$tmp/dropin/logjet-gateway.service" 2>&1 | grep -v 'is not executable: No such file' || true)
+    if [ -n "$out" ]; then pass "systemd-analyze rejects a misspelt LoadCredential"; else fail "systemd-analyze rejects a misspelt LoadCredential"; fi
+    check_fails "the credentials check rejects a file variable without LoadCredential=" credentials_only "$tmp/bad-dropin.conf"
     for u in deploy/systemd/*.env.example; do
         if grep -vE '^(#.*|[[:space:]]*|LOGJET_[A-Z0-9_]+=.*)$' "$u" >/dev/null; then
             fail "$u holds only comments and LOGJET_* assignments"
@@ -150,7 +281,7 @@ dockerfiles() {
 shell_scripts() {
     local f
     if command -v shellcheck >/dev/null; then
-        for f in deploy/quickstart.sh deploy/docker/*.sh tests/deploy/*.sh; do
+        for f in deploy/*.sh deploy/docker/*.sh tests/deploy/*.sh; do
             [ -e "$f" ] && check "shellcheck $f" shellcheck -x "$f"
         done
     else
@@ -164,7 +295,7 @@ shell_scripts() {
             check "sh -n $f" sh -n "$f"
         fi
     done
-    for f in deploy/quickstart.sh deploy/docker/build-images.sh deploy/docker/healthcheck.sh \
+    for f in deploy/quickstart.sh deploy/secrets.sh deploy/docker/build-images.sh deploy/docker/healthcheck.sh \
              tests/deploy/images.sh tests/deploy/validate.sh tests/deploy/image-contents.py; do
         [ -e "$f" ] || continue
         if [ -x "$f" ]; then pass "$f is executable"; else fail "$f is executable"; fi
@@ -175,6 +306,7 @@ node_deps || echo "note: npm packages unavailable; schema checks are skipped"
 nats_configs
 haproxy_config
 compose_file
+secrets_script
 kubernetes
 systemd_units
 dockerfiles

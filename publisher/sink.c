@@ -546,6 +546,51 @@ lj_status lj_sink_last_record(struct lj_sink *s, const char *subject, lj_pb_reco
     return LJ_OK;
 }
 
+lj_status lj_sink_subjects(struct lj_sink *s, const char *filter, char ***subjects, size_t *n,
+                           char *err, size_t errlen)
+{
+    jsStreamInfo *si = NULL;
+    jsOptions o;
+    jsErrCode jerr = 0;
+    natsStatus st;
+
+    *subjects = NULL;
+    *n = 0;
+    if (s->js == NULL)
+        return lj_fail(err, errlen, LJ_NATS, "not connected to %s", lj_natsconn_url(s->conn));
+    jsOptions_Init(&o);
+    o.Stream.Info.SubjectsFilter = filter;
+    st = js_GetStreamInfo(&si, s->js, s->cfg.stream, &o, &jerr);
+    if (st != NATS_OK) {
+        set_nats_error(err, errlen, s->cfg.stream, st);
+        return LJ_NATS;
+    }
+    const jsStreamStateSubjects *list = si->State.Subjects;
+    size_t count = list ? (size_t)list->Count : 0;
+    if (count > 0 && (*subjects = calloc(count, sizeof **subjects)) == NULL) {
+        jsStreamInfo_Destroy(si);
+        return LJ_NOMEM;
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (((*subjects)[i] = strdup(list->List[i].Subject)) == NULL) {
+            lj_sink_subjects_free(*subjects, i);
+            *subjects = NULL;
+            jsStreamInfo_Destroy(si);
+            return LJ_NOMEM;
+        }
+    }
+    *n = count;
+    jsStreamInfo_Destroy(si);
+    return LJ_OK;
+}
+
+void lj_sink_subjects_free(char **subjects, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(subjects[i]);
+    free(subjects);
+}
+
 lj_status lj_sink_kv_put(struct lj_sink *s, const char *key, const uint8_t *value,
                          size_t len, char *err, size_t errlen)
 {

@@ -102,6 +102,12 @@ size_t lj_sink_take_acks(struct lj_sink *s, struct lj_ack *out, size_t max);
 lj_status lj_sink_last_record(struct lj_sink *s, const char *subject, lj_pb_record **out,
                               uint64_t *seq, char *err, size_t errlen);
 
+/* The stream's subjects matching filter (e.g. "logs.<host>.>") that hold messages:
+ * *subjects (n strings) freed with lj_sink_subjects_free. Blocks for one request. */
+lj_status lj_sink_subjects(struct lj_sink *s, const char *filter, char ***subjects, size_t *n,
+                           char *err, size_t errlen);
+void lj_sink_subjects_free(char **subjects, size_t n);
+
 /* Stores value under key in the registry bucket. Blocks for one request. */
 lj_status lj_sink_kv_put(struct lj_sink *s, const char *key, const uint8_t *value,
                          size_t len, char *err, size_t errlen);

@@ -600,12 +600,16 @@ void lj_table_on_event(struct lj_table *t, struct lj_table_env *env,
         /* The new name's entry says where the lines stand under the old one (under the
          * follow's name when an earlier rename is still pending); the old name's entry
          * goes; a follow moves once its FIFO is stored. */
-        registry_renamed(t, env, &c, s != NULL ? lj_follow_name(s->f) : e->old_name);
-        if (s != NULL) {
+        bool moved = s != NULL && strcmp(lj_follow_name(s->f), c.name) != 0;
+        registry_renamed(t, env, &c, moved ? lj_follow_name(s->f) : e->old_name);
+        if (moved) {
             registry_removed(t, env, e->id, e->old_name);
             lj_follow_stop(s->f, env->multi);
             s->rename_pending = true;
         } else {
+            /* No follow, or one the listing made under the new name already (the
+             * rename came between the events' T0 and the listing: the sync found
+             * the earlier name, below). */
             retire_entry(t, env, e->id, e->old_name);
         }
     } else if (st == LJ_OK) {
@@ -629,6 +633,67 @@ static bool has_own_record(struct lj_table *t, struct lj_table_env *env,
     lj_container_free(entry);
     lj_record_free(m);
     return own;
+}
+
+/* For the sync: the container and name of each subject's last record on this host, to
+ * find where a container renamed while no publisher watched left its lines. */
+struct last_of_subject {
+    char id[65];
+    char name[256];
+    int64_t newest_ts;
+};
+
+static struct last_of_subject *subjects_last(struct lj_table *t, struct lj_table_env *env,
+                                             size_t *n)
+{
+    char filter[LJ_SUBJECT_MAX], err[256], **subjects = NULL;
+    size_t count = 0;
+    struct last_of_subject *v = NULL;
+    *n = 0;
+    if (lj_subject_build("logs", t->cfg.host, "x", filter, sizeof filter) != LJ_OK)
+        return NULL;
+    strcpy(strrchr(filter, '.') + 1, ">");
+    if (lj_sink_subjects(env->sink, filter, &subjects, &count, err, sizeof err) != LJ_OK ||
+        count == 0 || (v = calloc(count, sizeof *v)) == NULL) {
+        lj_sink_subjects_free(subjects, count);
+        return NULL;
+    }
+    for (size_t i = 0; i < count; i++) {
+        lj_pb_record *m = NULL;
+        struct lj_record last;
+        uint64_t seq;
+        if (lj_sink_last_record(env->sink, subjects[i], &m, &seq, err, sizeof err) != LJ_OK)
+            continue;
+        lj_record_view(m, &last);
+        struct last_of_subject *e = &v[(*n)++];
+        snprintf(e->id, sizeof e->id, "%s", last.container_id);
+        snprintf(e->name, sizeof e->name, "%s", last.container);
+        e->newest_ts = newest_ts(&last);
+        lj_record_free(m);
+    }
+    lj_sink_subjects_free(subjects, count);
+    return v;
+}
+
+/* c has no record under its name: if a subject's last record is c's under another
+ * name, c was renamed while no publisher watched. Its entry then says where its lines
+ * stand (as a rename event would have), and true. */
+static bool renamed_unseen(struct lj_table *t, struct lj_table_env *env,
+                           const struct lj_docker_container *c,
+                           struct last_of_subject *v, size_t n)
+{
+    const struct last_of_subject *best = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].id, c->id) == 0 && strcmp(v[i].name, c->name) != 0 &&
+            (best == NULL || v[i].newest_ts > best->newest_ts))
+            best = &v[i];
+    if (best == NULL)
+        return false;
+    lj_log(LJ_LOG_INFO, "container renamed while not watched", "from=%s to=%s", best->name,
+           c->name);
+    registry_renamed(t, env, c, best->name);
+    retire_entry(t, env, c->id, best->name);
+    return true;
 }
 
 /* A stopped container the sync saw, ranked for the backfill by when it finished. */
@@ -679,6 +744,9 @@ lj_status lj_table_sync(struct lj_table *t, struct lj_table_env *env, char *err,
     char (*ids)[65] = NULL;
     size_t n = 0, nstopped = 0;
     struct stopped *stopped = NULL;
+    struct last_of_subject *lasts = NULL;
+    size_t nlasts = 0;
+    bool lasts_read = false;
     lj_status st = lj_docker_list(env->docker, true, &ids, &n, err, errlen);
     if (st != LJ_OK)
         return st;
@@ -689,8 +757,17 @@ lj_status lj_table_sync(struct lj_table *t, struct lj_table_env *env, char *err,
         if (lj_docker_inspect(env->docker, ids[i], &c, err, errlen) != LJ_OK)
             continue;
         /* A stopped one may have printed its last lines while we could not see it. */
-        bool own = !c.running && selected(env, &c) &&
+        bool own = selected(env, &c) &&
                    (lj_table_by_container(t, c.id) != NULL || has_own_record(t, env, &c));
+        if (selected(env, &c) && !own) {
+            /* New, or renamed while no publisher watched: the subjects tell (read once). */
+            if (!lasts_read) {
+                lasts = subjects_last(t, env, &nlasts);
+                lasts_read = true;
+            }
+            own = renamed_unseen(t, env, &c, lasts, nlasts);
+        }
+        own = own && !c.running;
         if (c.running || own) {
             registry_put(t, env, &c, NULL, NULL);
             follow_container(t, env, &c);
@@ -716,6 +793,7 @@ lj_status lj_table_sync(struct lj_table *t, struct lj_table_env *env, char *err,
     }
     if (stopped != NULL)
         backfill_stopped(t, env, stopped, nstopped);
+    free(lasts);
     free(stopped);
     free(ids);
     return LJ_OK;

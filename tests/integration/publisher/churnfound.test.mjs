@@ -104,6 +104,30 @@ test('renamed a -> b -> a while stopped, then started: each line once, line_no c
     assert.equal((await stored(b)).length, 6);
   });
 
+test('renamed while no publisher runs (one running, one stopped): the next publisher neither reads them again nor backfills them', async () => {
+    const run = await s.run('rendown', 'i=0; while [ $i -lt 30 ]; do i=$((i+1)); echo "a $i"; done; sleep 3; i=0; while [ $i -lt 5 ]; do i=$((i+1)); echo "b $i"; done; sleep 60');
+    const stop = await s.run('rendownst', 'i=0; while [ $i -lt 30 ]; do i=$((i+1)); echo "s $i"; done');
+    await waitFor(async () => (await stored(run.name)).length === 30 && (await stored(stop.name)).length === 30, 20000, 'the first lines stored');
+    await s.wait(stop.name);
+    await sleep(500);
+    await s.killPublisher();
+    const [runTo, stopTo] = [`${s.prefix}rendown.n`, `${s.prefix}rendownst.n`];
+    assert.equal((await s.docker(['rename', run.name, runTo])).code, 0);
+    assert.equal((await s.docker(['rename', stop.name, stopTo])).code, 0);
+    await sleep(3500); // b 1..5 printed while no publisher runs
+    await s.startPublisher();
+    await waitFor(async () => (await stored(runTo)).length >= 5, 20000, 'the b lines stored').catch(() => {});
+    await sleep(2000);
+    const recs = await stored(runTo);
+    assert.deepEqual(recs.map((r) => r.line.toString()), ['b 1', 'b 2', 'b 3', 'b 4', 'b 5']);
+    assert.deepEqual(checkLineNos(recs), []);
+    assert.equal((await stored(stopTo)).length, 0, 'the stopped one is not backfilled under its new name');
+    const reg = await readRegistry(await s.nc(), s.hostId);
+    assert.equal(reg.get(key(run.name))?.state, 'removed');
+    assert.equal(reg.get(key(runTo))?.state, 'running');
+    assert.equal(reg.get(key(stopTo))?.state, 'exited');
+  });
+
 test('a container that exits and one removed while NATS is away: the registry says so once NATS is back', async () => {
     const c = await s.run('regaway', 'echo one; sleep 3; exit 7');
     const r = await s.run('regawayrm', 'echo one; sleep 600');

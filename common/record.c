@@ -31,6 +31,12 @@ int lj_level_from_name(const char *name)
     return -1;
 }
 
+int64_t lj_record_newest_ts(const struct lj_record *r)
+{
+    return r->other_seen && r->other_ts_unix_nano > r->ts_unix_nano ? r->other_ts_unix_nano
+                                                                     : r->ts_unix_nano;
+}
+
 /* Fills a protobuf-c struct that borrows r's memory. */
 static void view(const struct lj_record *r, lj_pb_record *m)
 {

@@ -40,6 +40,10 @@ struct lj_record {
     uint32_t other_ts_index;
 };
 
+/* The newer of the two stream positions r carries (its own line's, the other
+ * stream's when other_seen). */
+int64_t lj_record_newest_ts(const struct lj_record *r);
+
 /* Lower-case names as used in the browser protocol: "info", "stderr". */
 const char *lj_level_name(enum lj_level level);
 const char *lj_stream_name(enum lj_stream stream);

@@ -1,11 +1,11 @@
 /* main.c - logjet-publisher: follows the logs of every container on one Docker host and
  * publishes each line as a logjet.v1.LogRecord to JetStream, subject
  * logs.<host>.<container>, nothing lost or doubled across restarts of anything.
- * Here: options, set-up, the main loop, what each engine event and finished transfer
- * means for the follows, and teardown. Not here: the event stream (events.c), the
- * follow table and starting positions (table.c), which containers (selection.c),
- * parsing bytes (demux.c), levels (level.c), JetStream (sink.c), the registry's
- * entries (registry.c).
+ * Here: options, set-up, the main loop (engine and NATS connections, signals) and
+ * teardown. Not here: the event stream (events.c), the follow table, starting
+ * positions and what events and transfers mean for them (table.c), which containers
+ * (selection.c), parsing bytes (demux.c), levels (level.c), JetStream (sink.c), the
+ * registry's entries (registry.c), the health and metrics pages (health.c).
  *
  * Threads:
  *   main    runs everything in this file: one curl_multi loop with the /events stream and
@@ -20,30 +20,7 @@
  * when it grows (follow.h); while NATS is away nothing is sent and the transfers stay
  * paused, so the engine's log file holds the backlog.
  *
- * Start-up, and every reconnect to the engine, in this order (connect_engine):
- *   1. T0 := the engine's own clock (GET /info SystemTime), never ours: the engine
- *      stamps events with its clock, and ours may be ahead of it (tcp://, a VM, no NTP);
- *      a since= ahead of the engine loses every event up to our "now".
- *   2. GET /events?since=T0 is opened, and nothing is listed until the engine has
- *      answered it (events.c: SUBSCRIBED). From then on every event reaches us live;
- *      those from T0 to the subscription (one round trip) are replayed from the
- *      engine's 256-event ring, since= being inclusive.
- *   3. Only then are the containers listed (all=1, at T1 > T0 on the engine's clock)
- *      and each inspected: every one running is followed; a stopped one is read to its
- *      end if it is followed already or its subject's last record is its own.
- *   4. A container not running in that listing starts after it. The engine shows a
- *      container as running in its list before it records the start event
- *      (daemon/start.go: CheckpointTo, then LogContainerEvent), so that event is
- *      stamped after T1 > T0 and comes through step 2. No container falls between: it
- *      is running at T1 (step 3) or starts after T1 (step 4). One that is both is
- *      followed once (follow_container is idempotent).
- *   5. Events are acted on only after the listing (handle_events runs after
- *      connect_engine), so a replayed event never acts on a container the listing has
- *      not seen yet; a replayed one is harmless (start: already followed; destroy:
- *      not listed, so already marked removed; rename: re-points to the current name).
- *   An outage loses the ring's events: every reconnect takes steps 1-5 again, and a
- *   followed container that is no longer listed is marked removed.
- * Where each follow then begins in the container's log is table.h's argument.
+ * Start-up and every reconnect to the engine follow the ordered argument in engine.h.
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -59,11 +36,12 @@
 #include "buf.h"
 #include "config.h"
 #include "docker.h"
+#include "engine.h"
 #include "events.h"
 #include "follow.h"
+#include "health.h"
 #include "http.h"
 #include "log.h"
-#include "metrics.h"
 #include "natsconn.h"
 #include "natsurl.h"
 #include "selection.h"
@@ -72,7 +50,6 @@
 #include "timeutil.h"
 
 #define TICK_MS 100
-#define TRANSFER_RETRY_NS (1000LL * 1000000)
 #define NATS_RETRY_NS (1000LL * 1000000)
 #define RECORD_OVERHEAD 4096     /* a record's bytes besides its line, and its headers */
 #define SHUTDOWN_GRACE_NS (10LL * 1000000000)
@@ -165,60 +142,6 @@ static lj_status check_options(struct app *a, char *err, size_t errlen)
     return lj_selection_init(&a->sel, a->o.include, a->o.exclude, a->o.opt_in, err, errlen);
 }
 
-/* Steps 1-3 of the start-up argument at the top of this file, one per loop turn. */
-static void connect_engine(struct app *a)
-{
-    char err[256], q[300];
-    int64_t now = lj_time_mono_ns(), t0 = 0;
-    if (a->env.engine_up || !a->env.nats_ready)
-        return;
-    if (a->events.state == LJ_EVENTS_SUBSCRIBED) {
-        a->env.engine_up = true;
-        if (lj_table_sync(&a->table, &a->env, err, sizeof err) != LJ_OK)
-            lj_log(LJ_LOG_WARN, "listing containers failed", "error=%s",
-                   lj_log_quote(q, sizeof q, err));
-        lj_log(LJ_LOG_INFO, "Docker engine connected", "host=%s containers_followed=%zu",
-               lj_docker_host(a->env.docker), lj_table_followed(&a->table));
-    } else if (lj_events_stalled(&a->events, now)) {
-        lj_events_lost(&a->events, a->env.multi, now);
-        lj_log(LJ_LOG_WARN, "Docker engine did not answer /events; retrying", "host=%s",
-               lj_docker_host(a->env.docker));
-    } else if (lj_events_due(&a->events, now)) {
-        err[0] = '\0';
-        if (lj_docker_ping(a->env.docker, err, sizeof err) != LJ_OK ||
-            lj_docker_clock(a->env.docker, &t0, err, sizeof err) != LJ_OK ||
-            lj_events_open(&a->events, a->env.docker, a->env.multi, t0, now) != LJ_OK) {
-            int ms = lj_events_failed(&a->events, now);
-            lj_log(LJ_LOG_WARN, "Docker engine not reachable; retrying", "host=%s error=%s retry_ms=%d",
-                   lj_docker_host(a->env.docker), lj_log_quote(q, sizeof q, err), ms);
-        }
-    }
-}
-
-static void handle_events(struct app *a)
-{
-    size_t n;
-    const struct lj_docker_event *ev = lj_events_queued(&a->events, &n);
-    for (size_t i = 0; i < n; i++)
-        lj_table_on_event(&a->table, &a->env, &ev[i]);
-    lj_events_clear(&a->events);
-}
-
-static void engine_lost(struct app *a, CURLcode rc)
-{
-    bool was_up = a->env.engine_up;
-    lj_events_lost(&a->events, a->env.multi, lj_time_mono_ns());
-    a->env.engine_up = false;
-    if (a->env.stopping)
-        return;
-    /* Transfers restart from their cursors once the engine is back, after a re-list
-     * (the event ring is lost too). */
-    lj_table_engine_lost(&a->table, &a->env);
-    lj_log(LJ_LOG_WARN, was_up ? "lost the Docker engine; reconnecting"
-                               : "Docker engine refused /events; retrying",
-           "host=%s error=\"%s\"", lj_docker_host(a->env.docker), curl_easy_strerror(rc));
-}
-
 /* ---- NATS --------------------------------------------------------------------------- */
 
 static void check_nats(struct app *a)
@@ -268,43 +191,11 @@ static void check_nats(struct app *a)
 
 /* ---- HTTP ----------------------------------------------------------------------------- */
 
-static void render_metrics(struct app *a, struct lj_buf *b)
-{
-    const struct { const char *name, *type, *help; uint64_t v; } g[] = {
-        { "logjet_publisher_engine_reconnects_total", "counter",
-          "Times the Docker engine connection was lost and re-established.", a->events.reconnects },
-        { "logjet_publisher_nats_reconnects_total", "counter",
-          "Times the NATS connection was re-established.", lj_sink_reconnects(a->env.sink) },
-        { "logjet_publisher_up", "gauge", "1 when both the Docker engine and JetStream are reachable.",
-          a->env.engine_up && a->env.nats_ready && lj_sink_connected(a->env.sink) },
-    };
-    lj_table_render_metrics(&a->table, b);
-    for (size_t i = 0; i < sizeof g / sizeof g[0]; i++) {
-        lj_metrics_header(b, g[i].name, g[i].type, g[i].help);
-        lj_metrics_u64(b, g[i].name, NULL, NULL, g[i].v);
-    }
-}
-
 static int on_http(void *ctx, const char *path, struct lj_buf *body, const char **type)
 {
     struct app *a = ctx;
-    if (strcmp(path, "/healthz") == 0) {
-        char why[600];
-        bool nats = lj_sink_healthy(a->env.sink, why, sizeof why) && a->env.nats_ready;
-        lj_buf_appendf(body, "%s\nnats: %s%s\ndocker: %s\n",
-                       nats && a->env.engine_up ? "ok" : "unavailable",
-                       nats ? "connected" : "not connected: ",
-                       nats ? "" : why[0] ? why : "JetStream stream or bucket not ready",
-                       a->env.engine_up ? "connected" : "not connected");
-        return nats && a->env.engine_up ? 200 : 503;
-    }
-    if (strcmp(path, "/metrics") == 0) {
-        *type = "text/plain; version=0.0.4; charset=utf-8";
-        render_metrics(a, body);
-        return 200;
-    }
-    lj_buf_appendf(body, "not found; try /healthz or /metrics\n");
-    return 404;
+    const struct lj_health_view v = { &a->table, a->env.sink, &a->env, a->events.reconnects };
+    return lj_health_answer(&v, path, body, type);
 }
 
 /* ---- main loop ----------------------------------------------------------------------- */
@@ -323,7 +214,7 @@ static void handle_done_transfers(struct app *a)
         if (m->msg != CURLMSG_DONE)
             continue;
         if (m->easy_handle == a->events.handle)
-            engine_lost(a, m->data.result);
+            lj_engine_lost(&a->events, &a->table, &a->env, m->data.result);
         else if ((s = lj_table_by_handle(&a->table, m->easy_handle)) != NULL)
             lj_table_transfer_done(&a->table, &a->env, s, m->data.result);
     }
@@ -362,8 +253,8 @@ static int run(struct app *a)
         check_nats(a);
         lj_table_take_acks(&a->table, &a->env);
         if (!a->env.stopping) {
-            connect_engine(a);
-            handle_events(a);
+            lj_engine_connect(&a->events, &a->table, &a->env);
+            lj_engine_dispatch(&a->events, &a->table, &a->env);
             lj_table_tick(&a->table, &a->env);
         } else {
             lj_table_check_timeouts(&a->table);

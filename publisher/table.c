@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "entries.h"
 #include "log.h"
 #include "metrics.h"
 #include "registry.h"
@@ -140,13 +141,6 @@ int64_t lj_table_first_since(const struct lj_docker_container *c)
     return c->created_ns;
 }
 
-/* The newest of a record's two stream positions. */
-static int64_t newest_ts(const struct lj_record *r)
-{
-    return r->other_seen && r->other_ts_unix_nano > r->ts_unix_nano ? r->other_ts_unix_nano
-                                                                     : r->ts_unix_nano;
-}
-
 void lj_table_position_from(const struct lj_record *last, const struct lj_record *renamed_from,
                             const char *container_id, uint64_t *line_no,
                             struct lj_follow_pos pos[2], bool *same)
@@ -157,7 +151,7 @@ void lj_table_position_from(const struct lj_record *last, const struct lj_record
     /* A rename's record is newer than any of this name's when the container came back
      * to a name it had held before (a -> b -> a): its lines under b came later. */
     if (renamed_from != NULL && strcmp(renamed_from->container_id, container_id) == 0 &&
-        (last == NULL || newest_ts(renamed_from) > newest_ts(last)))
+        (last == NULL || lj_record_newest_ts(renamed_from) > lj_record_newest_ts(last)))
         last = renamed_from;
     *same = last != NULL;
     if (!*same)
@@ -299,129 +293,9 @@ void lj_table_render_metrics(const struct lj_table *t, struct lj_buf *b)
 #define TRANSFER_RETRY_NS (1000LL * 1000000)
 #define NATS_RETRY_NS (1000LL * 1000000)
 
-static bool selected(const struct lj_table_env *env, const struct lj_docker_container *c)
+bool lj_table_selected(const struct lj_table_env *env, const struct lj_docker_container *c)
 {
     return lj_selection_wants(env->sel, c->name, c->labels, c->nlabels);
-}
-
-/* Remembers that id's entry under name was not written, for the tick (once per id and
- * name: the tick writes what the engine says then). */
-static void unwritten_add(struct lj_table *t, const char *id, const char *name, bool removed)
-{
-    for (size_t i = 0; i < t->nunwritten; i++)
-        if (strcmp(t->unwritten[i].id, id) == 0 && strcmp(t->unwritten[i].name, name) == 0) {
-            t->unwritten[i].removed = removed;
-            return;
-        }
-    if (t->nunwritten == t->unwritten_cap) {
-        size_t cap = t->unwritten_cap ? t->unwritten_cap * 2 : 16;
-        struct lj_table_unwritten *u = realloc(t->unwritten, cap * sizeof *u);
-        if (u == NULL) {
-            lj_log(LJ_LOG_ERROR, "registry entry lost (out of memory)", "container=%s", name);
-            return;
-        }
-        t->unwritten = u;
-        t->unwritten_cap = cap;
-    }
-    struct lj_table_unwritten *u = &t->unwritten[t->nunwritten++];
-    snprintf(u->id, sizeof u->id, "%s", id);
-    snprintf(u->name, sizeof u->name, "%s", name);
-    u->removed = removed;
-}
-
-/* Writes c's registry entry ("removed" is said of containers that were followed,
- * whose labels are gone), with the reason its log cannot be read, if so. Not written
- * (NATS away, a failed write): the tick tries again. */
-static void registry_put(struct lj_table *t, struct lj_table_env *env,
-                         const struct lj_docker_container *c, const char *state,
-                         const struct lj_record *renamed_from)
-{
-    char err[256], q[300];
-    struct lj_table_slot *s = lj_table_by_container(t, c->id);
-    bool removed = state != NULL && strcmp(state, "removed") == 0;
-    if (!removed && !selected(env, c))
-        return;
-    if (!env->nats_ready) {
-        unwritten_add(t, c->id, c->name, removed);
-    } else if (lj_registry_put(env->sink, t->cfg.host, c, state,
-                               s && s->unreadable ? s->reason : NULL, renamed_from, err,
-                               sizeof err) != LJ_OK) {
-        lj_log(LJ_LOG_WARN, "registry update failed; will retry", "container=%s error=%s",
-               c->name, lj_log_quote(q, sizeof q, err));
-        unwritten_add(t, c->id, c->name, removed);
-    }
-}
-
-/* Says in the registry that container id, followed under name, is gone. */
-static void registry_removed(struct lj_table *t, struct lj_table_env *env, const char *id,
-                             const char *name)
-{
-    struct lj_docker_container c = { 0 };
-    snprintf(c.id, sizeof c.id, "%s", id);
-    snprintf(c.name, sizeof c.name, "%s", name);
-    registry_put(t, env, &c, "removed", NULL);
-}
-
-/* A container with no slot (stopped, its follow freed once its lines were stored) was
- * removed or renamed: its entry under name, if the registry has one for this very
- * container, says so. Asking the bucket (one request, only for such events) is exact
- * whatever the selection, and right after a publisher restart too; a container never
- * followed has no entry and gets none. */
-static void retire_entry(struct lj_table *t, struct lj_table_env *env, const char *id,
-                         const char *name)
-{
-    if (name[0] == '\0')
-        return;
-    lj_status st = env->nats_ready ? lj_registry_lists(env->sink, t->cfg.host, name, id)
-                                   : LJ_NATS;
-    if (st == LJ_OK)
-        registry_removed(t, env, id, name);
-    else if (st != LJ_NOT_FOUND)
-        unwritten_add(t, id, name, true);    /* asked again once NATS answers */
-}
-
-/* The newest record stored of container id under name: the subject's last record when
- * it is id's, or what name's registry entry kept from an earlier rename, whichever is
- * newer. False when there is neither. *m and *entry hold the memory (freed by the
- * caller, also on false). */
-static bool newest_stored(struct lj_table *t, struct lj_table_env *env, const char *id,
-                          const char *name, lj_pb_record **m, lj_pb_container **entry,
-                          struct lj_record *out)
-{
-    char subject[LJ_SUBJECT_MAX], err[256];
-    struct lj_record last, from;
-    uint64_t seq, line_no;
-    struct lj_follow_pos pos[2];
-    bool own = false, renamed, same;
-    *m = NULL;
-    *entry = NULL;
-    if (lj_subject_build("logs", t->cfg.host, name, subject, sizeof subject) == LJ_OK &&
-        lj_sink_last_record(env->sink, subject, m, &seq, err, sizeof err) == LJ_OK) {
-        lj_record_view(*m, &last);
-        own = strcmp(last.container_id, id) == 0;
-    }
-    renamed = lj_registry_renamed_from(env->sink, t->cfg.host, name, id, entry, &from) == LJ_OK;
-    lj_table_position_from(own ? &last : NULL, renamed ? &from : NULL, id, &line_no, pos, &same);
-    if (same)
-        *out = own && (!renamed || newest_ts(&last) >= newest_ts(&from)) ? last : from;
-    return same;
-}
-
-/* Container id, named name until now, was renamed to c's name: c's entry keeps where
- * its lines stand under the earlier name (registry.h), so that a publisher that finds
- * nothing of it under the new one resumes there. */
-static void registry_renamed(struct lj_table *t, struct lj_table_env *env,
-                             const struct lj_docker_container *c, const char *name)
-{
-    lj_pb_record *m;
-    lj_pb_container *entry;
-    struct lj_record from;
-    if (!env->nats_ready)
-        return;
-    bool have = newest_stored(t, env, c->id, name, &m, &entry, &from);
-    registry_put(t, env, c, NULL, have ? &from : NULL);
-    lj_container_free(entry);
-    lj_record_free(m);
 }
 
 /* ---- following --------------------------------------------------------------------- */
@@ -432,7 +306,7 @@ static void registry_renamed(struct lj_table *t, struct lj_table_env *env,
 static void mark_removed(struct lj_table *t, struct lj_table_env *env, struct lj_table_slot *s)
 {
     s->removed = true;
-    registry_removed(t, env, lj_follow_container_id(s->f), lj_follow_name(s->f));
+    lj_entries_removed(t, env, lj_follow_container_id(s->f), lj_follow_name(s->f));
 }
 
 static void start_transfer(struct lj_table *t, struct lj_table_env *env, struct lj_table_slot *s,
@@ -477,7 +351,7 @@ static void follow_container(struct lj_table *t, struct lj_table_env *env,
                              const struct lj_docker_container *c)
 {
     struct lj_table_slot *s = lj_table_by_container(t, c->id);
-    if (!selected(env, c))
+    if (!lj_table_selected(env, c))
         return;
     if (s == NULL) {
         if ((s = lj_table_add(t, c, lj_table_first_since(c))) == NULL) {
@@ -524,7 +398,7 @@ static bool check_unreadable(struct lj_table *t, struct lj_table_env *env, struc
         return true;
     lj_log(LJ_LOG_WARN, "the engine cannot read this container's log; not followed",
            "container=%s log_driver=%s reason=\"%s\"", c.name, c.log_driver, s->reason);
-    registry_put(t, env, &c, NULL, NULL);
+    lj_entries_put(t, env, &c, NULL, NULL);
     lj_docker_container_finish(&c);
     return true;
 }
@@ -595,105 +469,29 @@ void lj_table_on_event(struct lj_table *t, struct lj_table_env *env,
         if (s != NULL)
             mark_removed(t, env, s);
         else
-            retire_entry(t, env, e->id, e->name);
+            lj_entries_retire(t, env, e->id, e->name);
     } else if (st == LJ_OK && strcmp(e->action, "rename") == 0) {
         /* The new name's entry says where the lines stand under the old one (under the
          * follow's name when an earlier rename is still pending); the old name's entry
          * goes; a follow moves once its FIFO is stored. */
         bool moved = s != NULL && strcmp(lj_follow_name(s->f), c.name) != 0;
-        registry_renamed(t, env, &c, moved ? lj_follow_name(s->f) : e->old_name);
+        lj_entries_renamed(t, env, &c, moved ? lj_follow_name(s->f) : e->old_name);
         if (moved) {
-            registry_removed(t, env, e->id, e->old_name);
+            lj_entries_removed(t, env, e->id, e->old_name);
             lj_follow_stop(s->f, env->multi);
             s->rename_pending = true;
         } else {
             /* No follow, or one the listing made under the new name already (the
              * rename came between the events' T0 and the listing: the sync found
              * the earlier name, below). */
-            retire_entry(t, env, e->id, e->old_name);
+            lj_entries_retire(t, env, e->id, e->old_name);
         }
     } else if (st == LJ_OK) {
-        registry_put(t, env, &c, NULL, NULL);
+        lj_entries_put(t, env, &c, NULL, NULL);
         if (strcmp(e->action, "start") == 0)
             follow_container(t, env, &c);
     }
     lj_docker_container_finish(&c);
-}
-
-/* A stopped container is read to its end as usual when lines of it were stored before
- * (under this name, or under an earlier one it was renamed from): it may have printed
- * its last lines while the publisher was down. */
-static bool has_own_record(struct lj_table *t, struct lj_table_env *env,
-                           const struct lj_docker_container *c)
-{
-    lj_pb_record *m;
-    lj_pb_container *entry;
-    struct lj_record last;
-    bool own = newest_stored(t, env, c->id, c->name, &m, &entry, &last);
-    lj_container_free(entry);
-    lj_record_free(m);
-    return own;
-}
-
-/* For the sync: the container and name of each subject's last record on this host, to
- * find where a container renamed while no publisher watched left its lines. */
-struct last_of_subject {
-    char id[65];
-    char name[256];
-    int64_t newest_ts;
-};
-
-static struct last_of_subject *subjects_last(struct lj_table *t, struct lj_table_env *env,
-                                             size_t *n)
-{
-    char filter[LJ_SUBJECT_MAX], err[256], **subjects = NULL;
-    size_t count = 0;
-    struct last_of_subject *v = NULL;
-    *n = 0;
-    if (lj_subject_build("logs", t->cfg.host, "x", filter, sizeof filter) != LJ_OK)
-        return NULL;
-    strcpy(strrchr(filter, '.') + 1, ">");
-    if (lj_sink_subjects(env->sink, filter, &subjects, &count, err, sizeof err) != LJ_OK ||
-        count == 0 || (v = calloc(count, sizeof *v)) == NULL) {
-        lj_sink_subjects_free(subjects, count);
-        return NULL;
-    }
-    for (size_t i = 0; i < count; i++) {
-        lj_pb_record *m = NULL;
-        struct lj_record last;
-        uint64_t seq;
-        if (lj_sink_last_record(env->sink, subjects[i], &m, &seq, err, sizeof err) != LJ_OK)
-            continue;
-        lj_record_view(m, &last);
-        struct last_of_subject *e = &v[(*n)++];
-        snprintf(e->id, sizeof e->id, "%s", last.container_id);
-        snprintf(e->name, sizeof e->name, "%s", last.container);
-        e->newest_ts = newest_ts(&last);
-        lj_record_free(m);
-    }
-    lj_sink_subjects_free(subjects, count);
-    return v;
-}
-
-/* c has no record under its name: if a subject's last record is c's under another
- * name, c was renamed while no publisher watched. Its entry then says where its lines
- * stand (as a rename event would have), and true. */
-static bool renamed_unseen(struct lj_table *t, struct lj_table_env *env,
-                           const struct lj_docker_container *c,
-                           struct last_of_subject *v, size_t n)
-{
-    const struct last_of_subject *best = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i].id, c->id) == 0 && strcmp(v[i].name, c->name) != 0 &&
-            (best == NULL || v[i].newest_ts > best->newest_ts))
-            best = &v[i];
-    if (best == NULL)
-        return false;
-    lj_log(LJ_LOG_INFO, "container renamed while not watched", "from=%s to=%s", best->name,
-           c->name);
-    registry_renamed(t, env, c, best->name);
-    retire_entry(t, env, c->id, best->name);
-    return true;
 }
 
 /* A stopped container the sync saw, ranked for the backfill by when it finished. */
@@ -725,7 +523,7 @@ static void backfill_stopped(struct lj_table *t, struct lj_table_env *env, struc
             lj_docker_inspect(env->docker, v[i].id, &c, err, sizeof err) != LJ_OK)
             continue;
         if (!c.running && (s = lj_table_add(t, &c, lj_table_first_since(&c))) != NULL) {
-            registry_put(t, env, &c, NULL, NULL);
+            lj_entries_put(t, env, &c, NULL, NULL);
             s->backfill = true;
             lj_follow_hold(s->f, t->backfill.depth);
             s->retry_at = lj_time_mono_ns();
@@ -744,7 +542,7 @@ lj_status lj_table_sync(struct lj_table *t, struct lj_table_env *env, char *err,
     char (*ids)[65] = NULL;
     size_t n = 0, nstopped = 0;
     struct stopped *stopped = NULL;
-    struct last_of_subject *lasts = NULL;
+    struct lj_entries_last *lasts = NULL;
     size_t nlasts = 0;
     bool lasts_read = false;
     lj_status st = lj_docker_list(env->docker, true, &ids, &n, err, errlen);
@@ -757,23 +555,23 @@ lj_status lj_table_sync(struct lj_table *t, struct lj_table_env *env, char *err,
         if (lj_docker_inspect(env->docker, ids[i], &c, err, errlen) != LJ_OK)
             continue;
         /* A stopped one may have printed its last lines while we could not see it. */
-        bool own = selected(env, &c) &&
-                   (lj_table_by_container(t, c.id) != NULL || has_own_record(t, env, &c));
-        if (selected(env, &c) && !own) {
+        bool own = lj_table_selected(env, &c) &&
+                   (lj_table_by_container(t, c.id) != NULL || lj_entries_stored(t, env, &c));
+        if (lj_table_selected(env, &c) && !own) {
             /* New, or renamed while no publisher watched: the subjects tell (read once). */
             if (!lasts_read) {
-                lasts = subjects_last(t, env, &nlasts);
+                lasts = lj_entries_lasts(t, env, &nlasts);
                 lasts_read = true;
             }
-            own = renamed_unseen(t, env, &c, lasts, nlasts);
+            own = lj_entries_renamed_unseen(t, env, &c, lasts, nlasts);
         }
         own = own && !c.running;
         if (c.running || own) {
-            registry_put(t, env, &c, NULL, NULL);
+            lj_entries_put(t, env, &c, NULL, NULL);
             follow_container(t, env, &c);
         }
         /* Never started ones have no log. */
-        if (stopped != NULL && !c.running && c.started_ns > 0 && selected(env, &c)) {
+        if (stopped != NULL && !c.running && c.started_ns > 0 && lj_table_selected(env, &c)) {
             struct stopped *v = &stopped[nstopped++];
             snprintf(v->id, sizeof v->id, "%s", c.id);
             v->finished_ns = c.finished_ns;
@@ -813,7 +611,7 @@ static void finish_rename(struct lj_table *t, struct lj_table_env *env, struct l
     if (lj_table_rename(t, s, c.name, env->sink, err, sizeof err) == LJ_OK) {
         /* Every line read under the old name is stored now: the entry says exactly
          * where they end (the event wrote what was stored then). */
-        registry_renamed(t, env, &c, old);
+        lj_entries_renamed(t, env, &c, old);
         s->rename_pending = false;
         lj_log(LJ_LOG_INFO, "container renamed", "from=%s to=%s subject=%s", old, c.name,
                lj_follow_subject(s->f));
@@ -823,38 +621,10 @@ static void finish_rename(struct lj_table *t, struct lj_table_env *env, struct l
     lj_docker_container_finish(&c);
 }
 
-/* Writes the registry entries not written before, from the engine's state now. */
-static void write_unwritten(struct lj_table *t, struct lj_table_env *env)
-{
-    size_t n = t->nunwritten;
-    struct lj_table_unwritten *u = t->unwritten;
-    if (n == 0 || !env->nats_ready || !env->engine_up || lj_time_mono_ns() < t->unwritten_at)
-        return;
-    /* Writes that fail again add to a fresh list. */
-    t->unwritten = NULL;
-    t->nunwritten = t->unwritten_cap = 0;
-    t->unwritten_at = lj_time_mono_ns() + NATS_RETRY_NS;
-    for (size_t i = 0; i < n; i++) {
-        struct lj_docker_container c;
-        char err[256];
-        lj_status st = u[i].removed ? LJ_NOT_FOUND :
-                       lj_docker_inspect(env->docker, u[i].id, &c, err, sizeof err);
-        if (st == LJ_OK && strcmp(c.name, u[i].name) == 0)
-            registry_put(t, env, &c, NULL, NULL);
-        else if (st == LJ_OK || st == LJ_NOT_FOUND)
-            retire_entry(t, env, u[i].id, u[i].name);    /* gone, or renamed since */
-        else
-            unwritten_add(t, u[i].id, u[i].name, u[i].removed);
-        if (st == LJ_OK)
-            lj_docker_container_finish(&c);
-    }
-    free(u);
-}
-
 void lj_table_tick(struct lj_table *t, struct lj_table_env *env)
 {
     int64_t now = lj_time_mono_ns();
-    write_unwritten(t, env);
+    lj_entries_write_unwritten(t, env);
     for (size_t i = 0; i < t->n; i++) {
         struct lj_table_slot *s = &t->slots[i];
         if (s->f == NULL)

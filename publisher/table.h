@@ -142,6 +142,9 @@ struct lj_table_env {
     bool stopping;        /* shutting down: nothing new is started */
 };
 
+/* True when the selection (labels, --include/--exclude) wants c. */
+bool lj_table_selected(const struct lj_table_env *env, const struct lj_docker_container *c);
+
 /* Acts on one engine event: start follows c (if selected), die and rename update the
  * registry (a rename re-points the follow once its FIFO is stored), destroy marks the
  * follow removed. Inspects the container (blocking). */

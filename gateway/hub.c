@@ -25,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "glob.h"
+#include "lifecycle.h"
 #include "log.h"
 #include "metrics.h"
 #include "subject.h"
@@ -72,6 +74,7 @@ struct centry {
     char *kvkey;                 /* "<h>.<c>" encoded, owned; table key */
     char *key;                   /* "host/name" */
     char *json;                  /* container object for list and /api/containers */
+    struct lj_lifecycle_state lc;   /* its last entry, for lifecycle events */
     struct centry *bnext;
 };
 
@@ -98,6 +101,7 @@ struct lj_hub {
     struct lj_session *starved;       /* spent their grep budget, by starved_next */
     struct lj_tap *preparing;         /* filtered replays still scanning, by pnext */
     struct lj_hub_stats stats;
+    struct lj_lifecycle *lifecycle;   /* removals held for a rename */
     atomic_bool registry_synced;      /* the bucket's entries at start-up are applied:
                                          until then lists would be short, so not healthy */
 };
@@ -131,6 +135,10 @@ lj_status lj_hub_create(const struct lj_hub_config *cfg, struct lj_hub **out)
     struct lj_hub *h = calloc(1, sizeof(*h));
     if (!h)
         return LJ_NOMEM;
+    if (lj_lifecycle_create(&h->lifecycle) != LJ_OK) {
+        free(h);
+        return LJ_NOMEM;
+    }
     h->cfg = *cfg;
     if (!h->cfg.max_watches)
         h->cfg.max_watches = LJ_HUB_WATCHES_MAX;
@@ -615,15 +623,37 @@ static bool known(struct lj_hub *h, const char *key)
     return watch_find(h, subject) || centry_find(h, subject + sizeof(prefix) - 1);
 }
 
+static void to_sub(void *arg, const struct lj_lifecycle_event *ev)
+{
+    lj_events_to_sub(arg, ev);
+}
+
+/* A subscription that asks for history (replay, resume) is told the lifecycle state
+ * of what it covers as it is now: lines come from the store, events only live. */
+static void tell_current(struct lj_hub *h, struct lj_sub *sub)
+{
+    if (!sub->replay && !sub->after_seq)
+        return;
+    for (size_t b = 0; b < NBUCKETS; b++)
+        for (struct centry *c = h->registry[b]; c; c = c->bnext)
+            if (c->key && lj_events_covers(sub, c->key))
+                lj_lifecycle_current(c->key, &c->lc, to_sub, sub);
+}
+
 lj_status lj_hub_subscribe(struct lj_hub *h, struct lj_sub *sub)
 {
     lj_status st = LJ_OK;
-    if (!sub->glob && known(h, sub->pattern))
-        return tap_add(h, sub, sub->pattern, false, sub->session);
+    if (!sub->glob && known(h, sub->pattern)) {
+        st = tap_add(h, sub, sub->pattern, false, sub->session);
+        if (st == LJ_OK)
+            tell_current(h, sub);
+        return st;
+    }
     for (size_t b = 0; sub->glob && b < NBUCKETS && st == LJ_OK; b++)
         for (struct centry *c = h->registry[b]; c && st == LJ_OK; c = c->bnext)
             if (lj_glob_match(sub->pattern, c->key) && lj_grant_allows(sub->session->grant, c->key))
                 st = tap_add(h, sub, c->key, false, sub->session);
+    tell_current(h, sub);
     /* globs, and a plain name not known yet, wait for the registry (glob_discover) */
     sub->waiting = true;
     sub->glob_next = h->globs;
@@ -711,11 +741,19 @@ static void centry_free(struct centry *c)
     free(c);
 }
 
+/* Lifecycle events: every subscription covering the container is told. */
+static void broadcast(void *arg, const struct lj_lifecycle_event *ev)
+{
+    struct lj_hub *h = arg;
+    lj_events_broadcast(h->sessions, ev);
+}
+
 static void on_registry_put(struct lj_hub *h, const char *kvkey, const lj_pb_container *info)
 {
     struct centry *c = centry_find(h, kvkey);
     struct lj_buf b;
     bool fresh = !c;
+    struct lj_lifecycle_state was, now;
 
     if (!info->host || !info->name || !*info->host || !*info->name)
         return;
@@ -739,8 +777,22 @@ static void on_registry_put(struct lj_hub *h, const char *kvkey, const lj_pb_con
     free(c->json);
     c->json = strdup(lj_buf_cstr(&b));
     lj_buf_finish(&b);
+    was = c->lc;
+    lj_lifecycle_state_of(info, &now);
+    /* A "removed" entry carries only the id and name: the run it ended stays known. */
+    if (!fresh && strcmp(now.state, "removed") == 0 && !now.started_ns && strcmp(was.id, now.id) == 0) {
+        now.started_ns = was.started_ns;
+        now.finished_ns = was.finished_ns;
+        now.exit_code = was.exit_code;
+        now.oom_killed = was.oom_killed;
+    }
+    c->lc = now;
     if (fresh && c->key)
         glob_discover(h, c->key);
+    /* The entries the bucket held at start-up are no news: events only after them. */
+    if (c->key && atomic_load(&h->registry_synced))
+        lj_lifecycle_put(h->lifecycle, c->key, fresh ? NULL : &was, &now, lj_time_mono_ns(),
+                         broadcast, h);
 }
 
 static void on_registry_del(struct lj_hub *h, const char *kvkey)
@@ -751,6 +803,12 @@ static void on_registry_del(struct lj_hub *h, const char *kvkey)
     if (*pp) {
         struct centry *c = *pp;
         *pp = c->bnext;
+        if (c->key && strcmp(c->lc.state, "removed") != 0 && atomic_load(&h->registry_synced)) {
+            struct lj_lifecycle_state gone = c->lc;
+            snprintf(gone.state, sizeof(gone.state), "removed");
+            gone.updated_ns = lj_time_now_ns();
+            lj_lifecycle_put(h->lifecycle, c->key, &c->lc, &gone, lj_time_mono_ns(), broadcast, h);
+        }
         centry_free(c);
         h->ncontainers--;
     }
@@ -1034,6 +1092,7 @@ void lj_hub_tick(struct lj_hub *h, void (*close_cb)(struct lj_session *s))
         lj_session_destroy(s);
     }
     tick_watches(h, now);
+    lj_lifecycle_tick(h->lifecycle, now, false, broadcast, h);
     for (struct lj_session *s = h->sessions, *n; s; s = n) {
         n = s->next;
         if (!s->closing && now - s->progress_ns > h->cfg.stall_ns && lj_session_pending(s)) {
@@ -1064,6 +1123,7 @@ void lj_hub_destroy(struct lj_hub *h)
         h->graveyard = s->next;
         lj_session_destroy(s);
     }
+    lj_lifecycle_destroy(h->lifecycle);
     for (size_t b = 0; b < NBUCKETS; b++) {
         while (h->watches[b])
             watch_free(h, h->watches[b]);

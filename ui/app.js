@@ -184,7 +184,7 @@ function frame() {
   if (painted.length) {
     const now = Date.now();
     for (const r of painted) {
-      if (r.g || r.sep || r.painted) continue;
+      if (r.g || r.sep || r.ev || r.painted) continue;
       r.painted = true;
       stats.painted++;
       store.paintedAt.set(r.seq, now);
@@ -269,10 +269,12 @@ updateStatus();
 viewport.focus();
 
 /** A compact copy of what the page holds (for tests and debugging). */
-hook.snapshot = () => store.buffer.toArray().map((r) => (r.g
+hook.timeline = () => store.buffer.toArray().map((r) => (r.g
   ? { gap: true, c: r.c, lost: r.lost, after: r.after, upto: r.upto, done: r.done, got: r.got }
+  : r.ev ? { event: r.kind, c: r.c, ts: r.ts / 1000, k: r.k / 1000, text: r.line, code: r.code, current: r.current, shown: r.m }
   : { seq: r.seq, ln: r.ln, c: r.c, st: r.st, lv: r.lv, ts: r.k / 1000, line: r.line, shown: r.m,
     receivedAt: store.receivedAt.get(r.seq), paintedAt: store.paintedAt.get(r.seq) }));
+hook.snapshot = () => hook.timeline().filter((r) => !r.event); // (lines and gaps)
 hook.api = {
   jumpBottom: () => ctl.jumpBottom(), togglePause: () => ctl.togglePause(), clear: () => ctl.clear(),
   get paused() { return store.paused; }, get follow() { return store.follow; },

@@ -19,7 +19,7 @@ export class Store {
     this.S = S;
     this.filter = filter;
     this.list = list;
-    this.stats = { received: 0, duplicates: 0, trimmed: 0, gaps: 0 };
+    this.stats = { received: 0, duplicates: 0, trimmed: 0, gaps: 0, events: 0 };
     this.receivedAt = new Map(); // seq -> Date.now() when the frame carrying it arrived
     this.paintedAt = new Map(); // seq -> Date.now() when it was first painted
     this.paused = false;
@@ -40,6 +40,7 @@ export class Store {
     this.pending = new Deque(cmp); // received while paused (FIFO)
     this.newCount = 0; // rows added while the view is scrolled up
     this.gapsOpen = 0;
+    this.eventsHeld = 0; // lifecycle event records in the buffer (not lines)
     this.perContainer = new Map(); // container -> lines held
     this.perSecond = new Map(); // second (epoch) -> Uint32Array(levels): lines held
     this.perSecondC = new Map(); // second (epoch) -> Map(container -> lines held)
@@ -62,7 +63,8 @@ export class Store {
 
   /** Queues a record (line or gap) for merging. */
   enqueue(r, now) {
-    if (!r.g) this.receivedAt.set(r.seq, now);
+    if (r.ev) this.stats.events++;
+    else if (!r.g) this.receivedAt.set(r.seq, now);
     else { this.stats.gaps++; this.gapsOpen++; }
     (this.paused ? this.pending : this.incoming).push(r);
   }
@@ -99,7 +101,8 @@ export class Store {
   // ---- counts
 
   count(r, d) {
-    if (r.g) return;
+    if (r.ev) this.eventsHeld += d; // (lifecycle events are not lines)
+    if (r.g || r.ev) return;
     this.perContainer.set(r.c, (this.perContainer.get(r.c) || 0) + d);
     if (this.perContainer.get(r.c) <= 0) this.perContainer.delete(r.c);
     const s = Math.floor(r.k / 1e6);
@@ -116,6 +119,7 @@ export class Store {
 
   /** A record leaves the page (inBuffer: it was counted). */
   forget(r, inBuffer = true) {
+    if (r.ev) { if (inBuffer) this.count(r, -1); return; }
     if (!r.g) {
       this.seen.delete(r.seq);
       this.receivedAt.delete(r.seq);
@@ -336,6 +340,9 @@ export class Store {
     this.refilter();
     return true;
   }
+
+  /** Lines held (the buffer less its lifecycle events). */
+  get lineCount() { return this.buffer.length - this.eventsHeld; }
 
   /** Lines held per time bucket of `width` µs from `from` (µs): [{t, n, lv: Uint32Array}];
    *  byContainer: each bucket also has byC, Map(container -> lines). */

@@ -103,3 +103,41 @@ test('unknown frames are ignored; errors reach the callback', () => {
   se.frame({ type: 'error', code: 'bad_request', message: 'no' });
   assert.equal(errors.length, 1);
 });
+
+test('lifecycle events sit among their container\'s lines: a start before the run, an end after its last lines', async () => {
+  const { se, store, S } = setup({ containers: ['h/a'], replay: 10 });
+  se.apply();
+  const id = [...se.subs.keys()][0];
+  const ts = (ms) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, ms)).toISOString().replace('Z', '000Z');
+  // Docker's times as measured: StartedAt after the first line, FinishedAt before the last
+  se.frame({ type: 'event', id, container: 'h/a', event: 'started', ts: ts(500) });
+  se.frame({ type: 'lines', id, lines: [{ seq: 1, line_no: 1, ts: ts(400), container: 'h/a', line: 'one' }] });
+  se.frame({ type: 'event', id, container: 'h/a', event: 'oom_killed', ts: ts(600), exit_code: 137, oom_killed: true });
+  se.frame({ type: 'event', id, container: 'h/a', event: 'exited', ts: ts(600), exit_code: 137, oom_killed: true });
+  se.frame({ type: 'lines', id, lines: [{ seq: 2, line_no: 2, ts: ts(700), container: 'h/a', line: 'two' }] });
+  // a resend (reconnect, a second subscription) is dropped
+  se.frame({ type: 'event', id, container: 'h/a', event: 'started', ts: ts(500), current: true });
+  // an event of a subscription this page does not hold is ignored
+  se.frame({ type: 'event', id: 'nope', container: 'h/a', event: 'removed', ts: ts(800) });
+  const order = () => { store.work(Infinity, () => 0); return store.buffer.toArray().map((r) => (r.ev ? '[' + r.kind + ']' : r.line)); };
+  assert.deepEqual(order(), ['[started]', 'one', 'two'], 'the end waits for the last lines');
+  // the restart comes: the ended run's events go first, then the new run
+  se.frame({ type: 'event', id, container: 'h/a', event: 'restarted', ts: ts(650) });
+  se.frame({ type: 'lines', id, lines: [{ seq: 3, line_no: 3, ts: ts(900), container: 'h/a', line: 'three' }] });
+  assert.deepEqual(order(), ['[started]', 'one', 'two', '[oom_killed]', '[exited]', '[restarted]', 'three']);
+  const ex = store.buffer.toArray().find((r) => r.kind === 'exited');
+  assert.equal(ex.line, 'container exited with code 137 (OOM-killed)');
+  assert.equal(store.lineCount, 3, 'events are not lines');
+  assert.equal(store.perContainer.get('h/a'), 3);
+  // an end with nothing after it is placed once its wait is over
+  se.frame({ type: 'event', id, container: 'h/a', event: 'exited', ts: ts(950), exit_code: 0 });
+  assert.deepEqual(order().slice(-2), ['[restarted]', 'three']);
+  await new Promise((r) => setTimeout(r, se.constructor.HOLD_MS + 200));
+  assert.deepEqual(order().slice(-2), ['three', '[exited]']);
+  // level filters leave events shown; a search matches them by their text
+  S.levels = ['error'];
+  store.filter.set(S);
+  store.refilter();
+  while (store.rf) store.refilterStep();
+  assert.deepEqual(store.rows.toArray().map((r) => r.kind), ['started', 'oom_killed', 'exited', 'restarted', 'exited']);
+});

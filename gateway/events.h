@@ -1,5 +1,7 @@
-/* events.h - lifecycle events (lifecycle.h) to the browsers: an `event` frame for
- * every subscription that covers the container, or for one subscription.
+/* events.h - what a subscription is told about its containers besides their lines:
+ * lifecycle events (lifecycle.h), an `event` frame for every subscription that covers
+ * the container or for one subscription; and, for a time jump, a `retention` frame
+ * when the time asked is older than what is still stored.
  *
  * A subscription covers a container when its pattern is the container's "host/name"
  * or a glob matching it, and its session's grant allows it. Events are not lines:
@@ -21,6 +23,11 @@ void lj_events_broadcast(struct lj_session *sessions, const struct lj_lifecycle_
 
 /* Queues ev on sub alone (the current state told at subscribe). */
 void lj_events_to_sub(struct lj_sub *sub, const struct lj_lifecycle_event *ev);
+
+/* Queues on sub the `retention` frame of container key: lines of it stored before
+ * `first` (the oldest the gateway can serve, line_no > 1) are gone, and the time sub
+ * asked for (its since_ns) is older than first's. */
+void lj_events_retention(struct lj_sub *sub, const char *key, const struct lj_line *first);
 
 /* Whether sub covers the container key ("host/name"). */
 bool lj_events_covers(const struct lj_sub *sub, const char *key);

@@ -438,6 +438,26 @@ static bool replay_scan(struct lj_hub *h, struct lj_tap *t)
     return true;
 }
 
+/* A time jump's first index: the first line JetStream stored at or after the time
+ * (lines older than it by Docker's time are left out by lj_tap_check), within the
+ * window. When that is the oldest line kept and lines before it are gone, the client
+ * is told (`retention`): the time asked may lie in what is no longer stored. */
+static uint64_t since_from(struct lj_watch *w, struct lj_tap *t)
+{
+    const struct lj_ring *r = &w->ring;
+    uint64_t start = lj_ring_window_start(r), from;
+    if (!t->seek_first)
+        return r->head;    /* nothing stored since: live lines only */
+    from = lj_ring_index_after(r, t->seek_first - 1);
+    if (from < start)
+        from = start;
+    const struct lj_line *first = from < r->head ? lj_ring_get(r, from) : NULL;
+    bool oldest = from == start || t->seek_first == t->seek_oldest;
+    if (first && oldest && first->line_no > 1 && first->ts_ns > t->sub->since_ns)
+        lj_events_retention(t->sub, w->key, first);
+    return from;
+}
+
 /* Starts the tap's cursor at its replay (last N matching lines of the window) or its
  * resume (seq > after_seq); `replayed` follows once the cursor reaches today's head,
  * then live lines. */
@@ -448,6 +468,9 @@ static void serve_tap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
     uint64_t start = lj_ring_window_start(r), from = r->head;
     bool hole_first = false;
 
+    if (t->seeking)
+        return;    /* on_sought serves it */
+
     /* A resume, also for a container a glob found later: the client has every line up
      * to after_seq (a stream sequence, comparable across containers). */
     if (sub->after_seq) {
@@ -456,6 +479,8 @@ static void serve_tap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
         /* The line before from is the client's last one: a hole right after it is
          * news. Before the window, resume_gap has counted it already. */
         hole_first = from > start;
+    } else if (sub->since_ns) {
+        from = since_from(w, t);
     } else {
         uint64_t want = t->from_start ? r->head - start : sub->replay;
         if (want >= r->head - start)
@@ -571,6 +596,11 @@ static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, 
         w->exact = t;
     }
     w->idle_since = 0;
+    if (sub->since_ns && !sub->after_seq) {
+        /* Without an answer (out of memory) it is served from the window's start. */
+        t->seeking = h->feed && lj_feed_seek(h->feed, subject, sub->since_ns) == LJ_OK;
+        t->seek_first = 1;
+    }
     if (w->loaded)
         serve_tap(h, w, t);
     return LJ_OK;
@@ -632,7 +662,7 @@ static void to_sub(void *arg, const struct lj_lifecycle_event *ev)
  * of what it covers as it is now: lines come from the store, events only live. */
 static void tell_current(struct lj_hub *h, struct lj_sub *sub)
 {
-    if (!sub->replay && !sub->after_seq)
+    if (!sub->replay && !sub->after_seq && !sub->since_ns)
         return;
     for (size_t b = 0; b < NBUCKETS; b++)
         for (struct centry *c = h->registry[b]; c; c = c->bnext)
@@ -830,6 +860,22 @@ void lj_hub_containers_json(struct lj_hub *h, const struct lj_grant *grant, stru
 
 /* ---- events ---- */
 
+/* JetStream said where the lines from a time on begin: the taps that asked (by that
+ * time) are served once the ring is loaded. */
+static void on_sought(struct lj_hub *h, struct lj_watch *w, const struct lj_feed_event *e)
+{
+    for (struct lj_tap *t = w->taps; t; t = t->wnext) {
+        if (!t->seeking || t->sub->since_ns != e->since_ns)
+            continue;
+        t->seeking = false;
+        /* Both 0: the read failed (or nothing is stored): the window, filtered by time. */
+        t->seek_first = e->first_seq ? e->first_seq : e->oldest_seq ? 0 : 1;
+        t->seek_oldest = e->oldest_seq;
+        if (w->loaded && !t->live)
+            serve_tap(h, w, t);
+    }
+}
+
 /* After a (re)connect: anything stored while we were away is fetched. */
 static void on_connected(struct lj_hub *h)
 {
@@ -842,7 +888,8 @@ static void on_connected(struct lj_hub *h)
 static void on_event(struct lj_hub *h, struct lj_feed_event *e)
 {
     struct lj_watch *w = NULL;
-    if (e->kind == LJ_FEED_LIVE || e->kind == LJ_FEED_FETCHED || e->kind == LJ_FEED_FETCH_FAILED)
+    if (e->kind == LJ_FEED_LIVE || e->kind == LJ_FEED_FETCHED || e->kind == LJ_FEED_FETCH_FAILED
+        || e->kind == LJ_FEED_SOUGHT)
         if (!(w = watch_find(h, e->subject)))
             return;    /* released meanwhile */
     switch (e->kind) {
@@ -852,6 +899,7 @@ static void on_event(struct lj_hub *h, struct lj_feed_event *e)
         break;
     case LJ_FEED_FETCHED: on_fetched(h, w, e); break;
     case LJ_FEED_FETCH_FAILED: on_fetch_failed(h, w); break;
+    case LJ_FEED_SOUGHT: on_sought(h, w, e); break;
     case LJ_FEED_REGISTRY_PUT: on_registry_put(h, e->subject, e->info); break;
     case LJ_FEED_REGISTRY_DEL: on_registry_del(h, e->subject); break;
     case LJ_FEED_CONNECTED: on_connected(h); break;

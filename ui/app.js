@@ -14,6 +14,7 @@ import { Sidebar } from './sidebar.js';
 import { Toolbar } from './toolbar.js';
 import { bindControls } from './controls.js';
 import { Chart } from './chart.js';
+import { TimeJump } from './timejump.js';
 
 const COLOURS = ['#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#e377c2', '#8c564b', '#bcbd22', '#7f7f7f', '#005f5f'];
 // Work on lines (merging, re-filtering) is cut in slices of a few ms with a yield between
@@ -77,6 +78,8 @@ const session = new Session({
   onInvalidate: (r) => { vlist.invalidate(r); scheduleFrame(); },
   onContainers: (list) => { side.setContainers(list); side.render(S.containers); },
   onHello: (m) => { hook.hello = m; },
+  onRetention: (m) => { hook.retention.push(m); jump.retention(m); },
+  onJumped: () => jump.replayed(),
   onError: (m, s) => {
     stats.errors++;
     hook.errors.push(m);
@@ -99,7 +102,7 @@ const stats = Object.assign(store.stats, {
   reconnects: 0, connected: false, subscriptions: 0, errors: 0,
 });
 const hook = {
-  stats, receivedAt: store.receivedAt, paintedAt: store.paintedAt, latencies: [], reactions: [], state: S, errors: [], store, chart,
+  stats, receivedAt: store.receivedAt, paintedAt: store.paintedAt, latencies: [], reactions: [], state: S, errors: [], store, chart, retention: [],
 };
 window.__logjet = hook;
 let inputMark = null;
@@ -253,6 +256,11 @@ const ctl = bindControls({
   paint: () => { needsPaint = true; scheduleFrame(); },
   clearServerErr: () => { serverErr = ''; },
   colourFor, chart,
+});
+
+const jump = new TimeJump({
+  S, store, session, writeUrl, paint: () => { needsPaint = true; scheduleFrame(); },
+  scrollToTime: (k) => ctl.scrollToTime(k), jumpBottom: () => ctl.jumpBottom(),
 });
 
 // ---- start

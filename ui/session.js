@@ -46,6 +46,7 @@ export class Session {
       // even when it never held that line (a gateway started since). Not for globs: one
       // container's number says nothing of the others.
       if (after > 0 && this.lastLn.get(s.container) && !isGlob(s.container)) spec.after_line_no = this.lastLn.get(s.container);
+      else if (after > 0) { /* a resume */ } else if (S.since) spec.since = S.since; // a time jump
       else if (S.replay > 0) spec.replay = S.replay;
     } else if (s.kind === 'fill') {
       spec.after_seq = s.after;
@@ -91,6 +92,20 @@ export class Session {
     for (const c of [...this.lastSeq.keys()]) if (!watched.has(c)) { this.lastSeq.delete(c); this.lastLn.delete(c); }
   }
 
+  /**
+   * Starts over from S.since (a time jump, or back to the newest lines when it is ''):
+   * every subscription is made again without a resume; the caller has cleared the store.
+   */
+  jump() {
+    for (const s of [...this.subs.values()]) this.unsubscribe(s.id);
+    for (const m of [this.lastSeq, this.lastLn, this.lastLine, this.newestK, this.eventK]) m.clear();
+    this.eventsSeen.clear();
+    this.heldEvents = [];
+    this.gen++;
+    this.jumping = true;
+    for (const c of this.o.S.containers) this.add({ id: `live-${this.gen}-${++this.subSeq}`, kind: 'live', container: c, active: false });
+  }
+
   /** Initial spec key (the filters read from the URL are not a change). */
   settle() { this.specKey = JSON.stringify(this.o.spec()); }
 
@@ -103,10 +118,16 @@ export class Session {
         if (!s) break;
         if (s.kind === 'fill') this.finishFill(s);
         else if (s.kind === 'backfill') this.unsubscribe(s.id);
+        else if (this.jumping) { this.jumping = false; if (this.o.onJumped) this.o.onJumped(); }
         break;
       }
       case 'gap': this.onGap(m); break;
       case 'event': this.onEvent(m); break;
+      case 'retention': {
+        const s = this.subs.get(m.id);
+        if (s && s.kind === 'live' && this.o.onRetention) this.o.onRetention(m, s);
+        break;
+      }
       case 'error': this.onError(m); break;
       case 'containers':
         if (Array.isArray(m.containers)) this.o.onContainers(m.containers);

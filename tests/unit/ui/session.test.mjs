@@ -141,3 +141,33 @@ test('lifecycle events sit among their container\'s lines: a start before the ru
   while (store.rf) store.refilterStep();
   assert.deepEqual(store.rows.toArray().map((r) => r.kind), ['started', 'oom_killed', 'exited', 'restarted', 'exited']);
 });
+
+test('a time jump subscribes again with since (no resume, no replay); a reconnect after it resumes', () => {
+  const { S, se, sent } = setup({ containers: ['h/a'], replay: 100 });
+  se.apply();
+  const first = sent[0].id;
+  se.frame({ type: 'lines', id: first, lines: [L(5, 1)] });
+  S.since = '2026-12-01T10:00:00.000Z';
+  se.jump();
+  assert.deepEqual(sent[1], { op: 'unsubscribe', id: first });
+  const sub = sent[2];
+  assert.equal(sub.op, 'subscribe');
+  assert.equal(sub.since, S.since);
+  assert.equal(sub.after_seq, undefined);
+  assert.equal(sub.replay, undefined);
+  let jumped = 0;
+  se.o.onJumped = () => jumped++;
+  se.frame({ type: 'lines', id: sub.id, lines: [L(9, 4)] });
+  se.frame({ type: 'replayed', id: sub.id, seq: 9 });
+  se.frame({ type: 'replayed', id: sub.id, seq: 9 });
+  assert.equal(jumped, 1, 'told once that the jump is replayed');
+  se.closed();
+  se.opened();
+  assert.equal(sent.at(-1).after_seq, 9);
+  assert.equal(sent.at(-1).since, undefined);
+  // back to the newest lines
+  S.since = '';
+  se.jump();
+  assert.equal(sent.at(-1).replay, 100);
+  assert.equal(sent.at(-1).since, undefined);
+});

@@ -387,11 +387,17 @@ static lj_status first_seq(struct lj_feed *f, const char *subject, int64_t since
     atomic_fetch_add(&f->consumers_created, 1);
     if (natsSubscription_GetConsumerInfo(&ci, sub, &jo, NULL) != NATS_OK)
         st = LJ_NATS;
-    else if (ci->NumPending + ci->Delivered.Consumer > 0)
+    else {
+        /* Nothing to deliver by the consumer's count: still a short wait, in case the
+         * count lags behind; a real answer is waited for in full. */
+        bool some = ci->NumPending + ci->Delivered.Consumer > 0;
         for (int tries = 0; tries < 100 && !*seq; tries++) {
             natsMsg *m = NULL;
             jsMsgMetaData *meta = NULL;
-            if (natsSubscription_NextMsg(&m, sub, LJ_FEED_FETCH_WAIT_MS) != NATS_OK) {
+            natsStatus ns = natsSubscription_NextMsg(&m, sub, some ? LJ_FEED_FETCH_WAIT_MS : 250);
+            if (ns == NATS_TIMEOUT && !some)
+                break;
+            if (ns != NATS_OK) {
                 st = LJ_NATS;
                 break;
             }
@@ -401,6 +407,7 @@ static lj_status first_seq(struct lj_feed *f, const char *subject, int64_t since
             }
             natsMsg_Destroy(m);
         }
+    }
     jsConsumerInfo_Destroy(ci);
     natsSubscription_Unsubscribe(sub);
     natsSubscription_Destroy(sub);

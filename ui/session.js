@@ -193,7 +193,7 @@ export class Session {
    * exactly among the lines: StartedAt is taken after the process runs (its first lines
    * can carry earlier stamps) and the last lines of a run can be stamped after
    * FinishedAt, and the registry hears of an exit before those lines come through. So a
-   * start goes in at once, a second before StartedAt (but after what the container did
+   * start goes in at once, a second before StartedAt (but after the end of the run
    * before); an end waits HOLD_MS for the last lines and goes after them.
    */
   onEvent(m) {
@@ -229,9 +229,11 @@ export class Session {
     if (this.eventsSeen.size > 10000) this.eventsSeen.clear();
     this.eventsSeen.add(key);
     const ts = parseTs(m.ts);
-    // (what the container did before: its events placed and its lines received so far)
-    const before = Math.max(this.eventK.get(c) ?? -Infinity, this.newestK.get(c) ?? -Infinity) + 1;
-    const k = opensRun(String(m.event)) ? Math.max(ts - 1e6, before) : Math.max(ts, before);
+    // A start goes after the container's events so far (the end of the run before, which
+    // went after that run's lines), not after its lines: the run's first line may have
+    // come before the event. An end goes after its events and every line received.
+    const evK = (this.eventK.get(c) ?? -Infinity) + 1;
+    const k = opensRun(String(m.event)) ? Math.max(ts - 1e6, evK) : Math.max(ts, evK, (this.newestK.get(c) ?? -Infinity) + 1);
     this.eventK.set(c, k);
     this.store.enqueue(makeEvent(m, k), this.o.now());
     this.o.onChange();

@@ -134,12 +134,16 @@ test('lifecycle events sit among their container\'s lines: a start before the ru
   assert.deepEqual(order().slice(-2), ['[restarted]', 'three']);
   await new Promise((r) => setTimeout(r, se.constructor.HOLD_MS + 200));
   assert.deepEqual(order().slice(-2), ['three', '[exited]']);
+  // a run's first line may come before its start event: the start still goes first
+  se.frame({ type: 'lines', id, lines: [{ seq: 20, line_no: 1, ts: ts(400), container: 'h/b', line: 'b-one' }] });
+  se.frame({ type: 'event', id, container: 'h/b', event: 'started', ts: ts(450) });
+  assert.deepEqual(order().filter((x) => x === 'b-one' || x === '[started]').slice(-2), ['[started]', 'b-one']);
   // level filters leave events shown; a search matches them by their text
   S.levels = ['error'];
   store.filter.set(S);
   store.refilter();
   while (store.rf) store.refilterStep();
-  assert.deepEqual(store.rows.toArray().map((r) => r.kind), ['started', 'oom_killed', 'exited', 'restarted', 'exited']);
+  assert.deepEqual(store.rows.toArray().filter((r) => r.c === 'h/a').map((r) => r.kind), ['started', 'oom_killed', 'exited', 'restarted', 'exited']);
 });
 
 test('a time jump subscribes again with since (no resume, no replay); a reconnect after it resumes', () => {

@@ -452,10 +452,10 @@ static uint64_t since_from(struct lj_watch *w, struct lj_tap *t)
         from = start;
     /* JetStream's answer is checked against the window: nats-server 2.9.10 now and
      * then answers a start time with a later position than the first line stored at
-     * it (seen here: 6 lines late on a container being written, and "nothing stored
-     * since" for a time inside a finished one's lines, in a few seeks out of dozens
-     * under load), so the lines just before `from` stamped at or after the time are
-     * taken too. The gateway logs each correction. */
+     * it (seen here once in 6 test runs: 6 lines late on a container being written;
+     * an earlier run got no line at all for a time inside a finished container's
+     * lines, most likely the same), so the lines just before `from` stamped at or after
+     * the time are taken too. The gateway logs each correction. */
     uint64_t asked = from;
     while (from > start && (uint64_t)lj_ring_get(r, from - 1)->ts_ns >= since)
         from--;

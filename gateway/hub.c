@@ -75,6 +75,7 @@ struct centry {
     char *key;                   /* "host/name" */
     char *json;                  /* container object for list and /api/containers */
     struct lj_lifecycle_state lc;   /* its last entry, for lifecycle events */
+    bool renamed_away;           /* its container took another name: its removal is no news */
     struct centry *bnext;
 };
 
@@ -783,6 +784,20 @@ static void centry_free(struct centry *c)
     free(c);
 }
 
+/* Another entry with c's container id that is not removed: the old name of a rename
+ * whose new name is written first (or NULL). */
+static struct centry *centry_twin(struct lj_hub *h, const struct centry *c)
+{
+    if (!c->lc.id[0] || strcmp(c->lc.state, "removed") == 0)
+        return NULL;
+    for (size_t b = 0; b < NBUCKETS; b++)
+        for (struct centry *o = h->registry[b]; o; o = o->bnext)
+            if (o != c && o->key && !o->renamed_away && strcmp(o->lc.id, c->lc.id) == 0
+                && strcmp(o->lc.state, "removed") != 0)
+                return o;
+    return NULL;
+}
+
 /* Lifecycle events: every subscription covering the container is told. */
 static void broadcast(void *arg, const struct lj_lifecycle_event *ev)
 {
@@ -832,9 +847,16 @@ static void on_registry_put(struct lj_hub *h, const char *kvkey, const lj_pb_con
     if (fresh && c->key)
         glob_discover(h, c->key);
     /* The entries the bucket held at start-up are no news: events only after them. */
-    if (c->key && atomic_load(&h->registry_synced))
-        lj_lifecycle_put(h->lifecycle, c->key, fresh ? NULL : &was, &now, lj_time_mono_ns(),
-                         broadcast, h);
+    if (!c->key || !atomic_load(&h->registry_synced))
+        return;
+    if (c->renamed_away && strcmp(now.state, "removed") == 0) {
+        c->renamed_away = false;    /* the second half of a rename already told */
+        return;
+    }
+    struct centry *twin = fresh ? centry_twin(h, c) : NULL;
+    if (lj_lifecycle_put(h->lifecycle, c->key, fresh ? NULL : &was, &now, twin ? twin->key : NULL,
+                         twin ? &twin->lc : NULL, lj_time_mono_ns(), broadcast, h))
+        twin->renamed_away = true;
 }
 
 static void on_registry_del(struct lj_hub *h, const char *kvkey)
@@ -849,7 +871,8 @@ static void on_registry_del(struct lj_hub *h, const char *kvkey)
             struct lj_lifecycle_state gone = c->lc;
             snprintf(gone.state, sizeof(gone.state), "removed");
             gone.updated_ns = lj_time_now_ns();
-            lj_lifecycle_put(h->lifecycle, c->key, &c->lc, &gone, lj_time_mono_ns(), broadcast, h);
+            lj_lifecycle_put(h->lifecycle, c->key, &c->lc, &gone, NULL, NULL, lj_time_mono_ns(),
+                             broadcast, h);
         }
         centry_free(c);
         h->ncontainers--;

@@ -134,13 +134,21 @@ static void hold_removal(struct lj_lifecycle *lc, const char *key, const struct 
     lc->removals = p;
 }
 
-void lj_lifecycle_put(struct lj_lifecycle *lc, const char *key, const struct lj_lifecycle_state *old,
-                      const struct lj_lifecycle_state *now, int64_t now_ns, lj_lifecycle_emit emit,
+bool lj_lifecycle_put(struct lj_lifecycle *lc, const char *key, const struct lj_lifecycle_state *old,
+                      const struct lj_lifecycle_state *now, const char *twin_key,
+                      const struct lj_lifecycle_state *twin, int64_t now_ns, lj_lifecycle_emit emit,
                       void *arg)
 {
     bool removed = strcmp(now->state, "removed") == 0;
     struct pending *from = removed ? NULL : take_rename_source(lc, now->id, key);
 
+    if (!from && !removed && !old && twin && twin_key && now->id[0] && strcmp(twin->id, now->id) == 0) {
+        /* the new name written before the old one's removal */
+        struct lj_lifecycle_event ev = { .kind = LJ_LIFECYCLE_RENAMED, .key = twin_key, .new_key = key,
+                                         .ts_ns = now->updated_ns ? now->updated_ns : lj_time_now_ns() };
+        emit(arg, &ev);
+        return true;
+    }
     if (from) {
         struct lj_lifecycle_event ev = { .kind = LJ_LIFECYCLE_RENAMED, .key = from->key, .new_key = key,
                                          .ts_ns = now->updated_ns ? now->updated_ns : lj_time_now_ns() };
@@ -149,12 +157,12 @@ void lj_lifecycle_put(struct lj_lifecycle *lc, const char *key, const struct lj_
         free(from->key);
         free(from);
         if (!old && same_run)
-            return;    /* the same run under its new name */
+            return false;    /* the same run under its new name */
     }
     if (removed) {
         if (!old || strcmp(old->state, "removed") != 0)
             hold_removal(lc, key, old, now, now_ns);
-        return;
+        return false;
     }
     bool running = strcmp(now->state, "running") == 0;
     bool started = now->started_ns > 0 && (old ? old->started_ns != now->started_ns
@@ -164,6 +172,7 @@ void lj_lifecycle_put(struct lj_lifecycle *lc, const char *key, const struct lj_
                   now->started_ns, false, emit, arg);
     if (ended(now) && (started || !old || !ended(old) || old->finished_ns != now->finished_ns))
         emit_end(key, now, false, emit, arg);
+    return false;
 }
 
 void lj_lifecycle_tick(struct lj_lifecycle *lc, int64_t now_ns, bool flush, lj_lifecycle_emit emit,

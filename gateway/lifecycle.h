@@ -4,10 +4,12 @@
  *
  * The hub keeps each container's last state (struct lj_lifecycle_state, in its
  * registry entry) and hands every new entry to lj_lifecycle_put, which compares the
- * two and calls `emit` for each change. A "removed" entry may be the first half of a
- * rename (the publisher writes the old name as removed, then the new name with the
- * same id), so a removal waits LJ_LIFECYCLE_RENAME_WAIT_NS for its second half before
- * it is emitted (lj_lifecycle_tick).
+ * two and calls `emit` for each change. A rename is two entries, in either order: the
+ * new name with the container's id, and the old name as removed. A new entry whose id
+ * another entry of the registry (its twin) still has is the new name: `renamed` at
+ * once, and the twin's removal that follows is no news. A removal first may be the
+ * first half of a rename, so it waits LJ_LIFECYCLE_RENAME_WAIT_NS for the second half
+ * before it is emitted (lj_lifecycle_tick).
  * Does not know about sessions, subscriptions, NATS or lws; never prints.
  * Service thread only.
  */
@@ -64,10 +66,14 @@ void lj_lifecycle_destroy(struct lj_lifecycle *lc);
 void lj_lifecycle_state_of(const lj_pb_container *info, struct lj_lifecycle_state *st);
 
 /* A new registry entry for key ("host/name"): old is the state before it (NULL when
- * the container is new to the registry), now the new one. Calls emit for each change,
- * oldest first; a removal is held (see above). now_ns: CLOCK_MONOTONIC. */
-void lj_lifecycle_put(struct lj_lifecycle *lc, const char *key, const struct lj_lifecycle_state *old,
-                      const struct lj_lifecycle_state *now, int64_t now_ns, lj_lifecycle_emit emit,
+ * the container is new to the registry), now the new one; twin_key/twin another entry
+ * with now's id that is not removed (NULL when none). Calls emit for each change,
+ * oldest first; a removal is held (see above). Returns true when the entry is twin's
+ * container under its new name (`renamed` emitted): the caller then says nothing of
+ * twin's removal. now_ns: CLOCK_MONOTONIC. */
+bool lj_lifecycle_put(struct lj_lifecycle *lc, const char *key, const struct lj_lifecycle_state *old,
+                      const struct lj_lifecycle_state *now, const char *twin_key,
+                      const struct lj_lifecycle_state *twin, int64_t now_ns, lj_lifecycle_emit emit,
                       void *arg);
 
 /* Emits the removals that waited long enough for a rename (all of them when flush). */

@@ -130,7 +130,7 @@ function relabel() {
 }
 
 function updateStatus() {
-  stats.buffered = store.buffer.length;
+  stats.buffered = store.lineCount; // (lines: lifecycle events left out)
   stats.rows = store.rows.length;
   stats.pending = store.pending.length;
   stats.queued = store.incoming.length;

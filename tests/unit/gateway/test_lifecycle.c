@@ -41,13 +41,13 @@ static void test_runs(void)
     struct lj_lifecycle_state run2 = st("a", "running", 30, 20, 0, false);
     struct lj_lifecycle_state oom2 = st("a", "exited", 30, 40, 137, true);
     struct lj_lifecycle_state quick = st("a", "exited", 50, 51, 1, false);
-    lj_lifecycle_put(lc, "h/a", NULL, &created, 0, rec, &s);      /* nothing ran yet */
-    lj_lifecycle_put(lc, "h/a", &created, &run1, 0, rec, &s);
-    lj_lifecycle_put(lc, "h/a", &run1, &run1, 0, rec, &s);        /* the same entry again */
-    lj_lifecycle_put(lc, "h/a", &run1, &end1, 0, rec, &s);
-    lj_lifecycle_put(lc, "h/a", &end1, &run2, 0, rec, &s);
-    lj_lifecycle_put(lc, "h/a", &run2, &oom2, 0, rec, &s);
-    lj_lifecycle_put(lc, "h/a", &oom2, &quick, 0, rec, &s);       /* a run never seen running */
+    lj_lifecycle_put(lc, "h/a", NULL, &created, NULL, NULL, 0, rec, &s);      /* nothing ran yet */
+    lj_lifecycle_put(lc, "h/a", &created, &run1, NULL, NULL, 0, rec, &s);
+    lj_lifecycle_put(lc, "h/a", &run1, &run1, NULL, NULL, 0, rec, &s);        /* the same entry again */
+    lj_lifecycle_put(lc, "h/a", &run1, &end1, NULL, NULL, 0, rec, &s);
+    lj_lifecycle_put(lc, "h/a", &end1, &run2, NULL, NULL, 0, rec, &s);
+    lj_lifecycle_put(lc, "h/a", &run2, &oom2, NULL, NULL, 0, rec, &s);
+    lj_lifecycle_put(lc, "h/a", &oom2, &quick, NULL, NULL, 0, rec, &s);       /* a run never seen running */
     CHECK_INT(s.n, 7);
     CHECK_STR(s.text[0], "started h/a 10 0");
     CHECK_STR(s.text[1], "exited h/a 20 3");
@@ -57,7 +57,7 @@ static void test_runs(void)
     CHECK_STR(s.text[5], "restarted h/a 50 1");
     CHECK_STR(s.text[6], "exited h/a 51 1");
     /* a container new to the registry that already ended */
-    lj_lifecycle_put(lc, "h/b", NULL, &end1, 0, rec, &s);
+    lj_lifecycle_put(lc, "h/b", NULL, &end1, NULL, NULL, 0, rec, &s);
     CHECK_STR(s.text[7], "started h/b 10 3");
     lj_lifecycle_destroy(lc);
 }
@@ -70,29 +70,37 @@ static void test_removal_and_rename(void)
     struct lj_lifecycle_state run = st("x", "running", 10, 0, 0, false);
     struct lj_lifecycle_state gone = st("x", "removed", 0, 0, 0, false);
     /* a rename: the old name removed, then the new one with the same id and run */
-    lj_lifecycle_put(lc, "h/old", &run, &gone, 1000, rec, &s);
+    lj_lifecycle_put(lc, "h/old", &run, &gone, NULL, NULL, 1000, rec, &s);
     CHECK_INT(s.n, 0);
-    lj_lifecycle_put(lc, "h/new", NULL, &run, 1001, rec, &s);
+    lj_lifecycle_put(lc, "h/new", NULL, &run, NULL, NULL, 1001, rec, &s);
     CHECK_INT(s.n, 1);
     CHECK_STR(s.text[0], "renamed h/old 99 0 -> h/new");
     lj_lifecycle_tick(lc, 1000 + LJ_LIFECYCLE_RENAME_WAIT_NS, false, rec, &s);
     CHECK_INT(s.n, 1);
     /* a removal: told once its wait is over, and only once */
-    lj_lifecycle_put(lc, "h/new", &run, &gone, 2000, rec, &s);
-    lj_lifecycle_put(lc, "h/new", &gone, &gone, 2001, rec, &s);
+    lj_lifecycle_put(lc, "h/new", &run, &gone, NULL, NULL, 2000, rec, &s);
+    lj_lifecycle_put(lc, "h/new", &gone, &gone, NULL, NULL, 2001, rec, &s);
     lj_lifecycle_tick(lc, 2000 + LJ_LIFECYCLE_RENAME_WAIT_NS - 1, false, rec, &s);
     CHECK_INT(s.n, 1);
     lj_lifecycle_tick(lc, 2000 + LJ_LIFECYCLE_RENAME_WAIT_NS, false, rec, &s);
     CHECK_INT(s.n, 2);
     CHECK_STR(s.text[1], "removed h/new 99 0");
     /* flush at exit; another id under another name is no rename */
-    lj_lifecycle_put(lc, "h/y", &run, &gone, 3000, rec, &s);
+    lj_lifecycle_put(lc, "h/y", &run, &gone, NULL, NULL, 3000, rec, &s);
     struct lj_lifecycle_state other = st("z", "running", 70, 0, 0, false);
-    lj_lifecycle_put(lc, "h/z", NULL, &other, 3001, rec, &s);
+    lj_lifecycle_put(lc, "h/z", NULL, &other, NULL, NULL, 3001, rec, &s);
     CHECK_STR(s.text[2], "started h/z 70 0");
     lj_lifecycle_tick(lc, 3002, true, rec, &s);
     CHECK_INT(s.n, 4);
     CHECK_STR(s.text[3], "removed h/y 99 0");
+    /* the other order: the new name first, while the old entry (its twin) still stands */
+    struct lj_lifecycle_state ended = st("q", "exited", 10, 20, 3, false);
+    CHECK(lj_lifecycle_put(lc, "h/q2", NULL, &ended, "h/q", &ended, 4000, rec, &s));
+    CHECK_INT(s.n, 5);
+    CHECK_STR(s.text[4], "renamed h/q 99 0 -> h/q2");
+    /* a twin of another id is no rename */
+    CHECK(!lj_lifecycle_put(lc, "h/r2", NULL, &run, "h/q", &ended, 4001, rec, &s));
+    CHECK_STR(s.text[5], "started h/r2 10 0");
     lj_lifecycle_destroy(lc);
 }
 

@@ -866,8 +866,8 @@ static void test_watch_bounds(void)
 }
 
 /* A registry entry of h/<c> in state with its run's times (ns) and exit code. */
-static void registry_state(struct lj_hub *h, const char *c, const char *state, int64_t started,
-                           int64_t finished, int code, bool oom)
+static void registry_state_id(struct lj_hub *h, const char *c, const char *id, const char *state,
+                              int64_t started, int64_t finished, int code, bool oom)
 {
     lj_pb_container info = LOGJET__V1__CONTAINER_INFO__INIT;
     struct lj_feed_event *e = calloc(1, sizeof(*e));
@@ -876,7 +876,7 @@ static void registry_state(struct lj_hub *h, const char *c, const char *state, i
     size_t len = 0;
     info.host = "h";
     info.name = (char *)c;
-    info.id = "0123abcd";
+    info.id = (char *)id;
     info.state = (char *)state;
     info.started_at_unix_nano = started;
     info.finished_at_unix_nano = finished;
@@ -889,6 +889,15 @@ static void registry_state(struct lj_hub *h, const char *c, const char *state, i
     CHECK_INT(lj_container_unpack(buf, len, &e->info), LJ_OK);
     free(buf);
     lj_hub_apply(h, e);
+}
+
+static void no_close_cb(struct lj_session *s) { (void)s; }
+
+/* ... with the container's name as its id. */
+static void registry_state(struct lj_hub *h, const char *c, const char *state, int64_t started,
+                           int64_t finished, int code, bool oom)
+{
+    registry_state_id(h, c, c, state, started, finished, code, oom);
 }
 
 /* Lifecycle events reach the subscriptions covering the container (whatever their
@@ -927,6 +936,18 @@ static void test_lifecycle_events(void)
     cl_send(g, "{\"op\":\"subscribe\",\"id\":\"r\",\"container\":\"h/*\",\"replay\":5}");
     drain(g, 0);
     CHECK_INT(count(g, 'V'), 5);    /* old: started, exited; w: started, oom_killed, exited */
+    /* a rename as the publisher writes it: the new name first, then the old one removed */
+    g->n = 0;
+    registry_state_id(h, "w2", "w", "exited", 10, 20, 137, true);
+    registry_state_id(h, "w", "w", "removed", 0, 0, 0, false);
+    struct timespec wait = { 1, 600000000 };   /* past the rename wait: no removal told */
+    nanosleep(&wait, NULL);
+    lj_hub_tick(h, no_close_cb);
+    drain(g, 0);
+    CHECK_INT(count(g, 'V'), 3);    /* renamed, once on each of g's three subscriptions */
+    for (size_t i = 0; i < g->n; i++)
+        if (g->ev[i].type == 'V')
+            CHECK_STR(g->ev[i].reason, "renamed");
     lj_hub_destroy(h);
     free(g);
     free(o);

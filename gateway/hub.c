@@ -28,6 +28,7 @@
 #include "events.h"
 #include "glob.h"
 #include "lifecycle.h"
+#include "since.h"
 #include "log.h"
 #include "metrics.h"
 #include "subject.h"
@@ -439,38 +440,6 @@ static bool replay_scan(struct lj_hub *h, struct lj_tap *t)
     return true;
 }
 
-/* A time jump's first index: the first line JetStream stored at or after the time
- * (lines older than it by Docker's time are left out by lj_tap_check), within the
- * window. When that is the oldest line kept and lines before it are gone, the client
- * is told (`retention`): the time asked may lie in what is no longer stored. */
-static uint64_t since_from(struct lj_watch *w, struct lj_tap *t)
-{
-    const struct lj_ring *r = &w->ring;
-    uint64_t start = lj_ring_window_start(r), since = (uint64_t)t->sub->since_ns;
-    /* 0: nothing stored since, by JetStream: from the head (live lines only) */
-    uint64_t from = t->seek_first ? lj_ring_index_after(r, t->seek_first - 1) : r->head;
-    if (from < start)
-        from = start;
-    /* JetStream's answer is checked against the window: nats-server 2.9.10 now and
-     * then answers a start time with a later position than the first line stored at
-     * it (seen here once in 6 test runs: 6 lines late on a container being written;
-     * an earlier run got no line at all for a time inside a finished container's
-     * lines, most likely the same), so the lines just before `from` stamped at or after
-     * the time are taken too. The gateway logs each correction. */
-    uint64_t asked = from;
-    while (from > start && (uint64_t)lj_ring_get(r, from - 1)->ts_ns >= since)
-        from--;
-    if (from < asked)
-        lj_log(LJ_LOG_INFO, "time jump: JetStream's start-time answer was late; the window's lines "
-               "stamped since are taken too", "container=%s lines=%llu first_seq=%llu", w->key,
-               (unsigned long long)(asked - from), (unsigned long long)t->seek_first);
-    const struct lj_line *first = from < r->head ? lj_ring_get(r, from) : NULL;
-    bool oldest = from == start || t->seek_first == t->seek_oldest;
-    if (first && oldest && first->line_no > 1 && first->ts_ns > t->sub->since_ns)
-        lj_events_retention(t->sub, w->key, first);
-    return from;
-}
-
 /* Starts the tap's cursor at its replay (last N matching lines of the window) or its
  * resume (seq > after_seq); `replayed` follows once the cursor reaches today's head,
  * then live lines. */
@@ -493,7 +462,7 @@ static void serve_tap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
          * news. Before the window, resume_gap has counted it already. */
         hole_first = from > start;
     } else if (sub->since_ns) {
-        from = since_from(w, t);
+        from = lj_since_from(&w->ring, w->key, t);
     } else {
         uint64_t want = t->from_start ? r->head - start : sub->replay;
         if (want >= r->head - start)

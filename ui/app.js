@@ -131,7 +131,7 @@ function relabel() {
 
 function updateStatus() {
   stats.buffered = store.lineCount; // (lines: lifecycle events left out)
-  stats.rows = store.rows.length;
+  stats.rows = store.rowLineCount; // (lines: lifecycle events left out)
   stats.pending = store.pending.length;
   stats.queued = store.incoming.length;
   stats.subscriptions = session.count;

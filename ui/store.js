@@ -41,6 +41,7 @@ export class Store {
     this.newCount = 0; // rows added while the view is scrolled up
     this.gapsOpen = 0;
     this.eventsHeld = 0; // lifecycle event records in the buffer (not lines)
+    this.events = new Set(); // those records (few: a container's starts and ends)
     this.perContainer = new Map(); // container -> lines held
     this.perSecond = new Map(); // second (epoch) -> Uint32Array(levels): lines held
     this.perSecondC = new Map(); // second (epoch) -> Map(container -> lines held)
@@ -101,7 +102,7 @@ export class Store {
   // ---- counts
 
   count(r, d) {
-    if (r.ev) this.eventsHeld += d; // (lifecycle events are not lines)
+    if (r.ev) { this.eventsHeld += d; if (d > 0) this.events.add(r); else this.events.delete(r); } // (not lines)
     if (r.g || r.ev) return;
     this.perContainer.set(r.c, (this.perContainer.get(r.c) || 0) + d);
     if (this.perContainer.get(r.c) <= 0) this.perContainer.delete(r.c);
@@ -343,6 +344,14 @@ export class Store {
 
   /** Lines held (the buffer less its lifecycle events). */
   get lineCount() { return this.buffer.length - this.eventsHeld; }
+
+  /** Lines among the rows shown (the rows less the lifecycle events shown). */
+  get rowLineCount() {
+    if (this.rows === this.buffer) return this.lineCount;
+    let shown = 0;
+    for (const r of this.events) if (r.m) shown++;
+    return this.rows.length - shown;
+  }
 
   /** Lines held per time bucket of `width` µs from `from` (µs): [{t, n, lv: Uint32Array}];
    *  byContainer: each bucket also has byC, Map(container -> lines). */

@@ -132,7 +132,7 @@ export class Toolbar {
     const dt = (now - this.rateAt) / 1000;
     if (dt >= 1) { this.rate = (store.stats.received - this.rateCount) / dt; this.rateCount = store.stats.received; this.rateAt = now; }
     const rf = !!store.rf;
-    let shownRows = store.rows.length;
+    let shownRows = store.rowLineCount;
     if (store.filtered && store.filter.context) shownRows = m.hits;
     this.setText('st-lines', store.filtered
       ? `${shownRows.toLocaleString()} of ${store.lineCount.toLocaleString()} lines match${rf ? ' (searching…)' : ''} (max ${S.buf.toLocaleString()})`

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "record.h"
+#include "timeutil.h"
 
 const char *lj_control_error_code(lj_status s)
 {
@@ -78,6 +79,19 @@ static lj_status read_names(const cJSON *o, const char *name, int (*lookup)(cons
     return LJ_OK;
 }
 
+/* "since": an RFC 3339 time after 1970, as Unix ns; missing leaves it 0. */
+static lj_status read_since(const cJSON *o, int64_t *dst, char *msg, size_t msglen)
+{
+    char t[64];
+    lj_status st = read_string(o, "since", false, t, sizeof(t), msg, msglen);
+    if (st != LJ_OK || !t[0])
+        return st;
+    if (lj_time_parse(t, strlen(t), dst) != LJ_OK || *dst <= 0)
+        return lj_fail(msg, msglen, LJ_PROTO, "\"since\" must be an RFC 3339 time such as "
+                       "2026-12-01T10:00:00Z");
+    return LJ_OK;
+}
+
 static lj_status parse_subscribe(const cJSON *o, uint32_t max_replay, struct lj_control *c,
                                  char *msg, size_t msglen)
 {
@@ -95,6 +109,8 @@ static lj_status parse_subscribe(const cJSON *o, uint32_t max_replay, struct lj_
         st = read_names(o, "streams", stream_from_name, &c->streams, msg, msglen);
     if (st == LJ_OK)
         st = read_string(o, "grep", false, c->grep, sizeof(c->grep), msg, msglen);
+    if (st == LJ_OK)
+        st = read_since(o, &c->since_ns, msg, msglen);
     c->replay = (uint32_t)replay;
     return st;
 }

@@ -15,6 +15,8 @@
  * levels  | array of string   | trace debug info warn error fatal unknown
  * streams | array of string   | stdout stderr
  * grep    | string            | <= 256 bytes, see grep.h
+ * since   | string            | RFC 3339 time (Z or an offset, 0-9 fraction digits):
+ *         |                   | the lines from then on (a time jump), instead of replay
  * Unknown fields are ignored (forward compatibility). A frame is at most 4 KiB.
  *
  * Pure function of its input: no allocation survives a call, no logging, any thread.
@@ -44,6 +46,7 @@ struct lj_control {
     unsigned levels;                              /* bit (1 << lj_level); 0 = all */
     unsigned streams;                             /* bit (1 << lj_stream); 0 = all */
     char grep[LJ_GREP_PATTERN_MAX + 1];           /* "" = no grep */
+    int64_t since_ns;                             /* Unix ns; 0 = not given */
 };
 
 /* Parses one frame (len bytes, not necessarily NUL-terminated) into *out.

@@ -31,6 +31,7 @@ struct fetch_req {
     struct fetch_req *next;
     char *subject;
     uint64_t start, end;
+    int64_t since_ns;    /* > 0: a seek (lj_feed_seek), not a range */
 };
 
 /* One live subscription, as the hub holds it: the subject stays while connections
@@ -251,7 +252,8 @@ void lj_feed_unsubscribe(void *handle)
 
 /* ---- the fetcher thread ---- */
 
-lj_status lj_feed_fetch(struct lj_feed *f, const char *js_subject, uint64_t start, uint64_t end)
+static lj_status queue_request(struct lj_feed *f, const char *js_subject, uint64_t start, uint64_t end,
+                               int64_t since_ns)
 {
     struct fetch_req *r = calloc(1, sizeof(*r));
     if (!r || !(r->subject = strdup(js_subject))) {
@@ -260,6 +262,7 @@ lj_status lj_feed_fetch(struct lj_feed *f, const char *js_subject, uint64_t star
     }
     r->start = start;
     r->end = end;
+    r->since_ns = since_ns;
     pthread_mutex_lock(&f->lock);
     if (f->ftail)
         f->ftail->next = r;
@@ -269,6 +272,16 @@ lj_status lj_feed_fetch(struct lj_feed *f, const char *js_subject, uint64_t star
     pthread_cond_signal(&f->fetch_cond);
     pthread_mutex_unlock(&f->lock);
     return LJ_OK;
+}
+
+lj_status lj_feed_fetch(struct lj_feed *f, const char *js_subject, uint64_t start, uint64_t end)
+{
+    return queue_request(f, js_subject, start, end, 0);
+}
+
+lj_status lj_feed_seek(struct lj_feed *f, const char *js_subject, int64_t since_ns)
+{
+    return since_ns > 0 ? queue_request(f, js_subject, 0, 0, since_ns) : LJ_INVAL;
 }
 
 /* Appends l to ev's lines. */
@@ -350,6 +363,73 @@ static lj_status read_range(struct lj_feed *f, const char *subject, uint64_t sta
     return st;
 }
 
+/* The stream seq of subject's first stored message by start time (since_ns > 0) or
+ * of its oldest (0): 0 with LJ_OK when there is none. An ordered consumer; whether it
+ * has anything to deliver is asked first, so an empty answer costs no wait. */
+static lj_status first_seq(struct lj_feed *f, const char *subject, int64_t since_ns, uint64_t *seq)
+{
+    natsSubscription *sub = NULL;
+    jsConsumerInfo *ci = NULL;
+    jsSubOptions so;
+    jsOptions jo;
+    lj_status st = LJ_OK;
+
+    *seq = 0;
+    jsOptions_Init(&jo);
+    jo.Wait = LJ_FEED_FETCH_WAIT_MS;
+    jsSubOptions_Init(&so);
+    so.Stream = f->cfg.stream;
+    so.Ordered = true;
+    so.Config.DeliverPolicy = since_ns > 0 ? js_DeliverByStartTime : js_DeliverAll;
+    so.Config.OptStartTime = since_ns > 0 ? since_ns : 0;
+    if (js_SubscribeSync(&sub, f->js, subject, &jo, &so, NULL) != NATS_OK)
+        return LJ_NATS;
+    atomic_fetch_add(&f->consumers_created, 1);
+    if (natsSubscription_GetConsumerInfo(&ci, sub, &jo, NULL) != NATS_OK)
+        st = LJ_NATS;
+    else {
+        /* Nothing to deliver by the consumer's count: still a short wait, in case the
+         * count lags behind; a real answer is waited for in full. */
+        bool some = ci->NumPending + ci->Delivered.Consumer > 0;
+        for (int tries = 0; tries < 100 && !*seq; tries++) {
+            natsMsg *m = NULL;
+            jsMsgMetaData *meta = NULL;
+            natsStatus ns = natsSubscription_NextMsg(&m, sub, some ? LJ_FEED_FETCH_WAIT_MS : 250);
+            if (ns == NATS_TIMEOUT && !some)
+                break;
+            if (ns != NATS_OK) {
+                st = LJ_NATS;
+                break;
+            }
+            if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {   /* else a heartbeat */
+                *seq = meta->Sequence.Stream;
+                jsMsgMetaData_Destroy(meta);
+            }
+            natsMsg_Destroy(m);
+        }
+    }
+    jsConsumerInfo_Destroy(ci);
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+    return st;
+}
+
+static void run_seek(struct lj_feed *f, struct fetch_req *r)
+{
+    struct lj_feed_event *ev = new_event(LJ_FEED_SOUGHT, r->subject);
+    if (!ev)
+        return;
+    ev->since_ns = r->since_ns;
+    pthread_rwlock_rdlock(&f->conn_lock);
+    if (!f->js || first_seq(f, r->subject, r->since_ns, &ev->first_seq) != LJ_OK
+        || first_seq(f, r->subject, 0, &ev->oldest_seq) != LJ_OK) {
+        atomic_fetch_add(&f->fetch_errors, 1);
+        ev->first_seq = ev->oldest_seq = 0;
+    }
+    pthread_rwlock_unlock(&f->conn_lock);
+    push_event(f, ev);
+}
+
 static void run_fetch(struct lj_feed *f, struct fetch_req *r)
 {
     struct lj_feed_event *ev = new_event(LJ_FEED_FETCHED, r->subject);
@@ -389,7 +469,10 @@ static void *fetcher_main(void *arg)
         if (!f->fhead)
             f->ftail = NULL;
         pthread_mutex_unlock(&f->lock);
-        run_fetch(f, r);
+        if (r->since_ns > 0)
+            run_seek(f, r);
+        else
+            run_fetch(f, r);
         free(r->subject);
         free(r);
         pthread_mutex_lock(&f->lock);

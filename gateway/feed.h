@@ -26,6 +26,7 @@ enum lj_feed_kind {
     LJ_FEED_LIVE,          /* subject, last_seq, lines[0] */
     LJ_FEED_FETCHED,       /* subject, lines[0..nlines) in seq order, end_seq asked */
     LJ_FEED_FETCH_FAILED,  /* subject */
+    LJ_FEED_SOUGHT,        /* subject, since_ns asked, first_seq, oldest_seq (lj_feed_seek) */
     LJ_FEED_REGISTRY_PUT,  /* subject = KV key "<host>.<container>" (encoded), info */
     LJ_FEED_REGISTRY_DEL,  /* subject = KV key */
     LJ_FEED_REGISTRY_SYNCED, /* every entry the bucket held when the watch began came
@@ -41,6 +42,9 @@ struct lj_feed_event {
     struct lj_line **lines;    /* owned array; one reference each */
     size_t nlines;
     lj_pb_container *info;     /* owned */
+    int64_t since_ns;          /* SOUGHT: the time asked */
+    uint64_t first_seq;        /* SOUGHT: first stored at or after it (0: none, or failed) */
+    uint64_t oldest_seq;       /* SOUGHT: the subject's oldest stored (0: none, or failed) */
 };
 
 struct lj_feed_config {
@@ -76,6 +80,13 @@ void lj_feed_unsubscribe(void *handle);   /* NULL is fine */
  * (start 0 = from the oldest, end 0 = up to the newest). The answer comes back as a
  * FETCHED or FETCH_FAILED event. Thread-safe, never blocks. */
 lj_status lj_feed_fetch(struct lj_feed *f, const char *js_subject, uint64_t start, uint64_t end);
+
+/* Asks the fetcher where js_subject's lines stored at or after since_ns (Unix ns) begin:
+ * a JetStream consumer with DeliverByStartTime (the stream's own store time, which is
+ * Docker's time plus the trip to NATS), and the subject's oldest stored line. The
+ * answer comes back as a SOUGHT event (its seqs 0 when the read failed, or when there
+ * is no such line). Thread-safe, never blocks. */
+lj_status lj_feed_seek(struct lj_feed *f, const char *js_subject, int64_t since_ns);
 
 /* Takes every queued event, oldest first (NULL when none); the caller frees each with
  * lj_feed_event_free. Service thread. */

@@ -25,7 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "glob.h"
+#include "lifecycle.h"
+#include "since.h"
 #include "log.h"
 #include "metrics.h"
 #include "subject.h"
@@ -72,6 +75,8 @@ struct centry {
     char *kvkey;                 /* "<h>.<c>" encoded, owned; table key */
     char *key;                   /* "host/name" */
     char *json;                  /* container object for list and /api/containers */
+    struct lj_lifecycle_state lc;   /* its last entry, for lifecycle events */
+    bool renamed_away;           /* its container took another name: its removal is no news */
     struct centry *bnext;
 };
 
@@ -98,6 +103,7 @@ struct lj_hub {
     struct lj_session *starved;       /* spent their grep budget, by starved_next */
     struct lj_tap *preparing;         /* filtered replays still scanning, by pnext */
     struct lj_hub_stats stats;
+    struct lj_lifecycle *lifecycle;   /* removals held for a rename */
     atomic_bool registry_synced;      /* the bucket's entries at start-up are applied:
                                          until then lists would be short, so not healthy */
 };
@@ -131,6 +137,10 @@ lj_status lj_hub_create(const struct lj_hub_config *cfg, struct lj_hub **out)
     struct lj_hub *h = calloc(1, sizeof(*h));
     if (!h)
         return LJ_NOMEM;
+    if (lj_lifecycle_create(&h->lifecycle) != LJ_OK) {
+        free(h);
+        return LJ_NOMEM;
+    }
     h->cfg = *cfg;
     if (!h->cfg.max_watches)
         h->cfg.max_watches = LJ_HUB_WATCHES_MAX;
@@ -440,6 +450,9 @@ static void serve_tap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
     uint64_t start = lj_ring_window_start(r), from = r->head;
     bool hole_first = false;
 
+    if (t->seeking)
+        return;    /* on_sought serves it */
+
     /* A resume, also for a container a glob found later: the client has every line up
      * to after_seq (a stream sequence, comparable across containers). */
     if (sub->after_seq) {
@@ -448,6 +461,8 @@ static void serve_tap(struct lj_hub *h, struct lj_watch *w, struct lj_tap *t)
         /* The line before from is the client's last one: a hole right after it is
          * news. Before the window, resume_gap has counted it already. */
         hole_first = from > start;
+    } else if (sub->since_ns) {
+        from = lj_since_from(&w->ring, w->key, t);
     } else {
         uint64_t want = t->from_start ? r->head - start : sub->replay;
         if (want >= r->head - start)
@@ -563,6 +578,11 @@ static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, 
         w->exact = t;
     }
     w->idle_since = 0;
+    if (sub->since_ns && !sub->after_seq) {
+        /* Without an answer (out of memory) it is served from the window's start. */
+        t->seeking = h->feed && lj_feed_seek(h->feed, subject, sub->since_ns) == LJ_OK;
+        t->seek_first = 1;
+    }
     if (w->loaded)
         serve_tap(h, w, t);
     return LJ_OK;
@@ -615,15 +635,37 @@ static bool known(struct lj_hub *h, const char *key)
     return watch_find(h, subject) || centry_find(h, subject + sizeof(prefix) - 1);
 }
 
+static void to_sub(void *arg, const struct lj_lifecycle_event *ev)
+{
+    lj_events_to_sub(arg, ev);
+}
+
+/* A subscription that asks for history (replay, resume) is told the lifecycle state
+ * of what it covers as it is now: lines come from the store, events only live. */
+static void tell_current(struct lj_hub *h, struct lj_sub *sub)
+{
+    if (!sub->replay && !sub->after_seq && !sub->since_ns)
+        return;
+    for (size_t b = 0; b < NBUCKETS; b++)
+        for (struct centry *c = h->registry[b]; c; c = c->bnext)
+            if (c->key && lj_events_covers(sub, c->key))
+                lj_lifecycle_current(c->key, &c->lc, to_sub, sub);
+}
+
 lj_status lj_hub_subscribe(struct lj_hub *h, struct lj_sub *sub)
 {
     lj_status st = LJ_OK;
-    if (!sub->glob && known(h, sub->pattern))
-        return tap_add(h, sub, sub->pattern, false, sub->session);
+    if (!sub->glob && known(h, sub->pattern)) {
+        st = tap_add(h, sub, sub->pattern, false, sub->session);
+        if (st == LJ_OK)
+            tell_current(h, sub);
+        return st;
+    }
     for (size_t b = 0; sub->glob && b < NBUCKETS && st == LJ_OK; b++)
         for (struct centry *c = h->registry[b]; c && st == LJ_OK; c = c->bnext)
             if (lj_glob_match(sub->pattern, c->key) && lj_grant_allows(sub->session->grant, c->key))
                 st = tap_add(h, sub, c->key, false, sub->session);
+    tell_current(h, sub);
     /* globs, and a plain name not known yet, wait for the registry (glob_discover) */
     sub->waiting = true;
     sub->glob_next = h->globs;
@@ -711,11 +753,33 @@ static void centry_free(struct centry *c)
     free(c);
 }
 
+/* Another entry with c's container id that is not removed: the old name of a rename
+ * whose new name is written first (or NULL). */
+static struct centry *centry_twin(struct lj_hub *h, const struct centry *c)
+{
+    if (!c->lc.id[0] || strcmp(c->lc.state, "removed") == 0)
+        return NULL;
+    for (size_t b = 0; b < NBUCKETS; b++)
+        for (struct centry *o = h->registry[b]; o; o = o->bnext)
+            if (o != c && o->key && !o->renamed_away && strcmp(o->lc.id, c->lc.id) == 0
+                && strcmp(o->lc.state, "removed") != 0)
+                return o;
+    return NULL;
+}
+
+/* Lifecycle events: every subscription covering the container is told. */
+static void broadcast(void *arg, const struct lj_lifecycle_event *ev)
+{
+    struct lj_hub *h = arg;
+    lj_events_broadcast(h->sessions, ev);
+}
+
 static void on_registry_put(struct lj_hub *h, const char *kvkey, const lj_pb_container *info)
 {
     struct centry *c = centry_find(h, kvkey);
     struct lj_buf b;
     bool fresh = !c;
+    struct lj_lifecycle_state was, now;
 
     if (!info->host || !info->name || !*info->host || !*info->name)
         return;
@@ -739,8 +803,29 @@ static void on_registry_put(struct lj_hub *h, const char *kvkey, const lj_pb_con
     free(c->json);
     c->json = strdup(lj_buf_cstr(&b));
     lj_buf_finish(&b);
+    was = c->lc;
+    lj_lifecycle_state_of(info, &now);
+    /* A "removed" entry carries only the id and name: the run it ended stays known. */
+    if (!fresh && strcmp(now.state, "removed") == 0 && !now.started_ns && strcmp(was.id, now.id) == 0) {
+        now.started_ns = was.started_ns;
+        now.finished_ns = was.finished_ns;
+        now.exit_code = was.exit_code;
+        now.oom_killed = was.oom_killed;
+    }
+    c->lc = now;
     if (fresh && c->key)
         glob_discover(h, c->key);
+    /* The entries the bucket held at start-up are no news: events only after them. */
+    if (!c->key || !atomic_load(&h->registry_synced))
+        return;
+    if (c->renamed_away && strcmp(now.state, "removed") == 0) {
+        c->renamed_away = false;    /* the second half of a rename already told */
+        return;
+    }
+    struct centry *twin = fresh ? centry_twin(h, c) : NULL;
+    if (lj_lifecycle_put(h->lifecycle, c->key, fresh ? NULL : &was, &now, twin ? twin->key : NULL,
+                         twin ? &twin->lc : NULL, lj_time_mono_ns(), broadcast, h))
+        twin->renamed_away = true;
 }
 
 static void on_registry_del(struct lj_hub *h, const char *kvkey)
@@ -751,6 +836,13 @@ static void on_registry_del(struct lj_hub *h, const char *kvkey)
     if (*pp) {
         struct centry *c = *pp;
         *pp = c->bnext;
+        if (c->key && strcmp(c->lc.state, "removed") != 0 && atomic_load(&h->registry_synced)) {
+            struct lj_lifecycle_state gone = c->lc;
+            snprintf(gone.state, sizeof(gone.state), "removed");
+            gone.updated_ns = lj_time_now_ns();
+            lj_lifecycle_put(h->lifecycle, c->key, &c->lc, &gone, NULL, NULL, lj_time_mono_ns(),
+                             broadcast, h);
+        }
         centry_free(c);
         h->ncontainers--;
     }
@@ -772,6 +864,22 @@ void lj_hub_containers_json(struct lj_hub *h, const struct lj_grant *grant, stru
 
 /* ---- events ---- */
 
+/* JetStream said where the lines from a time on begin: the taps that asked (by that
+ * time) are served once the ring is loaded. */
+static void on_sought(struct lj_hub *h, struct lj_watch *w, const struct lj_feed_event *e)
+{
+    for (struct lj_tap *t = w->taps; t; t = t->wnext) {
+        if (!t->seeking || t->sub->since_ns != e->since_ns)
+            continue;
+        t->seeking = false;
+        /* Both 0: the read failed (or nothing is stored): the window, filtered by time. */
+        t->seek_first = e->first_seq ? e->first_seq : e->oldest_seq ? 0 : 1;
+        t->seek_oldest = e->oldest_seq;
+        if (w->loaded && !t->live)
+            serve_tap(h, w, t);
+    }
+}
+
 /* After a (re)connect: anything stored while we were away is fetched. */
 static void on_connected(struct lj_hub *h)
 {
@@ -784,7 +892,8 @@ static void on_connected(struct lj_hub *h)
 static void on_event(struct lj_hub *h, struct lj_feed_event *e)
 {
     struct lj_watch *w = NULL;
-    if (e->kind == LJ_FEED_LIVE || e->kind == LJ_FEED_FETCHED || e->kind == LJ_FEED_FETCH_FAILED)
+    if (e->kind == LJ_FEED_LIVE || e->kind == LJ_FEED_FETCHED || e->kind == LJ_FEED_FETCH_FAILED
+        || e->kind == LJ_FEED_SOUGHT)
         if (!(w = watch_find(h, e->subject)))
             return;    /* released meanwhile */
     switch (e->kind) {
@@ -794,6 +903,7 @@ static void on_event(struct lj_hub *h, struct lj_feed_event *e)
         break;
     case LJ_FEED_FETCHED: on_fetched(h, w, e); break;
     case LJ_FEED_FETCH_FAILED: on_fetch_failed(h, w); break;
+    case LJ_FEED_SOUGHT: on_sought(h, w, e); break;
     case LJ_FEED_REGISTRY_PUT: on_registry_put(h, e->subject, e->info); break;
     case LJ_FEED_REGISTRY_DEL: on_registry_del(h, e->subject); break;
     case LJ_FEED_CONNECTED: on_connected(h); break;
@@ -1034,6 +1144,7 @@ void lj_hub_tick(struct lj_hub *h, void (*close_cb)(struct lj_session *s))
         lj_session_destroy(s);
     }
     tick_watches(h, now);
+    lj_lifecycle_tick(h->lifecycle, now, false, broadcast, h);
     for (struct lj_session *s = h->sessions, *n; s; s = n) {
         n = s->next;
         if (!s->closing && now - s->progress_ns > h->cfg.stall_ns && lj_session_pending(s)) {
@@ -1064,6 +1175,7 @@ void lj_hub_destroy(struct lj_hub *h)
         h->graveyard = s->next;
         lj_session_destroy(s);
     }
+    lj_lifecycle_destroy(h->lifecycle);
     for (size_t b = 0; b < NBUCKETS; b++) {
         while (h->watches[b])
             watch_free(h, h->watches[b]);

@@ -127,6 +127,9 @@ enum lj_grep_result lj_tap_check(struct lj_tap *t, uint64_t i, const struct lj_l
 
     if (sub->levels && !(sub->levels & (1u << l->level)))
         return LJ_GREP_NO;
+    /* a time jump: "from that time on" by Docker's time, whatever the store's time */
+    if (sub->since_ns && l->ts_ns < sub->since_ns)
+        return LJ_GREP_NO;
     if (sub->streams && !(sub->streams & (1u << l->stream)))
         return LJ_GREP_NO;
     if (!sub->grep)
@@ -147,7 +150,7 @@ enum lj_grep_result lj_tap_check(struct lj_tap *t, uint64_t i, const struct lj_l
 
 bool lj_sub_exact(const struct lj_sub *sub)
 {
-    return sub->levels || sub->streams || sub->grep || sub->after_seq;
+    return sub->levels || sub->streams || sub->grep || sub->after_seq || sub->since_ns;
 }
 
 /* ---- cursors ---- */
@@ -355,6 +358,7 @@ static lj_status sub_create(struct lj_session *s, const struct lj_control *c, st
     sub->replay = c->replay;
     sub->after_seq = c->after_seq;
     sub->after_line_no = c->after_line_no;
+    sub->since_ns = c->since_ns;
     lj_buf_init(&idj);
     if (lj_json_string(&idj, c->id, strlen(c->id)) != LJ_OK)
         st = LJ_NOMEM;

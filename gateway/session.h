@@ -35,6 +35,8 @@
  *  replayed  | id, seq                                   | next_frame, at replay_end
  *  gap       | id, container, after_seq, next_seq, lost, | next_frame (slow_client),
  *            | reason                                    | lj_session_gap_expired
+ *  event     | id, container, event, ts, ...             | events.c (queued)
+ *  retention | id, container, since, first_ts, first_seq | events.c (queued), for since
  *  error     | id, code, message                         | receive (queued)
  *  containers| containers[]                              | receive (op list, queued)
  *
@@ -76,6 +78,7 @@ struct lj_sub {
     bool waiting;              /* on the hub's list of subs waiting for the registry */
     uint32_t replay;
     uint64_t after_seq, after_line_no;
+    int64_t since_ns;          /* a time jump: lines with Docker ts >= it (0 = none) */
     struct lj_tap **taps;      /* owned array of owned taps */
     size_t ntaps;
     struct lj_sub *glob_next, *glob_prev;   /* hub's list of glob subs */
@@ -117,6 +120,9 @@ struct lj_tap {
     uint64_t scan;             /* preparing: lines [scan, replay_end) are scanned */
     uint32_t scan_got;         /* preparing: how many of them pass the filters */
     struct lj_tap *pnext;      /* hub's list of preparing taps */
+    bool seeking;              /* since: waiting for JetStream's answer (lj_feed_seek) */
+    uint64_t seek_first;       /* since: first seq stored at or after it (0: none) */
+    uint64_t seek_oldest;      /* since: the container's oldest stored seq (0: none) */
     struct lj_watch *watch;    /* hub's; NULL once detached */
     struct lj_tap *wnext, *wprev;   /* watch's tap list */
     struct lj_tap *xnext, *xprev;   /* watch's exact list (exact taps only) */
@@ -235,7 +241,7 @@ void lj_session_gap_expired(struct lj_tap *tap, uint64_t after_seq, uint64_t nex
  * refills the budget on the next service pass). */
 enum lj_grep_result lj_tap_check(struct lj_tap *tap, uint64_t i, const struct lj_line *line);
 
-/* true when the sub has level, stream or grep filters, or resumes (after_seq): its taps
+/* true when the sub has level, stream or grep filters, a time (since), or resumes (after_seq): its taps
  * must see every line before it is evicted to count losses exactly. */
 bool lj_sub_exact(const struct lj_sub *sub);
 

@@ -14,6 +14,7 @@ import { Sidebar } from './sidebar.js';
 import { Toolbar } from './toolbar.js';
 import { bindControls } from './controls.js';
 import { Chart } from './chart.js';
+import { TimeJump } from './timejump.js';
 
 const COLOURS = ['#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#e377c2', '#8c564b', '#bcbd22', '#7f7f7f', '#005f5f'];
 // Work on lines (merging, re-filtering) is cut in slices of a few ms with a yield between
@@ -77,6 +78,8 @@ const session = new Session({
   onInvalidate: (r) => { vlist.invalidate(r); scheduleFrame(); },
   onContainers: (list) => { side.setContainers(list); side.render(S.containers); },
   onHello: (m) => { hook.hello = m; },
+  onRetention: (m) => { hook.retention.push(m); jump.retention(m); },
+  onJumped: () => jump.replayed(),
   onError: (m, s) => {
     stats.errors++;
     hook.errors.push(m);
@@ -99,7 +102,7 @@ const stats = Object.assign(store.stats, {
   reconnects: 0, connected: false, subscriptions: 0, errors: 0,
 });
 const hook = {
-  stats, receivedAt: store.receivedAt, paintedAt: store.paintedAt, latencies: [], reactions: [], state: S, errors: [], store, chart,
+  stats, receivedAt: store.receivedAt, paintedAt: store.paintedAt, latencies: [], reactions: [], state: S, errors: [], store, chart, retention: [],
 };
 window.__logjet = hook;
 let inputMark = null;
@@ -127,8 +130,8 @@ function relabel() {
 }
 
 function updateStatus() {
-  stats.buffered = store.buffer.length;
-  stats.rows = store.rows.length;
+  stats.buffered = store.lineCount; // (lines: lifecycle events left out)
+  stats.rows = store.rowLineCount; // (lines: lifecycle events left out)
   stats.pending = store.pending.length;
   stats.queued = store.incoming.length;
   stats.subscriptions = session.count;
@@ -184,7 +187,7 @@ function frame() {
   if (painted.length) {
     const now = Date.now();
     for (const r of painted) {
-      if (r.g || r.sep || r.painted) continue;
+      if (r.g || r.sep || r.ev || r.painted) continue;
       r.painted = true;
       stats.painted++;
       store.paintedAt.set(r.seq, now);
@@ -255,6 +258,11 @@ const ctl = bindControls({
   colourFor, chart,
 });
 
+const jump = new TimeJump({
+  S, store, session, writeUrl, paint: () => { needsPaint = true; scheduleFrame(); },
+  scrollToTime: (k) => ctl.scrollToTime(k), jumpBottom: () => ctl.jumpBottom(),
+});
+
 // ---- start
 writeUrl();
 store.refilter();
@@ -269,10 +277,12 @@ updateStatus();
 viewport.focus();
 
 /** A compact copy of what the page holds (for tests and debugging). */
-hook.snapshot = () => store.buffer.toArray().map((r) => (r.g
+hook.timeline = () => store.buffer.toArray().map((r) => (r.g
   ? { gap: true, c: r.c, lost: r.lost, after: r.after, upto: r.upto, done: r.done, got: r.got }
+  : r.ev ? { event: r.kind, c: r.c, ts: r.ts / 1000, k: r.k / 1000, text: r.line, code: r.code, current: r.current, shown: r.m }
   : { seq: r.seq, ln: r.ln, c: r.c, st: r.st, lv: r.lv, ts: r.k / 1000, line: r.line, shown: r.m,
     receivedAt: store.receivedAt.get(r.seq), paintedAt: store.paintedAt.get(r.seq) }));
+hook.snapshot = () => hook.timeline().filter((r) => !r.event); // (lines and gaps)
 hook.api = {
   jumpBottom: () => ctl.jumpBottom(), togglePause: () => ctl.togglePause(), clear: () => ctl.clear(),
   get paused() { return store.paused; }, get follow() { return store.follow; },

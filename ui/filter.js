@@ -41,12 +41,12 @@ export class Filter {
   base(r) {
     const rg = this.S.range;
     if (rg && (r.k < rg[0] || r.k >= rg[1])) return false;
-    if (r.g) return true;
+    if (r.g || r.ev) return true; // gaps and lifecycle events are not hidden by level or stream
     if (this.S.levels.length && !this.S.levels.includes(r.lv)) return false;
     if (this.S.streams.length && !this.S.streams.includes(r.st)) return false;
     return true;
   }
-  /** Passes every filter, the search included. */
+  /** Passes every filter, the search included (an event by its text, e.g. "OOM"). */
   matches(r) {
     if (!this.base(r)) return false;
     if (!r.g && this.re && !this.re.test(plainOf(r))) return false;

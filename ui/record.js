@@ -1,5 +1,5 @@
-// The page's records: a log line, a gap marker (lines known to be missing) and a context
-// separator, built from the gateway's frames; their order, and derived text (ANSI-free,
+// The page's records: a log line, a gap marker (lines known to be missing), a container's
+// lifecycle event and a context separator, built from the gateway's frames; their order, and derived text (ANSI-free,
 // parsed JSON) computed once and cached on the record. No DOM.
 
 import { stripAnsi } from './ansi.js';
@@ -51,6 +51,37 @@ export function makeGap(m, k) {
     g: true, sep: false, seq: (Number(m.after_seq) || 0) + 0.5, k, c: String(m.container || ''), after: Number(m.after_seq) || 0,
     upto: Number(m.next_seq) || 0, lost: Number(m.lost) || 0, reason: String(m.reason || ''), got: 0, done: false,
     fetching: false, h: 0, m: true, hit: false, painted: false,
+  };
+}
+
+// Lifecycle events sort among the lines by time; at equal times a start goes before the
+// lines and an end after them, each kind in the order it came (the counter).
+const EV_START = -(2 ** 52);
+const EV_END = 2 ** 52;
+let evCount = 0;
+export const EVENT_TEXT = {
+  started: 'started', restarted: 'restarted', oom_killed: 'OOM-killed (out of memory)',
+  exited: 'exited', removed: 'removed', renamed: 'renamed',
+};
+/** Whether an event of this kind opens a run (sorted before the lines at its time). */
+export const opensRun = (kind) => kind === 'started' || kind === 'restarted';
+
+/** The text of an `event` frame, as shown and searched. */
+export function eventText(m) {
+  const kind = String(m.event || '');
+  let t = EVENT_TEXT[kind] || kind;
+  if (kind === 'exited') t += ` with code ${Number(m.exit_code) || 0}${m.oom_killed ? ' (OOM-killed)' : ''}`;
+  if (kind === 'renamed' && m.new_container) { const n = String(m.new_container); t += ` to ${n.slice(n.indexOf('/') + 1)}`; }
+  return 'container ' + t;
+}
+
+/** A lifecycle event from an `event` frame, placed at time k (µs; its own time is ts). */
+export function makeEvent(m, k) {
+  const kind = String(m.event || '');
+  return {
+    g: false, sep: false, ev: true, kind, seq: (opensRun(kind) ? EV_START : EV_END) + (++evCount), k, ts: parseTs(m.ts),
+    c: String(m.container || ''), st: 'event', lv: 'event', ln: 0, line: eventText(m), p: null, h: 0, m: true, hit: false,
+    painted: false, code: Number(m.exit_code) || 0, current: !!m.current,
   };
 }
 

@@ -1,8 +1,8 @@
 // The list view's rows: a record turned into its element (container label, time, stream
 // mark, level, JSON field cells and table (columns.js), text with ANSI colours and search
-// marks; gap markers with their button; context separators). Log text only ever goes in
-// through text nodes. It does not lay the rows out (vlist.js does) nor decide which rows
-// are shown (store.js does).
+// marks; gap markers with their button; a container's lifecycle events; context
+// separators). Log text only ever goes in through text nodes. It does not lay the rows
+// out (vlist.js does) nor decide which rows are shown (store.js does).
 
 import { parseAnsi } from './ansi.js';
 import { jsonOf } from './record.js';
@@ -73,6 +73,7 @@ function appendHighlighted(parent, segs, re) {
 export function rowBuilder(view) {
   return function build(r) {
     if (r.g) return buildGap(r);
+    if (r.ev) return buildEvent(r, view);
     if (r.sep) {
       const row = el('div', 'row sep', '--');
       row.dataset.sep = '1';
@@ -84,18 +85,7 @@ export function rowBuilder(view) {
     row.dataset.lineNo = String(r.ln);
     row.dataset.container = r.c;
     row.dataset.level = r.lv;
-    if (view.merged) {
-      const col = view.colour(r.c);
-      const cn = el('span', 'cn');
-      cn.style.color = col;
-      cn.style.setProperty('--cc', col);
-      cn.title = r.c;
-      const shown = el('span', 'cl', view.label(r.c));
-      shown.setAttribute('aria-hidden', 'true');
-      cn.appendChild(shown);
-      cn.appendChild(el('span', 'sr', r.c)); // the full name, for screen readers
-      row.appendChild(cn);
-    }
+    if (view.merged) row.appendChild(nameCell(r, view));
     if (view.ts) row.appendChild(el('span', 'ts', fmtTs(r.k, view.utc)));
     const sm = el('span', 'sm', r.st === 'stderr' ? 'E' : ' ');
     sm.title = r.st;
@@ -123,6 +113,42 @@ export function rowBuilder(view) {
     }
     return row;
   };
+}
+
+/** The container column of a merged view: the short label shown, the full name for
+ * screen readers and on hover. */
+function nameCell(r, view) {
+  const col = view.colour(r.c);
+  const cn = el('span', 'cn');
+  cn.style.color = col;
+  cn.style.setProperty('--cc', col);
+  cn.title = r.c;
+  const shown = el('span', 'cl', view.label(r.c));
+  shown.setAttribute('aria-hidden', 'true');
+  cn.appendChild(shown);
+  cn.appendChild(el('span', 'sr', r.c)); // the full name, for screen readers
+  return cn;
+}
+
+const EVENT_MARK = { started: '▶', restarted: '↻', oom_killed: '✖', exited: '■', removed: '⌫', renamed: '✎' };
+
+/** A lifecycle event: a row of its own, not a log line (its time is Docker's). */
+function buildEvent(r, view) {
+  const row = el('div', 'row event ev-' + r.kind + (r.kind === 'exited' && r.code !== 0 ? ' ev-fail' : ''));
+  row.dataset.event = r.kind;
+  row.dataset.container = r.c;
+  row.setAttribute('role', 'note');
+  row.setAttribute('aria-label', `${r.c}: ${r.line}, ${fmtTs(r.ts, view.utc)}`);
+  if (view.merged) row.appendChild(nameCell(r, view));
+  if (view.ts) row.appendChild(el('span', 'ts', fmtTs(r.ts, view.utc)));
+  const mark = el('span', 'evm', EVENT_MARK[r.kind] || '•');
+  mark.setAttribute('aria-hidden', 'true');
+  row.appendChild(mark);
+  const re = view.re && (r.hit || !view.context) ? view.re : null;
+  const tx = el('span', 'tx');
+  appendHighlighted(tx, [{ text: r.line, cls: '', fg: null, bg: null }], re);
+  row.appendChild(tx);
+  return row;
 }
 
 function buildGap(g) {

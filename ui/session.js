@@ -1,10 +1,11 @@
 // The protocol session with the gateway (docs/protocol.md, version 1): one live
 // subscription per watched container spec, resumed after the last seq it saw when the
 // connection comes back; fills of gaps and backfills after filters loosen; line_no
-// continuity checks that mark lines lost. Lines go to the store; what the user must be
-// told goes to the callbacks. No DOM: it talks through `send` (Conn.send).
+// continuity checks that mark lines lost; lifecycle events placed among their
+// container's lines. Lines go to the store; what the user must be told goes to the
+// callbacks. No DOM: it talks through `send` (Conn.send).
 
-import { makeLine, makeGap } from './record.js';
+import { makeLine, makeGap, makeEvent, parseTs, opensRun } from './record.js';
 import { isGlob } from './filter.js';
 
 export class Session {
@@ -24,6 +25,11 @@ export class Session {
     this.lineNoChecks = true;
     this.specKey = '';
     this.hello = null;
+    this.newestK = new Map(); // "host/name" -> time (µs) of its newest line received
+    this.eventK = new Map(); // "host/name" -> sort time of its newest event placed
+    this.eventsSeen = new Set(); // container|event|ts of events placed (resends are dropped)
+    this.heldEvents = []; // ends of runs waiting for their last lines: {m, due}
+    this.holdTimer = 0;
   }
 
   get count() { return this.subs.size; }
@@ -40,6 +46,7 @@ export class Session {
       // even when it never held that line (a gateway started since). Not for globs: one
       // container's number says nothing of the others.
       if (after > 0 && this.lastLn.get(s.container) && !isGlob(s.container)) spec.after_line_no = this.lastLn.get(s.container);
+      else if (after > 0) { /* a resume */ } else if (S.since) spec.since = S.since; // a time jump
       else if (S.replay > 0) spec.replay = S.replay;
     } else if (s.kind === 'fill') {
       spec.after_seq = s.after;
@@ -85,6 +92,20 @@ export class Session {
     for (const c of [...this.lastSeq.keys()]) if (!watched.has(c)) { this.lastSeq.delete(c); this.lastLn.delete(c); }
   }
 
+  /**
+   * Starts over from S.since (a time jump, or back to the newest lines when it is ''):
+   * every subscription is made again without a resume; the caller has cleared the store.
+   */
+  jump() {
+    for (const s of [...this.subs.values()]) this.unsubscribe(s.id);
+    for (const m of [this.lastSeq, this.lastLn, this.lastLine, this.newestK, this.eventK]) m.clear();
+    this.eventsSeen.clear();
+    this.heldEvents = [];
+    this.gen++;
+    this.jumping = true;
+    for (const c of this.o.S.containers) this.add({ id: `live-${this.gen}-${++this.subSeq}`, kind: 'live', container: c, active: false });
+  }
+
   /** Initial spec key (the filters read from the URL are not a change). */
   settle() { this.specKey = JSON.stringify(this.o.spec()); }
 
@@ -97,9 +118,16 @@ export class Session {
         if (!s) break;
         if (s.kind === 'fill') this.finishFill(s);
         else if (s.kind === 'backfill') this.unsubscribe(s.id);
+        else if (this.jumping) { this.jumping = false; if (this.o.onJumped) this.o.onJumped(); }
         break;
       }
       case 'gap': this.onGap(m); break;
+      case 'event': this.onEvent(m); break;
+      case 'retention': {
+        const s = this.subs.get(m.id);
+        if (s && s.kind === 'live' && this.o.onRetention) this.o.onRetention(m, s);
+        break;
+      }
       case 'error': this.onError(m); break;
       case 'containers':
         if (Array.isArray(m.containers)) this.o.onContainers(m.containers);
@@ -115,12 +143,14 @@ export class Session {
     const now = this.o.now();
     let last = this.lastSeq.get(s.container) || 0;
     let lastNo = this.lastLn.get(s.container) || 0;
+    const newest = this.newestK;
     for (const l of m.lines) {
       const seq = Number(l.seq) || 0;
       if (s.kind === 'fill' && seq >= s.upto) { store.stats.received++; this.finishFill(s); break; }
       if (s.kind === 'live' && seq > last) { last = seq; lastNo = Number(l.line_no) || 0; }
       if (!store.accept(seq)) continue;
       const r = makeLine(l);
+      if (!(newest.get(r.c) >= r.k)) newest.set(r.c, r.k);
       if (s.kind === 'live' && this.lineNoChecks && r.ln) this.checkLineNo(r, now);
       if (s.kind === 'fill') s.got++;
       store.enqueue(r, now);
@@ -158,6 +188,57 @@ export class Session {
     if (s && s.kind === 'fill') this.finishFill(s);
   }
 
+  /**
+   * A lifecycle event (docs/protocol.md `event`). Docker's times do not order an event
+   * exactly among the lines: StartedAt is taken after the process runs (its first lines
+   * can carry earlier stamps) and the last lines of a run can be stamped after
+   * FinishedAt, and the registry hears of an exit before those lines come through. So a
+   * start goes in at once, a second before StartedAt (but after the end of the run
+   * before); an end waits HOLD_MS for the last lines and goes after them.
+   */
+  onEvent(m) {
+    const s = this.subs.get(m.id);
+    if (!s || s.kind !== 'live' || typeof m.container !== 'string') return;
+    const key = `${m.container}|${m.event}|${m.ts}`;
+    if (this.eventsSeen.has(key)) return;
+    if (opensRun(String(m.event))) {
+      this.releaseEvents(m.container); // the run before ended first
+      this.placeEvent(m);
+      return;
+    }
+    this.heldEvents.push({ m, due: Date.now() + Session.HOLD_MS }); // (a wall clock wait, whatever now() says)
+    if (!this.holdTimer) this.holdTimer = setTimeout(() => { this.holdTimer = 0; this.releaseEvents(null); }, Session.HOLD_MS + 20);
+  }
+
+  /** Places the held events that are due (all of container c's when c is given). */
+  releaseEvents(c) {
+    const now = Date.now();
+    const keep = [];
+    for (const h of this.heldEvents) {
+      if (c ? h.m.container === c : h.due <= now) this.placeEvent(h.m);
+      else keep.push(h);
+    }
+    this.heldEvents = keep;
+    if (keep.length && !this.holdTimer) this.holdTimer = setTimeout(() => { this.holdTimer = 0; this.releaseEvents(null); }, Math.max(20, keep[0].due - now + 20));
+  }
+
+  placeEvent(m) {
+    const c = m.container;
+    const key = `${c}|${m.event}|${m.ts}`;
+    if (this.eventsSeen.has(key)) return;
+    if (this.eventsSeen.size > 10000) this.eventsSeen.clear();
+    this.eventsSeen.add(key);
+    const ts = parseTs(m.ts);
+    // A start goes after the container's events so far (the end of the run before, which
+    // went after that run's lines), not after its lines: the run's first line may have
+    // come before the event. An end goes after its events and every line received.
+    const evK = (this.eventK.get(c) ?? -Infinity) + 1;
+    const k = opensRun(String(m.event)) ? Math.max(ts - 1e6, evK) : Math.max(ts, evK, (this.newestK.get(c) ?? -Infinity) + 1);
+    this.eventK.set(c, k);
+    this.store.enqueue(makeEvent(m, k), this.o.now());
+    this.o.onChange();
+  }
+
   /** Asks for the lines a gap marker stands for. */
   fetchGap(g) {
     if (g.fetching || g.done) return;
@@ -180,3 +261,5 @@ export class Session {
     this.o.onChange();
   }
 }
+
+Session.HOLD_MS = 1500;

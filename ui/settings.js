@@ -15,7 +15,7 @@ export function defaults() {
     containers: [], levels: [], streams: [], q: '', re: false, cs: false,
     ts: true, utc: false, wrap: false, theme: 'auto', ctx: 0,
     cols: [], range: null, chart: true,
-    buf: DEFAULT_BUF, replay: DEFAULT_REPLAY,
+    buf: DEFAULT_BUF, replay: DEFAULT_REPLAY, since: '',
   };
 }
 
@@ -40,12 +40,20 @@ export function readParams(S, p, store) {
   S.buf = Number.isFinite(buf) && buf >= 100 ? Math.min(Math.floor(buf), 5000000) : DEFAULT_BUF;
   const rp = Number(p.get('replay') ?? store.getItem('logjet_replay') ?? DEFAULT_REPLAY);
   S.replay = Number.isFinite(rp) && rp >= 0 ? Math.min(Math.floor(rp), 1000) : DEFAULT_REPLAY;
+  S.since = sinceOf(p.get('since'));
   const tok = p.get('token');
   if (tok) {
     store.setItem('logjet_token', tok);
     p.delete('token');
   }
   return S;
+}
+
+/** A time jump's time as the gateway takes it (RFC 3339 UTC, ms), or '' when v is none. */
+export function sinceOf(v) {
+  if (!v) return '';
+  const t = /^\d+$/.test(v) ? Number(v) * 1000 : Date.parse(v);
+  return Number.isFinite(t) && t > 0 ? new Date(t).toISOString() : '';
 }
 
 /** The query string (without '?') that readParams reads back to S. */
@@ -67,6 +75,7 @@ export function toQuery(S) {
   if (S.theme !== 'auto') p.set('theme', S.theme);
   if (S.buf !== DEFAULT_BUF) p.set('buf', String(S.buf));
   if (S.replay !== DEFAULT_REPLAY) p.set('replay', String(S.replay));
+  if (S.since) p.set('since', S.since);
   return p.toString();
 }
 

@@ -19,7 +19,7 @@ export class Store {
     this.S = S;
     this.filter = filter;
     this.list = list;
-    this.stats = { received: 0, duplicates: 0, trimmed: 0, gaps: 0 };
+    this.stats = { received: 0, duplicates: 0, trimmed: 0, gaps: 0, events: 0 };
     this.receivedAt = new Map(); // seq -> Date.now() when the frame carrying it arrived
     this.paintedAt = new Map(); // seq -> Date.now() when it was first painted
     this.paused = false;
@@ -40,6 +40,8 @@ export class Store {
     this.pending = new Deque(cmp); // received while paused (FIFO)
     this.newCount = 0; // rows added while the view is scrolled up
     this.gapsOpen = 0;
+    this.eventsHeld = 0; // lifecycle event records in the buffer (not lines)
+    this.events = new Set(); // those records (few: a container's starts and ends)
     this.perContainer = new Map(); // container -> lines held
     this.perSecond = new Map(); // second (epoch) -> Uint32Array(levels): lines held
     this.perSecondC = new Map(); // second (epoch) -> Map(container -> lines held)
@@ -62,7 +64,8 @@ export class Store {
 
   /** Queues a record (line or gap) for merging. */
   enqueue(r, now) {
-    if (!r.g) this.receivedAt.set(r.seq, now);
+    if (r.ev) this.stats.events++;
+    else if (!r.g) this.receivedAt.set(r.seq, now);
     else { this.stats.gaps++; this.gapsOpen++; }
     (this.paused ? this.pending : this.incoming).push(r);
   }
@@ -99,7 +102,8 @@ export class Store {
   // ---- counts
 
   count(r, d) {
-    if (r.g) return;
+    if (r.ev) { this.eventsHeld += d; if (d > 0) this.events.add(r); else this.events.delete(r); } // (not lines)
+    if (r.g || r.ev) return;
     this.perContainer.set(r.c, (this.perContainer.get(r.c) || 0) + d);
     if (this.perContainer.get(r.c) <= 0) this.perContainer.delete(r.c);
     const s = Math.floor(r.k / 1e6);
@@ -116,6 +120,7 @@ export class Store {
 
   /** A record leaves the page (inBuffer: it was counted). */
   forget(r, inBuffer = true) {
+    if (r.ev) { if (inBuffer) this.count(r, -1); return; }
     if (!r.g) {
       this.seen.delete(r.seq);
       this.receivedAt.delete(r.seq);
@@ -335,6 +340,17 @@ export class Store {
     old.forEach((r) => { if (keep(r)) this.buffer.push(r); else this.forget(r); });
     this.refilter();
     return true;
+  }
+
+  /** Lines held (the buffer less its lifecycle events). */
+  get lineCount() { return this.buffer.length - this.eventsHeld; }
+
+  /** Lines among the rows shown (the rows less the lifecycle events shown). */
+  get rowLineCount() {
+    if (this.rows === this.buffer) return this.lineCount;
+    let shown = 0;
+    for (const r of this.events) if (r.m) shown++;
+    return this.rows.length - shown;
   }
 
   /** Lines held per time bucket of `width` µs from `from` (µs): [{t, n, lv: Uint32Array}];

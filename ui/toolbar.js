@@ -132,11 +132,11 @@ export class Toolbar {
     const dt = (now - this.rateAt) / 1000;
     if (dt >= 1) { this.rate = (store.stats.received - this.rateCount) / dt; this.rateCount = store.stats.received; this.rateAt = now; }
     const rf = !!store.rf;
-    let shownRows = store.rows.length;
+    let shownRows = store.rowLineCount;
     if (store.filtered && store.filter.context) shownRows = m.hits;
     this.setText('st-lines', store.filtered
-      ? `${shownRows.toLocaleString()} of ${store.buffer.length.toLocaleString()} lines match${rf ? ' (searching…)' : ''} (max ${S.buf.toLocaleString()})`
-      : `${store.buffer.length.toLocaleString()} lines (max ${S.buf.toLocaleString()})`);
+      ? `${shownRows.toLocaleString()} of ${store.lineCount.toLocaleString()} lines match${rf ? ' (searching…)' : ''} (max ${S.buf.toLocaleString()})`
+      : `${store.lineCount.toLocaleString()} lines (max ${S.buf.toLocaleString()})`);
     this.setText('st-rate', `${Math.round(this.rate).toLocaleString()} lines/s`);
     this.setText('st-gaps', store.gapsOpen > 0 ? `${store.gapsOpen} gap${store.gapsOpen === 1 ? '' : 's'}` : '');
     if (!m.serverErr) this.setText('qinfo', m.filterErr || (S.q ? `${shownRows.toLocaleString()}${rf ? '+' : ''} match` : ''));

@@ -65,9 +65,10 @@ export function summary(values) {
   return { n: values.length, p50: pct(values, 50), p90: pct(values, 90), p99: pct(values, 99), max: values.length ? Math.max(...values) : NaN };
 }
 
-/** Rows currently in the DOM: [{seq, ln, c, lv, st, text, gap}] in page order. */
+/** Rows currently in the DOM (lifecycle event rows left out: timeline() has them):
+ * [{seq, ln, c, lv, st, text, gap}] in page order. */
 export function domRows(page) {
-  return page.evaluate(() => [...document.querySelectorAll('#layer .row')].map((r) => ({
+  return page.evaluate(() => [...document.querySelectorAll('#layer .row:not(.event)')].map((r) => ({
     seq: r.dataset.seq ? Number(r.dataset.seq) : null,
     ln: r.dataset.lineNo ? Number(r.dataset.lineNo) : null,
     c: r.dataset.container || null,
@@ -78,11 +79,11 @@ export function domRows(page) {
   })));
 }
 
-/** Rows whose box intersects the viewport (what a person sees). */
+/** Rows whose box intersects the viewport (what a person sees; event rows left out). */
 export function visibleRows(page) {
   return page.evaluate(() => {
     const vp = document.getElementById('viewport').getBoundingClientRect();
-    return [...document.querySelectorAll('#layer .row')].filter((r) => {
+    return [...document.querySelectorAll('#layer .row:not(.event)')].filter((r) => {
       const b = r.getBoundingClientRect();
       return b.bottom > vp.top + 1 && b.top < vp.bottom - 1;
     }).map((r) => ({
@@ -99,6 +100,8 @@ export function visibleRows(page) {
 
 export const stats = (page) => page.evaluate(() => Object.assign({}, window.__logjet.stats));
 export const snapshot = (page) => page.evaluate(() => window.__logjet.snapshot());
+/** Every record the page holds in page order, lifecycle events included ({event, c, ts, text, code}). */
+export const timeline = (page) => page.evaluate(() => window.__logjet.timeline());
 
 /** Checks that the line_nos of one container, in seq order, have no hole and no repeat. */
 export function contiguity(snap, container) {

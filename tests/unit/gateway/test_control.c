@@ -34,6 +34,10 @@ static void valid(void)
     CHECK_INT(parse("{\"op\":\"subscribe\",\"id\":\"b\",\"container\":\"h/x\"}", &c, msg), LJ_OK);
     CHECK_INT(c.replay, 0);
     CHECK_INT(c.levels, 0);
+    CHECK_INT(c.since_ns, 0);
+    CHECK_INT(parse("{\"op\":\"subscribe\",\"id\":\"t\",\"container\":\"h/x\","
+                    "\"since\":\"2026-12-01T10:00:00.5+01:00\"}", &c, msg), LJ_OK);
+    CHECK_INT(c.since_ns, 1796115600500000000LL);   /* 09:00:00.5Z */
 }
 
 static void invalid(void)
@@ -53,6 +57,10 @@ static void invalid(void)
     CHECK_INT(parse("{\"op\":\"subscribe\",\"id\":\"a\",\"container\":\"h/x\",\"levels\":\"warn\"}", &c, msg), LJ_PROTO);
     CHECK_INT(parse("{\"op\":\"subscribe\",\"id\":\"a\",\"container\":\"h/x\",\"streams\":[\"stdin\"]}", &c, msg), LJ_PROTO);
     CHECK_INT(parse("{\"op\":\"subscribe\",\"id\":7,\"container\":\"h/x\"}", &c, msg), LJ_PROTO);
+    CHECK_INT(parse("{\"op\":\"subscribe\",\"id\":\"a\",\"container\":\"h/x\",\"since\":\"yesterday\"}", &c, msg), LJ_PROTO);
+    CHECK(strstr(msg, "since") != NULL);
+    CHECK_INT(parse("{\"op\":\"subscribe\",\"id\":\"a\",\"container\":\"h/x\",\"since\":1764579600}", &c, msg), LJ_PROTO);
+    CHECK_INT(parse("{\"op\":\"subscribe\",\"id\":\"a\",\"container\":\"h/x\",\"since\":\"1960-01-01T00:00:00Z\"}", &c, msg), LJ_PROTO);
     char big[LJ_CONTROL_FRAME_MAX + 64];
     memset(big, ' ', sizeof(big));
     memcpy(big, "{\"op\":\"list\"}", 13);

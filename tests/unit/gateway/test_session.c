@@ -74,7 +74,8 @@ static void live(struct lj_hub *h, uint64_t first, uint64_t last)
 /* ---- client side ---- */
 
 struct ev {
-    char type;               /* L line, R replayed, G gap, E error, H hello, C containers */
+    char type;               /* L line, R replayed, G gap, E error, H hello, C containers,
+                                V event, T retention */
     char id[16];
     uint64_t seq, line_no, after, next, lost;
     char reason[16];
@@ -115,7 +116,8 @@ static void record(struct client *c, const char *json, size_t len)
     if (!o)
         return;
     str(o, "type", type, sizeof(type));
-    struct ev e = { .type = (char)(type[0] - 32) };
+    struct ev e = { .type = strcmp(type, "event") == 0 ? 'V' : strcmp(type, "retention") == 0 ? 'T'
+                                                                                      : (char)(type[0] - 32) };
     str(o, "id", e.id, sizeof(e.id));
     if (strcmp(type, "lines") == 0) {
         const cJSON *l;
@@ -132,6 +134,10 @@ static void record(struct client *c, const char *json, size_t len)
         e.next = num(o, "next_seq");
         e.lost = num(o, "lost");
         str(o, "reason", e.reason, sizeof(e.reason));
+        if (e.type == 'V')
+            str(o, "event", e.reason, sizeof(e.reason));
+        if (e.type == 'T')
+            e.line_no = num(o, "first_line_no");
         if (c->n < EV_MAX)
             c->ev[c->n++] = e;
     }
@@ -859,6 +865,94 @@ static void test_watch_bounds(void)
     free(b);
 }
 
+/* A registry entry of h/<c> in state with its run's times (ns) and exit code. */
+static void registry_state_id(struct lj_hub *h, const char *c, const char *id, const char *state,
+                              int64_t started, int64_t finished, int code, bool oom)
+{
+    lj_pb_container info = LOGJET__V1__CONTAINER_INFO__INIT;
+    struct lj_feed_event *e = calloc(1, sizeof(*e));
+    char key[64];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    info.host = "h";
+    info.name = (char *)c;
+    info.id = (char *)id;
+    info.state = (char *)state;
+    info.started_at_unix_nano = started;
+    info.finished_at_unix_nano = finished;
+    info.exit_code = code;
+    info.oom_killed = oom;
+    CHECK_INT(lj_container_pack(&info, &buf, &len), LJ_OK);
+    snprintf(key, sizeof(key), "h.%s", c);
+    e->kind = LJ_FEED_REGISTRY_PUT;
+    e->subject = strdup(key);
+    CHECK_INT(lj_container_unpack(buf, len, &e->info), LJ_OK);
+    free(buf);
+    lj_hub_apply(h, e);
+}
+
+static void no_close_cb(struct lj_session *s) { (void)s; }
+
+/* ... with the container's name as its id. */
+static void registry_state(struct lj_hub *h, const char *c, const char *state, int64_t started,
+                           int64_t finished, int code, bool oom)
+{
+    registry_state_id(h, c, c, state, started, finished, code, oom);
+}
+
+/* Lifecycle events reach the subscriptions covering the container (whatever their
+ * filters), once each; the state at subscribe only for one that asks for history;
+ * none for the entries the registry held at start-up. */
+static void test_lifecycle_events(void)
+{
+    struct lj_hub *h = hub_bare(100, 1 << 20, 65536);
+    struct client *g = cl_connect(h, 1 << 20, 65536, 100), *o = cl_connect(h, 1 << 20, 65536, 100);
+    registry_state(h, "old", "exited", 5, 6, 1, false);     /* held at start-up: no news */
+    struct lj_feed_event *synced = calloc(1, sizeof(*synced));
+    synced->kind = LJ_FEED_REGISTRY_SYNCED;
+    synced->subject = strdup("");
+    lj_hub_apply(h, synced);
+    cl_send(g, "{\"op\":\"subscribe\",\"id\":\"g\",\"container\":\"h/w*\",\"levels\":[\"fatal\"]}");
+    cl_send(g, "{\"op\":\"subscribe\",\"id\":\"x\",\"container\":\"h/w\"}");
+    cl_send(o, "{\"op\":\"subscribe\",\"id\":\"o\",\"container\":\"h/other\"}");
+    registry_state(h, "w", "running", 10, 0, 0, false);
+    registry_state(h, "w", "running", 10, 0, 0, false);     /* the same again: nothing */
+    registry_state(h, "w", "exited", 10, 20, 137, true);
+    drain(g, 0);
+    drain(o, 0);
+    CHECK_INT(count(g, 'V'), 6);    /* started, oom_killed, exited; on both subscriptions */
+    CHECK_INT(count(o, 'V'), 0);
+    size_t k = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (g->ev[i].type == 'V' && strcmp(g->ev[i].id, "g") == 0) {
+            static const char *const want[] = { "started", "oom_killed", "exited" };
+            if (k < 3)
+                CHECK_STR(g->ev[i].reason, want[k]);
+            k++;
+        }
+    CHECK_INT(k, 3);
+    /* history asked: the current state first (a live-only one got none above) */
+    g->n = 0;
+    cl_send(g, "{\"op\":\"subscribe\",\"id\":\"r\",\"container\":\"h/*\",\"replay\":5}");
+    drain(g, 0);
+    CHECK_INT(count(g, 'V'), 5);    /* old: started, exited; w: started, oom_killed, exited */
+    /* a rename as the publisher writes it: the new name first, then the old one removed */
+    g->n = 0;
+    registry_state_id(h, "w2", "w", "exited", 10, 20, 137, true);
+    registry_state_id(h, "w", "w", "removed", 0, 0, 0, false);
+    struct timespec wait = { 1, 600000000 };   /* past the rename wait: no removal told */
+    nanosleep(&wait, NULL);
+    lj_hub_tick(h, no_close_cb);
+    drain(g, 0);
+    CHECK_INT(count(g, 'V'), 3);    /* renamed, once on each of g's three subscriptions */
+    for (size_t i = 0; i < g->n; i++)
+        if (g->ev[i].type == 'V')
+            CHECK_STR(g->ev[i].reason, "renamed");
+    lj_hub_destroy(h);
+    free(g);
+    free(o);
+}
+
 int main(void)
 {
     lj_buf_init(&tx);
@@ -880,6 +974,7 @@ int main(void)
                              "\"after_line_no\":99999}", 500);
     test_list_spam();
     test_gap_fill_gives_up();
+    test_lifecycle_events();
     lj_buf_finish(&tx);
     CHECK_DONE();
 }

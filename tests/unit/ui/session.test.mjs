@@ -103,3 +103,75 @@ test('unknown frames are ignored; errors reach the callback', () => {
   se.frame({ type: 'error', code: 'bad_request', message: 'no' });
   assert.equal(errors.length, 1);
 });
+
+test('lifecycle events sit among their container\'s lines: a start before the run, an end after its last lines', async () => {
+  const { se, store, S } = setup({ containers: ['h/a'], replay: 10 });
+  se.apply();
+  const id = [...se.subs.keys()][0];
+  const ts = (ms) => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, ms)).toISOString().replace('Z', '000Z');
+  // Docker's times as measured: StartedAt after the first line, FinishedAt before the last
+  se.frame({ type: 'event', id, container: 'h/a', event: 'started', ts: ts(500) });
+  se.frame({ type: 'lines', id, lines: [{ seq: 1, line_no: 1, ts: ts(400), container: 'h/a', line: 'one' }] });
+  se.frame({ type: 'event', id, container: 'h/a', event: 'oom_killed', ts: ts(600), exit_code: 137, oom_killed: true });
+  se.frame({ type: 'event', id, container: 'h/a', event: 'exited', ts: ts(600), exit_code: 137, oom_killed: true });
+  se.frame({ type: 'lines', id, lines: [{ seq: 2, line_no: 2, ts: ts(700), container: 'h/a', line: 'two' }] });
+  // a resend (reconnect, a second subscription) is dropped
+  se.frame({ type: 'event', id, container: 'h/a', event: 'started', ts: ts(500), current: true });
+  // an event of a subscription this page does not hold is ignored
+  se.frame({ type: 'event', id: 'nope', container: 'h/a', event: 'removed', ts: ts(800) });
+  const order = () => { store.work(Infinity, () => 0); return store.buffer.toArray().map((r) => (r.ev ? '[' + r.kind + ']' : r.line)); };
+  assert.deepEqual(order(), ['[started]', 'one', 'two'], 'the end waits for the last lines');
+  // the restart comes: the ended run's events go first, then the new run
+  se.frame({ type: 'event', id, container: 'h/a', event: 'restarted', ts: ts(650) });
+  se.frame({ type: 'lines', id, lines: [{ seq: 3, line_no: 3, ts: ts(900), container: 'h/a', line: 'three' }] });
+  assert.deepEqual(order(), ['[started]', 'one', 'two', '[oom_killed]', '[exited]', '[restarted]', 'three']);
+  const ex = store.buffer.toArray().find((r) => r.kind === 'exited');
+  assert.equal(ex.line, 'container exited with code 137 (OOM-killed)');
+  assert.equal(store.lineCount, 3, 'events are not lines');
+  assert.equal(store.perContainer.get('h/a'), 3);
+  // an end with nothing after it is placed once its wait is over
+  se.frame({ type: 'event', id, container: 'h/a', event: 'exited', ts: ts(950), exit_code: 0 });
+  assert.deepEqual(order().slice(-2), ['[restarted]', 'three']);
+  await new Promise((r) => setTimeout(r, se.constructor.HOLD_MS + 200));
+  assert.deepEqual(order().slice(-2), ['three', '[exited]']);
+  // a run's first line may come before its start event: the start still goes first
+  se.frame({ type: 'lines', id, lines: [{ seq: 20, line_no: 1, ts: ts(400), container: 'h/b', line: 'b-one' }] });
+  se.frame({ type: 'event', id, container: 'h/b', event: 'started', ts: ts(450) });
+  assert.deepEqual(order().filter((x) => x === 'b-one' || x === '[started]').slice(-2), ['[started]', 'b-one']);
+  // level filters leave events shown; a search matches them by their text
+  S.levels = ['error'];
+  store.filter.set(S);
+  store.refilter();
+  while (store.rf) store.refilterStep();
+  assert.deepEqual(store.rows.toArray().filter((r) => r.c === 'h/a').map((r) => r.kind), ['started', 'oom_killed', 'exited', 'restarted', 'exited']);
+});
+
+test('a time jump subscribes again with since (no resume, no replay); a reconnect after it resumes', () => {
+  const { S, se, sent } = setup({ containers: ['h/a'], replay: 100 });
+  se.apply();
+  const first = sent[0].id;
+  se.frame({ type: 'lines', id: first, lines: [L(5, 1)] });
+  S.since = '2026-12-01T10:00:00.000Z';
+  se.jump();
+  assert.deepEqual(sent[1], { op: 'unsubscribe', id: first });
+  const sub = sent[2];
+  assert.equal(sub.op, 'subscribe');
+  assert.equal(sub.since, S.since);
+  assert.equal(sub.after_seq, undefined);
+  assert.equal(sub.replay, undefined);
+  let jumped = 0;
+  se.o.onJumped = () => jumped++;
+  se.frame({ type: 'lines', id: sub.id, lines: [L(9, 4)] });
+  se.frame({ type: 'replayed', id: sub.id, seq: 9 });
+  se.frame({ type: 'replayed', id: sub.id, seq: 9 });
+  assert.equal(jumped, 1, 'told once that the jump is replayed');
+  se.closed();
+  se.opened();
+  assert.equal(sent.at(-1).after_seq, 9);
+  assert.equal(sent.at(-1).since, undefined);
+  // back to the newest lines
+  S.since = '';
+  se.jump();
+  assert.equal(sent.at(-1).replay, 100);
+  assert.equal(sent.at(-1).since, undefined);
+});

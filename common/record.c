@@ -151,6 +151,17 @@ lj_status lj_container_pack(const lj_pb_container *c, uint8_t **out, size_t *out
     return LJ_OK;
 }
 
+lj_status lj_container_repack(lj_pb_container *c, const char *state, int64_t updated_ns,
+                              uint8_t **out, size_t *outlen)
+{
+    char *was = c->state;
+    c->state = (char *)state;
+    c->updated_at_unix_nano = updated_ns;
+    lj_status s = lj_container_pack(c, out, outlen);
+    c->state = was;    /* freed by the unpacker's allocator */
+    return s;
+}
+
 lj_status lj_container_unpack(const uint8_t *data, size_t len, lj_pb_container **out)
 {
     *out = logjet__v1__container_info__unpack(NULL, len, data);

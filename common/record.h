@@ -98,6 +98,11 @@ void lj_container_view(const lj_pb_container *c, struct lj_container *v);
 /* The value of label key in c, or NULL when c has no such label. */
 const char *lj_container_label(const lj_pb_container *c, const char *key);
 
+/* Packs c (an unpacked entry, changed here) with state and updated_ns set and
+ * everything else as it was: a removed container keeps its image, labels, run times
+ * and exit. Returns a malloc'd buffer (*out, *outlen) the caller frees. */
+lj_status lj_container_repack(lj_pb_container *c, const char *state, int64_t updated_ns,
+                              uint8_t **out, size_t *outlen);
 /* ContainerInfo: pack returns a malloc'd buffer (*out, *outlen) the caller frees. */
 lj_status lj_container_pack(const lj_pb_container *c, uint8_t **out, size_t *outlen);
 lj_status lj_container_unpack(const uint8_t *data, size_t len, lj_pb_container **out);

@@ -63,17 +63,25 @@ lj_status lj_registry_put(struct lj_sink *sink, const char *host,
         .exit_code = c->exit_code, .oom_killed = c->oom_killed,
         .unreadable_reason = unreadable_reason,
     };
+    bool same = false;
+    if (get_entry(sink, key, &old) == LJ_OK) {
+        lj_container_view(old, &prev);
+        same = strcmp(prev.id, c->id) == 0;
+    }
     if (renamed_from != NULL) {
         info.renamed = true;
         info.renamed_from = *renamed_from;
-    } else if (get_entry(sink, key, &old) == LJ_OK) {
-        lj_container_view(old, &prev);
-        if (prev.renamed && strcmp(prev.id, c->id) == 0) {
-            info.renamed = true;
-            info.renamed_from = prev.renamed_from;
-        }
+    } else if (same && prev.renamed) {
+        info.renamed = true;
+        info.renamed_from = prev.renamed_from;
     }
-    if ((s = lj_container_pack_view(&info, &buf, &len)) == LJ_OK)
+    /* "removed" is said with only an id and a name: the entry keeps what it knew of
+     * the container (image, labels, its last run and exit). */
+    if (same && renamed_from == NULL && info.state && strcmp(info.state, "removed") == 0)
+        s = lj_container_repack(old, "removed", info.updated_ns, &buf, &len);
+    else
+        s = lj_container_pack_view(&info, &buf, &len);
+    if (s == LJ_OK)
         s = lj_sink_kv_put(sink, key, buf, len, err, errlen);
     lj_container_free(old);
     free(buf);

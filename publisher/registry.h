@@ -14,7 +14,8 @@
 #include "sink.h"
 #include "status.h"
 
-/* Writes c's entry; state overrides c->state when not NULL (e.g. "removed");
+/* Writes c's entry; state overrides c->state when not NULL ("removed": an entry the
+ * bucket holds for this very container keeps its image, labels, times and exit);
  * unreadable_reason (NULL or "" when the log is readable) says why the engine cannot
  * read its log. renamed_from (a rename: c's newest record under an earlier name) is
  * written as the entry's renamed_from; when NULL, the one the bucket's entry already

@@ -15,7 +15,7 @@ async function stored(name) {
 }
 
 test('a container stopped, then removed, is marked removed in the registry', async () => {
-    const c = await s.run('stoprm', 'echo one; echo two');
+    const c = await s.run('stoprm', 'echo one; echo two; exit 3');
     await s.wait(c.name);
     await waitFor(async () => (await stored(c.name)).length === 2, 20000, 'both lines stored');
     await sleep(1000); // the follow ends after its final read
@@ -26,6 +26,9 @@ test('a container stopped, then removed, is marked removed in the registry', asy
     }, 10000, 'registry entry removed').catch(() => null);
     const now = (await readRegistry(await s.nc(), s.hostId)).get(key(c.name));
     assert.ok(e, `registry ${key(c.name)}: ${JSON.stringify(now)}`);
+    // The removed entry keeps what was known of its last run.
+    assert.equal(e.exitCode, 3);
+    assert.ok(BigInt(e.finishedNs) > 0n, 'finish time kept');
   });
 
 test('a stopped container renamed: the old name is marked removed in the registry', async () => {

@@ -315,26 +315,38 @@ static lj_status last_seq(struct lj_feed *f, const char *subject, uint64_t *seq)
     return LJ_OK;
 }
 
-/* Reads start..end of subject through an ordered consumer into ev. */
-static lj_status read_range(struct lj_feed *f, const char *subject, uint64_t start, uint64_t end,
-                            struct lj_feed_event *ev)
+/* An ordered consumer on subject (counted in consumers_created) delivering from stream
+ * seq start_seq (> 0), from the first message stored at or after since_ns (> 0), or
+ * from its oldest (both 0). */
+static lj_status ordered_consumer(struct lj_feed *f, const char *subject, uint64_t start_seq,
+                                  int64_t since_ns, natsSubscription **sub)
 {
-    natsSubscription *sub = NULL;
     jsSubOptions so;
     jsOptions jo;
-    size_t cap = 0;
-    lj_status st = LJ_OK;
-
     jsOptions_Init(&jo);
     jo.Wait = LJ_FEED_FETCH_WAIT_MS;
     jsSubOptions_Init(&so);
     so.Stream = f->cfg.stream;
     so.Ordered = true;
-    so.Config.DeliverPolicy = start > 1 ? js_DeliverByStartSequence : js_DeliverAll;
-    so.Config.OptStartSeq = start > 1 ? start : 0;
-    if (js_SubscribeSync(&sub, f->js, subject, &jo, &so, NULL) != NATS_OK)
+    so.Config.DeliverPolicy = start_seq > 0 ? js_DeliverByStartSequence
+                            : since_ns > 0  ? js_DeliverByStartTime : js_DeliverAll;
+    so.Config.OptStartSeq = start_seq;
+    so.Config.OptStartTime = start_seq > 0 ? 0 : since_ns;
+    if (js_SubscribeSync(sub, f->js, subject, &jo, &so, NULL) != NATS_OK)
         return LJ_NATS;
     atomic_fetch_add(&f->consumers_created, 1);
+    return LJ_OK;
+}
+/* Reads start..end of subject through an ordered consumer into ev. */
+static lj_status read_range(struct lj_feed *f, const char *subject, uint64_t start, uint64_t end,
+                            struct lj_feed_event *ev)
+{
+    natsSubscription *sub = NULL;
+    size_t cap = 0;
+    lj_status st = LJ_OK;
+
+    if (ordered_consumer(f, subject, start > 1 ? start : 0, 0, &sub) != LJ_OK)
+        return LJ_NATS;
     for (;;) {
         natsMsg *m = NULL;
         jsMsgMetaData *meta = NULL;
@@ -370,21 +382,14 @@ static lj_status first_seq(struct lj_feed *f, const char *subject, int64_t since
 {
     natsSubscription *sub = NULL;
     jsConsumerInfo *ci = NULL;
-    jsSubOptions so;
     jsOptions jo;
     lj_status st = LJ_OK;
 
     *seq = 0;
     jsOptions_Init(&jo);
     jo.Wait = LJ_FEED_FETCH_WAIT_MS;
-    jsSubOptions_Init(&so);
-    so.Stream = f->cfg.stream;
-    so.Ordered = true;
-    so.Config.DeliverPolicy = since_ns > 0 ? js_DeliverByStartTime : js_DeliverAll;
-    so.Config.OptStartTime = since_ns > 0 ? since_ns : 0;
-    if (js_SubscribeSync(&sub, f->js, subject, &jo, &so, NULL) != NATS_OK)
+    if (ordered_consumer(f, subject, 0, since_ns, &sub) != LJ_OK)
         return LJ_NATS;
-    atomic_fetch_add(&f->consumers_created, 1);
     if (natsSubscription_GetConsumerInfo(&ci, sub, &jo, NULL) != NATS_OK)
         st = LJ_NATS;
     else {

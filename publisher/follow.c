@@ -288,6 +288,18 @@ static int64_t recall(struct recent_ring *rr, int64_t ts, uint32_t hash)
     return -1;
 }
 
+/* The head record leaves the FIFO (acked, or older than what a hold keeps). */
+static void drop_head(struct lj_follow *f)
+{
+    struct pend *p = entry(f, 0);
+    f->fifo_bytes -= p->len;
+    free(p->payload);
+    p->payload = NULL;
+    f->fifo_head = (f->fifo_head + 1) & (f->fifo_cap - 1);
+    f->fifo_len--;
+    f->head_line_no++;
+}
+
 static void take_line(void *ctx, const struct lj_demux_line *l)
 {
     struct lj_follow *f = ctx;
@@ -386,14 +398,8 @@ static void take_line(void *ctx, const struct lj_demux_line *l)
     f->line_no++;
     if (f->hold > 0 && f->fifo_len > f->hold) {
         /* Older than what is kept: never sent, but its line_no stays taken. */
-        struct pend *old = entry(f, 0);
-        assert(f->next_unsent == 0 && old->state == PEND_UNSENT);
-        f->fifo_bytes -= old->len;
-        free(old->payload);
-        old->payload = NULL;
-        f->fifo_head = (f->fifo_head + 1) & (f->fifo_cap - 1);
-        f->fifo_len--;
-        f->head_line_no++;
+        assert(f->next_unsent == 0 && entry(f, 0)->state == PEND_UNSENT);
+        drop_head(f);
         f->stats.held_out++;
     }
     if (late)
@@ -557,12 +563,7 @@ static void pop_acked(struct lj_follow *f)
         f->stats.lines++;
         f->stats.bytes += p->line_len;
         f->acked_ts = p->ts_ns;
-        f->fifo_bytes -= p->len;
-        free(p->payload);
-        p->payload = NULL;
-        f->fifo_head = (f->fifo_head + 1) & (f->fifo_cap - 1);
-        f->fifo_len--;
-        f->head_line_no++;
+        drop_head(f);
         f->next_unsent--;
     }
 }

@@ -18,10 +18,6 @@
 //             Docker deleted the log with the container before they could be read
 //             (README, known limits: removed before seen). Reported, not a failure.
 //   doubled   records beyond the first of one line
-//   known     doubles the README's "renamed, then a restarted publisher" limit
-//             allows: for each publisher start P after a rename of the container, the
-//             lines of the run current at P that were printed before P, stored again
-//             under another subject. Reported, not a failure.
 //   extra     records of lines Docker does not have at all
 // and per subject: line_no is 1..N, each once. Runs are told apart by the container's
 // die events (a line belongs to the run whose window holds its timestamp), and
@@ -252,13 +248,12 @@ export async function readRegistry(nc, host) {
 const keyOf = (ts, line) => `${ts}\u0000${line.toString('latin1')}`;
 
 /**
- * Compares one container. c: { id, tty, removed, log (Engine.logs result), events,
- * knownWindows: [[from ns, to ns]] where a second copy under another subject is the
- * rename limit }. recs: its records (any subject), stream order.
+ * Compares one container. c: { id, tty, removed, log (Engine.logs result), events }.
+ * recs: its records (any subject), stream order.
  * Returns the per-container verdict.
  */
 export function compareContainer(c, recs, maxLineBytes) {
-  const v = { id: c.id, expected: 0, stored: recs.length, lost: 0, gone: 0, doubled: 0, known: 0,
+  const v = { id: c.id, expected: 0, stored: recs.length, lost: 0, gone: 0, doubled: 0,
     extra: 0, badTruncated: 0, outOfOrder: 0, runs: [], problems: [] };
   // Run windows: a line belongs to the run whose start..die window holds it; the border
   // between two runs is halfway between a die and the next start.
@@ -270,7 +265,7 @@ export function compareContainer(c, recs, maxLineBytes) {
     borders.push((d + starts[i]) / 2n);
   }
   const runOf = (ts) => { let r = 0; while (r < borders.length && ts > borders[r]) r++; return r; };
-  const runs = Array.from({ length: borders.length + 1 }, (_, i) => ({ run: i + 1, expected: 0, stored: 0, lost: 0, gone: 0, doubled: 0, known: 0 }));
+  const runs = Array.from({ length: borders.length + 1 }, (_, i) => ({ run: i + 1, expected: 0, stored: 0, lost: 0, gone: 0, doubled: 0 }));
 
   for (const stream of [0, 1]) {
     const exp = c.log.lines.filter((l) => l.stream === stream).map((l) => ({
@@ -295,8 +290,6 @@ export function compareContainer(c, recs, maxLineBytes) {
         if (i < lastPos) v.outOfOrder++;
         lastPos = Math.max(lastPos, i);
         if (r.truncated !== exp[i].truncated) { v.badTruncated++; v.problems.push(`seq ${r.seq}: truncated=${r.truncated}, expected ${exp[i].truncated}`); }
-      } else if (r.subject !== firstSubject[i] && (c.knownWindows || []).some(([a, b]) => exp[i].ts >= a && exp[i].ts < b)) {
-        v.known++; run.known++;
       } else {
         v.doubled++; run.doubled++;
         if (v.problems.length < 40) v.problems.push(`doubled ${streamName(stream)} line ${i + 1} (ts ${exp[i].ts}, run ${run.run}) seq ${r.seq} ${r.subject} ${preview(exp[i].want)}`);
@@ -350,7 +343,7 @@ const preview = (b) => JSON.stringify(b.subarray(0, 48).toString('latin1')) + (b
 /**
  * The whole verdict. ctx: { engine, natsUrl, stream, host, label, maxLineBytes,
  * events: EventLog, snapshots: Map id -> {log, tty} (containers removed during the run),
- * publisherStarts: [ns] (each publisher process start), seed }.
+ * seed }.
  * Returns { ok, lines: [report lines], totals }.
  */
 export async function check(ctx) {
@@ -366,7 +359,7 @@ export async function check(ctx) {
 
 async function judge(ctx, recs, registry) {
   const out = [];
-  const totals = { containers: 0, expected: 0, stored: 0, lost: 0, gone: 0, doubled: 0, known: 0, extra: 0, failures: 0 };
+  const totals = { containers: 0, expected: 0, stored: 0, lost: 0, gone: 0, doubled: 0, extra: 0, failures: 0 };
   const recsById = new Map();
   for (const r of recs) { const a = recsById.get(r.id) ?? []; a.push(r); recsById.set(r.id, a); }
   const existing = new Set(await ctx.engine.list(ctx.label));
@@ -391,16 +384,7 @@ async function judge(ctx, recs, registry) {
     }
     if (!held.length) held.push({ name: info ? info.Name.replace(/^\//, '') : snap.name, from: 0n });
     for (const h of held) { const a = names.get(h.name) ?? []; a.push({ id, from: h.from }); names.set(h.name, a); }
-    // The rename limit's windows: a publisher start P after a rename re-reads the run
-    // current at P, from its start up to P.
-    const firstRename = ev.find((e) => e.action === 'rename')?.ns;
-    const knownWindows = [];
-    for (const p of ctx.publisherStarts) {
-      if (firstRename === undefined || p <= firstRename) continue;
-      const runStart = ev.filter((e) => e.action === 'start' && e.ns <= p).at(-1)?.ns;
-      if (runStart !== undefined) knownWindows.push([runStart - 1000000000n, p]); // first lines precede StartedAt
-    }
-    const c = { id, tty, removed: !info, log, events: ev, knownWindows };
+    const c = { id, tty, removed: !info, log, events: ev };
     const v = compareContainer(c, recsById.get(id) ?? [], ctx.maxLineBytes);
     v.name = held.at(-1).name;
     v.state = info ? info.State.Status : 'removed';
@@ -430,17 +414,17 @@ async function judge(ctx, recs, registry) {
   for (const v of verdicts) {
     const bad = v.lost + v.doubled + v.extra + v.badTruncated;
     totals.containers++;
-    for (const k of ['expected', 'stored', 'lost', 'gone', 'doubled', 'known', 'extra']) totals[k] += v[k];
+    for (const k of ['expected', 'stored', 'lost', 'gone', 'doubled', 'extra']) totals[k] += v[k];
     if (bad) totals.failures++;
     out.push(`${bad ? 'FAIL' : 'ok  '} ${v.name} id=${v.id.slice(0, 12)} ${v.tty ? 'tty' : 'std'} state=${v.state} ` +
       `runs=${v.runs.length} expected=${v.expected} stored=${v.stored} lost=${v.lost} doubled=${v.doubled}` +
-      (v.gone ? ` gone-with-container=${v.gone}` : '') + (v.known ? ` known-limit-doubles=${v.known}` : '') +
+      (v.gone ? ` gone-with-container=${v.gone}` : '') +
       (v.extra ? ` extra=${v.extra}` : '') + (v.badTruncated ? ` bad-truncated=${v.badTruncated}` : '') +
       (v.outOfOrder ? ` out-of-order=${v.outOfOrder}` : '') +
       (v.held.length > 1 ? ` names=${v.held.map((h) => h.name).join('>')}` : ''));
-    if (bad || v.known || v.gone) {
+    if (bad || v.gone) {
       for (const r of v.runs) {
-        if (r.lost || r.doubled || r.known || r.gone) out.push(`       run ${r.run}: expected=${r.expected} stored=${r.stored} lost=${r.lost} doubled=${r.doubled} gone=${r.gone} known=${r.known}`);
+        if (r.lost || r.doubled || r.gone) out.push(`       run ${r.run}: expected=${r.expected} stored=${r.stored} lost=${r.lost} doubled=${r.doubled} gone=${r.gone}`);
       }
     }
     if (bad) for (const p of v.problems.slice(0, 12)) out.push(`       ${p}`);
@@ -452,7 +436,7 @@ async function judge(ctx, recs, registry) {
   const ok = totals.failures === 0 && lineNoProblems.length === 0 && regProblems.length === 0;
   out.push(`${ok ? 'PASS' : 'FAIL'} seed=${ctx.seed} containers=${totals.containers} expected=${totals.expected} ` +
     `stored=${totals.stored} lost=${totals.lost} doubled=${totals.doubled} gone-with-container=${totals.gone} ` +
-    `known-limit-doubles=${totals.known} extra=${totals.extra} line_no-problems=${lineNoProblems.length} ` +
+    `extra=${totals.extra} line_no-problems=${lineNoProblems.length} ` +
     `registry-problems=${regProblems.length}`);
   return { ok, lines: out, totals };
 }

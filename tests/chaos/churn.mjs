@@ -286,7 +286,7 @@ async function main() {
     log(`settling (${(await settle()) ? 'settled' : 'did not settle in 180 s'})`);
     if (statsTimer) clearInterval(statsTimer);
     verdict = await check({ engine, natsUrl: s.natsUrl, stream: 'LOGS', host: s.hostId, label,
-      maxLineBytes: MAX_LINE, events, snapshots, publisherStarts, seed });
+      maxLineBytes: MAX_LINE, events, snapshots, seed });
   } catch (e) {
     console.error(`churn: aborted: ${e.stack}`);
     verdict = { ok: false, lines: [`FAIL seed=${seed}: ${e.message}`] };

@@ -9,13 +9,25 @@
 #include "record.h"
 #include "timeutil.h"
 
-const char *lj_control_error_code(lj_status s)
+const char *lj_control_error_name(enum lj_control_error e)
+{
+    static const char *const names[] = {
+#define LJ_CONTROL_ERROR_NAME(name, code) code,
+        LJ_CONTROL_ERROR_MAP(LJ_CONTROL_ERROR_NAME)
+#undef LJ_CONTROL_ERROR_NAME
+    };
+    return (unsigned)e < LJ_CONTROL_E_COUNT ? names[e] : "bad_request";
+}
+
+enum lj_control_error lj_control_error_of(lj_status s)
 {
     switch (s) {
-    case LJ_LIMIT: return "limit";
-    case LJ_NOT_FOUND: return "not_found";
-    case LJ_INVAL: return "forbidden";
-    default: return "bad_request";
+    case LJ_LIMIT:
+    case LJ_AGAIN:
+    case LJ_NOMEM:
+    case LJ_NATS: return LJ_CONTROL_E_LIMIT;
+    case LJ_NOT_FOUND: return LJ_CONTROL_E_NOT_FOUND;
+    default: return LJ_CONTROL_E_BAD_REQUEST;
     }
 }
 

@@ -57,7 +57,28 @@ struct lj_control {
 lj_status lj_control_parse(const char *json, size_t len, uint32_t max_replay,
                            struct lj_control *out, char *msg, size_t msglen);
 
-/* "limit" for LJ_LIMIT, "forbidden" for LJ_INVAL... : the protocol's error code for s. */
-const char *lj_control_error_code(lj_status s);
+/* The protocol's error codes (the `code` of an error frame), from one table so the
+ * control parser and the session cannot name the same failure differently. */
+#define LJ_CONTROL_ERROR_MAP(X)                                                    \
+    X(BAD_REQUEST, "bad_request") /* malformed JSON, bad field, id in use, bad name */ \
+    X(FORBIDDEN,   "forbidden")   /* the token may not see that container */           \
+    X(NOT_FOUND,   "not_found")   /* unsubscribe of an unknown id */                   \
+    X(LIMIT,       "limit")       /* a size, count or rate bound; or try again later */
+
+enum lj_control_error {
+#define LJ_CONTROL_ERROR_ENUM(name, code) LJ_CONTROL_E_##name,
+    LJ_CONTROL_ERROR_MAP(LJ_CONTROL_ERROR_ENUM)
+#undef LJ_CONTROL_ERROR_ENUM
+    LJ_CONTROL_E_COUNT
+};
+
+/* The wire name of e ("bad_request"); never NULL. */
+const char *lj_control_error_name(enum lj_control_error e);
+
+/* The one mapping from a failed request's status to its code: LJ_LIMIT and the
+ * failures a retry may cure (LJ_AGAIN, LJ_NOMEM, LJ_NATS) give LIMIT, LJ_NOT_FOUND
+ * gives NOT_FOUND, anything else (LJ_PROTO, LJ_INVAL: the request itself is wrong)
+ * BAD_REQUEST. A refusal by the token is not a status: callers name FORBIDDEN. */
+enum lj_control_error lj_control_error_of(lj_status s);
 
 #endif

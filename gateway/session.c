@@ -101,7 +101,8 @@ void lj_session_gap_expired(struct lj_tap *tap, uint64_t after_seq, uint64_t nex
 }
 
 /* Queues an error frame; returns LJ_LIMIT once the session has erred too often. */
-static lj_status send_error(struct lj_session *s, const char *id, const char *code, const char *msg)
+static lj_status send_error(struct lj_session *s, const char *id, enum lj_control_error code,
+                            const char *msg)
 {
     struct lj_buf b;
     lj_buf_init(&b);
@@ -110,7 +111,7 @@ static lj_status send_error(struct lj_session *s, const char *id, const char *co
         lj_json_string(&b, id, strlen(id));
     else
         lj_buf_append(&b, "null", 4);
-    lj_buf_appendf(&b, ",\"code\":\"%s\",\"message\":", code);
+    lj_buf_appendf(&b, ",\"code\":\"%s\",\"message\":", lj_control_error_name(code));
     lj_json_string(&b, msg, strlen(msg));
     lj_buf_append(&b, "}", 1);
     push_buf(s, &b);
@@ -383,22 +384,22 @@ static lj_status do_subscribe(struct lj_session *s, const struct lj_control *c)
     lj_status st;
 
     if (find_sub(s, c->id, NULL))
-        return send_error(s, c->id, "bad_request", "id already in use");
+        return send_error(s, c->id, LJ_CONTROL_E_BAD_REQUEST, "id already in use");
     if (s->nsubs >= LJ_SESSION_SUBS_MAX)
-        return send_error(s, c->id, "limit", "too many subscriptions (64)");
+        return send_error(s, c->id, LJ_CONTROL_E_LIMIT, "too many subscriptions (64)");
     if (!lj_glob_is_pattern(c->container) && !lj_grant_allows(s->grant, c->container))
-        return send_error(s, c->id, "forbidden", "container not allowed for this token");
+        return send_error(s, c->id, LJ_CONTROL_E_FORBIDDEN, "container not allowed for this token");
     if (!lj_glob_is_pattern(c->container) && !strchr(c->container, '/'))
-        return send_error(s, c->id, "bad_request", "container must be \"<host>/<name>\"");
+        return send_error(s, c->id, LJ_CONTROL_E_BAD_REQUEST, "container must be \"<host>/<name>\"");
     st = sub_create(s, c, &sub, msg, sizeof(msg));
     if (st != LJ_OK)
-        return send_error(s, c->id, st == LJ_LIMIT ? "limit" : "bad_request",
+        return send_error(s, c->id, lj_control_error_of(st),
                           st == LJ_NOMEM ? "out of memory" : msg);
     s->subs[s->nsubs++] = sub;
     st = lj_hub_subscribe(s->hub, sub);
     if (st != LJ_OK) {
         remove_sub(s, s->nsubs - 1);
-        return send_error(s, c->id, st == LJ_INVAL ? "bad_request" : "limit",
+        return send_error(s, c->id, lj_control_error_of(st),
                           st == LJ_INVAL ? "malformed container name"
                           : st == LJ_LIMIT ? "too many new containers watched at once (this "
                                              "client or the gateway); try again later"
@@ -421,7 +422,7 @@ static lj_status do_unsubscribe(struct lj_session *s, const struct lj_control *c
 {
     size_t i;
     if (!find_sub(s, c->id, &i))
-        return send_error(s, c->id, "not_found", "no subscription with this id");
+        return send_error(s, c->id, LJ_CONTROL_E_NOT_FOUND, "no subscription with this id");
     remove_sub(s, i);
     return LJ_OK;
 }
@@ -450,7 +451,7 @@ static lj_status handle(struct lj_session *s, const char *data, size_t len)
     lj_status st = lj_control_parse(data, len, lj_hub_depth(s->hub), &c, msg, sizeof(msg));
 
     if (st != LJ_OK)
-        return send_error(s, c.id, lj_control_error_code(st), msg);
+        return send_error(s, c.id, lj_control_error_of(st), msg);
     switch (c.op) {
     case LJ_CONTROL_SUBSCRIBE: return do_subscribe(s, &c);
     case LJ_CONTROL_UNSUBSCRIBE: return do_unsubscribe(s, &c);
@@ -473,7 +474,7 @@ lj_status lj_session_receive(struct lj_session *s, const char *data, size_t len,
     if (!final)
         return LJ_OK;
     if (s->rx_too_big)
-        st = send_error(s, NULL, "limit", "control frame larger than 4096 bytes");
+        st = send_error(s, NULL, LJ_CONTROL_E_LIMIT, "control frame larger than 4096 bytes");
     else
         st = handle(s, s->rx.data ? s->rx.data : "", s->rx.len);
     s->rx_too_big = false;

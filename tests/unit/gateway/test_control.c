@@ -69,8 +69,13 @@ static void invalid(void)
     memset(grep + strlen(grep), 'a', 300);
     strcat(grep, "\"}");
     CHECK_INT(parse(grep, &c, msg), LJ_LIMIT);
-    CHECK_STR(lj_control_error_code(LJ_LIMIT), "limit");
-    CHECK_STR(lj_control_error_code(LJ_PROTO), "bad_request");
+    CHECK_STR(lj_control_error_name(lj_control_error_of(LJ_LIMIT)), "limit");
+    CHECK_STR(lj_control_error_name(lj_control_error_of(LJ_PROTO)), "bad_request");
+    /* A malformed container name is the request's fault, wherever it is found. */
+    CHECK_STR(lj_control_error_name(lj_control_error_of(LJ_INVAL)), "bad_request");
+    CHECK_STR(lj_control_error_name(lj_control_error_of(LJ_NOT_FOUND)), "not_found");
+    CHECK_STR(lj_control_error_name(lj_control_error_of(LJ_NATS)), "limit");
+    CHECK_STR(lj_control_error_name(LJ_CONTROL_E_FORBIDDEN), "forbidden");
 }
 
 /* Random single-byte mutations, truncations and splices of valid frames. */

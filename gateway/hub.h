@@ -1,20 +1,18 @@
-/* hub.h - the fan-out: one watch per container that has viewers, shared by all of them.
+/* hub.h - the fan-out: one watch (watch.h) per container that has viewers, shared by
+ * all of them.
  *
- * A watch owns the core NATS subscription on the container's live subject and a ring
- * (ring.h) of its lines with absolute indexes: always the last `depth` (the window),
- * plus older ones some viewer's cursor has not passed yet, up to max_queue bytes.
- * The window is filled from JetStream once, when the first viewer arrives; after that
- * every viewer's replay comes from memory. Fan-out is by cursor: a new line is
- * appended once and the watch's sessions are woken once per service pass; each
- * session reads the lines through its taps' cursors (session.h). A viewer whose
- * cursor falls behind what the ring keeps loses those lines and gets an exact gap. A line whose
- * Nats-Last-Sequence is beyond the ring's newest seq reveals a missed republish: the
- * hole is fetched from JetStream and the held lines follow it, so viewers never see a
- * hole the stream does not have. A watch lingers `linger` after its last viewer.
+ * The hub keeps the table of watches and attaches each subscription's taps (tap.h)
+ * to them: a new tap is served its replay or resume from the watch's ring, then the
+ * live lines through its cursor. Fan-out is by cursor: a new line is appended once
+ * and the watch's sessions are woken once per service pass; each session reads the
+ * lines through its taps' cursors. A viewer whose cursor falls behind what the ring
+ * keeps loses those lines and gets an exact gap. A watch lingers `linger` after its
+ * last viewer.
  *
- * The hub also keeps the container registry (from the LOGJET_CONTAINERS bucket), the
- * list of sessions and the counters behind /metrics. Service thread only, except
- * where a function says otherwise.
+ * The hub also applies the feed's registry events to the container table
+ * (containers.h), keeps the list of sessions, the glob subscriptions waiting for new
+ * containers, and the gauges behind /metrics (the counters: stats.h). Service thread
+ * only, except where a function says otherwise.
  */
 #ifndef LJ_HUB_H
 #define LJ_HUB_H
@@ -27,6 +25,7 @@
 #include "feed.h"
 #include "ring.h"
 #include "session.h"
+#include "stats.h"
 
 struct lj_hub_config {
     uint32_t depth;            /* ring window and replay bound (default 1000) */
@@ -46,36 +45,6 @@ struct lj_hub_config {
 #define LJ_HUB_CLIENT_WATCH_RATE 16      /* per second after that */
 #define LJ_HUB_WATCH_BURST 2000          /* the whole gateway */
 #define LJ_HUB_WATCH_RATE 500
-
-#define LJ_HUB_WAIT_BUCKETS 17   /* 125 us .. 4.1 s, then +Inf */
-
-struct lj_hub_stats {
-    uint64_t lines_in;         /* distinct lines added to rings */
-    uint64_t frames_out, bytes_out, lines_out;
-    uint64_t gaps_slow, gaps_expired;
-    uint64_t lost_slow, lost_expired;      /* lines announced in gaps */
-    uint64_t gap_fills;                    /* JetStream fetches to repair a missed republish */
-    uint64_t replays_from_ring;            /* subscriptions served from memory */
-    uint64_t slow_closes, control_errors;
-    int64_t lag_ns;                        /* container write -> frame, newest frame */
-    /* How long live lines wait inside the gateway, from nats.c's delivery (recv_ns)
-     * to [0] their ring, [1] their frame; [2] from the hub's writable request for a
-     * session to its writable callback; [3] from a frame written with more pending
-     * to the next writable callback; [4] from the ring to the frame: a histogram
-     * over LJ_HUB_WAIT_BUCKETS
-     * upper bounds of 2^k x 125 us (the last one open), and the sum. */
-    uint64_t wait[5][LJ_HUB_WAIT_BUCKETS];
-    int64_t wait_sum_ns[5];
-};
-
-static inline void lj_hub_stats_wait(struct lj_hub_stats *st, int stage, int64_t ns)
-{
-    int k = 0;
-    while (k < LJ_HUB_WAIT_BUCKETS - 1 && ns > (125000LL << k))
-        k++;
-    st->wait[stage][k]++;
-    st->wait_sum_ns[stage] += ns;
-}
 
 struct lj_hub;
 
@@ -145,9 +114,8 @@ void lj_hub_containers_json(struct lj_hub *h, const struct lj_grant *grant, stru
 /* Appends the Prometheus text of the hub's gauges and counters. */
 void lj_hub_metrics(struct lj_hub *h, struct lj_buf *out);
 
-struct lj_hub_stats *lj_hub_stats(struct lj_hub *h);
-/* "host/name" of a watch ("" for NULL). */
-const char *lj_hub_watch_key(const struct lj_watch *w);
+/* The counters the hub and its sessions write into (owned by the hub). */
+struct lj_stats *lj_hub_stats(struct lj_hub *h);
 uint32_t lj_hub_depth(const struct lj_hub *h);
 bool lj_hub_nats_connected(const struct lj_hub *h);
 

@@ -15,6 +15,7 @@
 #include "glob.h"
 #include "grep.h"
 #include "hub.h"
+#include "stats.h"
 #include "timeutil.h"
 
 /* ---- the message queue ---- */
@@ -78,28 +79,6 @@ static void push_buf(struct lj_session *s, struct lj_buf *b)
 
 /* ---- gateway -> client messages ---- */
 
-static void gap_json(struct lj_buf *b, const struct lj_tap *tap, uint64_t after, uint64_t next,
-                     uint64_t lost, const char *reason)
-{
-    const char *key = lj_hub_watch_key(tap->watch);
-    lj_buf_appendf(b, "{\"type\":\"gap\",\"id\":%s,\"container\":", tap->sub->id_json);
-    lj_json_string(b, key, strlen(key));
-    lj_buf_appendf(b, ",\"after_seq\":%llu,\"next_seq\":%llu,\"lost\":%llu,\"reason\":\"%s\"}",
-                   (unsigned long long)after, (unsigned long long)next,
-                   (unsigned long long)lost, reason);
-}
-
-void lj_session_gap_expired(struct lj_tap *tap, uint64_t after_seq, uint64_t next_seq,
-                            uint64_t lost)
-{
-    struct lj_buf b;
-    lj_buf_init(&b);
-    gap_json(&b, tap, after_seq, next_seq, lost, "expired");
-    lj_buf_cstr(&b);
-    free(tap->pre_msg);
-    tap->pre_msg = b.data;   /* NULL only when out of memory: the gap is then lost */
-}
-
 /* Queues an error frame; returns LJ_LIMIT once the session has erred too often. */
 static lj_status send_error(struct lj_session *s, const char *id, enum lj_control_error code,
                             const char *msg)
@@ -116,199 +95,8 @@ static lj_status send_error(struct lj_session *s, const char *id, enum lj_contro
     lj_buf_append(&b, "}", 1);
     push_buf(s, &b);
     lj_buf_finish(&b);
-    lj_hub_stats(s->hub)->control_errors++;
+    s->stats->control_errors++;
     return ++s->errors > LJ_SESSION_ERRORS_MAX ? LJ_LIMIT : LJ_OK;
-}
-
-enum lj_grep_result lj_tap_check(struct lj_tap *t, uint64_t i, const struct lj_line *l)
-{
-    const struct lj_sub *sub = t->sub;
-    struct lj_session *s = sub->session;
-    enum lj_grep_result r;
-
-    if (sub->levels && !(sub->levels & (1u << l->level)))
-        return LJ_GREP_NO;
-    /* a time jump: "from that time on" by Docker's time, whatever the store's time */
-    if (sub->since_ns && l->ts_ns < sub->since_ns)
-        return LJ_GREP_NO;
-    if (sub->streams && !(sub->streams & (1u << l->stream)))
-        return LJ_GREP_NO;
-    if (!sub->grep)
-        return LJ_GREP_YES;
-    if (t->run && t->run_at != i + 1) {    /* suspended on a line it no longer needs */
-        lj_grep_run_free(t->run);
-        t->run = NULL;
-    }
-    r = s->grep_budget ? lj_grep_step(sub->grep, &t->run, lj_line_text(l), l->text_len,
-                                      &s->grep_budget)
-                       : LJ_GREP_MORE;
-    if (r == LJ_GREP_MORE) {
-        t->run_at = i + 1;
-        lj_hub_starved(s->hub, s);
-    }
-    return r;
-}
-
-bool lj_sub_exact(const struct lj_sub *sub)
-{
-    return sub->levels || sub->streams || sub->grep || sub->after_seq || sub->since_ns;
-}
-
-/* ---- cursors ---- */
-
-/* Whether the line at index i goes to tap's client (LJ_GREP_MORE: not decided yet). */
-static enum lj_grep_result wants_at(struct lj_tap *t, uint64_t i, const struct lj_line *l)
-{
-    if (i >= t->replay_end && l->seq <= t->min_seq)
-        return LJ_GREP_NO;
-    return t->exact ? lj_tap_check(t, i, l) : LJ_GREP_YES;
-}
-
-void lj_tap_serve(struct lj_tap *t, const struct lj_ring *r, uint64_t from, uint64_t min_seq,
-                  uint64_t replayed_seq, bool hole_first)
-{
-    assert(from >= lj_ring_window_start(r) && from <= r->head);
-    t->ring = r;
-    t->cursor = from;
-    t->hole_at = hole_first ? 0 : from + 1;
-    /* A gap before any line is sent says where the client stands: after the line it
-     * resumed from, or after the newest line before the first one it will get. */
-    t->sent_seq = min_seq ? min_seq : (from > r->tail ? lj_ring_get(r, from - 1)->seq : 0);
-    t->replay_end = r->head;
-    t->min_seq = min_seq;
-    t->replayed_seq = replayed_seq;
-    t->replay_pending = true;
-    t->live = true;
-    lj_hub_mark_dirty(t->sub->session->hub, t->sub->session);
-}
-
-void lj_tap_prepared(struct lj_tap *t, uint64_t from)
-{
-    const struct lj_ring *r = t->ring;
-    assert(t->preparing && from >= lj_ring_window_start(r));
-    t->preparing = false;
-    if (from < t->cursor) {
-        t->cursor = from;
-        t->hole_at = from + 1;
-        t->wanted_at = 0;
-        t->sent_seq = from > r->tail ? lj_ring_get(r, from - 1)->seq : 0;
-    }
-    lj_hub_mark_dirty(t->sub->session->hub, t->sub->session);
-}
-
-void lj_tap_drop(struct lj_tap *t)
-{
-    const struct lj_line *l = lj_ring_get(t->ring, t->cursor);
-    assert(t->exact && t->live);
-    if (wants_at(t, t->cursor, l) != LJ_GREP_NO) {
-        t->dropped++;
-        t->drop_last_seq = l->seq;
-    }
-    t->cursor++;
-}
-
-enum tap_next {
-    TAP_NONE,       /* nothing to send now */
-    TAP_PRE,        /* pre_msg */
-    TAP_REPLAYED,   /* `replayed` */
-    TAP_GAP,        /* slow_client gap before *line (NULL: no next line yet) */
-    TAP_LINE,       /* *line (the pin or the line at cursor) */
-    TAP_BUSY,       /* its filters need more of the session's grep budget (next pass) */
-};
-
-/* Lines JetStream no longer held between the line at t's cursor and the one before
- * it in the ring (a fetch after a long disconnection): announced as an `expired` gap
- * (queued in pre_msg), or folded into the tap's pending slow_client count. True when
- * a gap message is now due. */
-static bool hole_before(struct lj_tap *t, const struct lj_line *l)
-{
-    const struct lj_ring *r = t->ring;
-    if (t->cursor <= r->tail || (t->cursor >= t->replay_end && l->seq <= t->min_seq))
-        return false;
-    const struct lj_line *prev = lj_ring_get(r, t->cursor - 1);
-    if (l->line_no <= prev->line_no + 1)
-        return false;
-    uint64_t lost = l->line_no - prev->line_no - 1;
-    struct lj_hub_stats *st = lj_hub_stats(t->sub->session->hub);
-    st->gaps_expired++;
-    st->lost_expired += lost;
-    if (t->dropped) {
-        t->dropped += lost;
-        return false;
-    }
-    lj_session_gap_expired(t, prev->seq, l->seq, lost);
-    return t->pre_msg != NULL;
-}
-
-/* What tap sends next. Moves the cursor over lines the tap does not want, and over
- * lines evicted before an unfiltered tap read them (counting them as dropped), but
- * never past replay_end while `replayed` is owed. The one place that orders a tap's
- * output: pre_msg, pin, [replay lines], replayed, live lines; a gap before the line
- * that follows a loss. */
-static enum tap_next tap_next(struct lj_tap *t, struct lj_line **line)
-{
-    const struct lj_ring *r = t->ring;
-    *line = NULL;
-    if (!t->live)
-        return TAP_NONE;
-    if (t->preparing)
-        return TAP_BUSY;
-    if (t->pre_msg)
-        return TAP_PRE;
-    if (t->pin) {
-        *line = t->pin;
-        return TAP_LINE;
-    }
-    if (t->cursor < r->tail) {
-        /* Only unfiltered taps fall behind the tail: every line in between was theirs. */
-        assert(!t->exact && r->tail < r->head);
-        t->dropped += r->tail - t->cursor;
-        t->drop_last_seq = lj_ring_get(r, r->tail)->seq - 1;
-        t->cursor = r->tail;
-    }
-    for (;;) {
-        if (t->replay_pending && t->cursor >= t->replay_end)
-            return TAP_REPLAYED;
-        if (t->cursor >= r->head)
-            return t->dropped ? TAP_GAP : TAP_NONE;
-        struct lj_line *l = lj_ring_get(r, t->cursor);
-        if (t->hole_at != t->cursor + 1) {
-            t->hole_at = t->cursor + 1;
-            if (hole_before(t, l))
-                return TAP_PRE;
-        }
-        /* wanted_at: filters (a grep) run once per line, however often it is peeked */
-        enum lj_grep_result want = t->wanted_at == t->cursor + 1 ? LJ_GREP_YES
-                                                                  : wants_at(t, t->cursor, l);
-        if (want == LJ_GREP_MORE)
-            return TAP_BUSY;
-        if (want == LJ_GREP_YES) {
-            t->wanted_at = t->cursor + 1;
-            *line = l;
-            return t->dropped ? TAP_GAP : TAP_LINE;
-        }
-        t->cursor++;
-    }
-}
-
-bool lj_tap_pending(struct lj_tap *t)
-{
-    struct lj_line *l;
-    enum tap_next k = tap_next(t, &l);
-    return k != TAP_NONE && k != TAP_BUSY;
-}
-
-/* Marks the line tap_next returned as sent. */
-static void tap_advance(struct lj_tap *t, const struct lj_line *l)
-{
-    t->sent_seq = l->seq;
-    if (t->pin) {
-        assert(t->pin == l);
-        lj_line_unref(t->pin);
-        t->pin = NULL;
-    } else {
-        t->cursor++;
-    }
 }
 
 /* ---- subscriptions ---- */
@@ -351,6 +139,7 @@ static lj_status sub_create(struct lj_session *s, const struct lj_control *c, st
     if (!sub)
         return LJ_NOMEM;
     sub->session = s;
+    sub->owner = &s->owner;
     strcpy(sub->id, c->id);
     strcpy(sub->pattern, c->container);
     sub->glob = lj_glob_is_pattern(c->container);
@@ -488,51 +277,29 @@ lj_status lj_session_receive(struct lj_session *s, const char *data, size_t len,
 
 /* ---- frames out ---- */
 
-static void replayed_frame(struct lj_tap *t, struct lj_buf *out)
-{
-    lj_buf_appendf(out, "{\"type\":\"replayed\",\"id\":%s,\"seq\":%llu}", t->sub->id_json,
-                   (unsigned long long)t->replayed_seq);
-    t->replay_pending = false;
-}
-
-/* A slow_client gap before l, the tap's next line (NULL: none yet; the gap then names
- * the seq after the newest lost one). l becomes the tap's pin and opens the next frame,
- * so the line a gap names as next_seq is always the next one the client gets, even if
- * the ring evicts it meanwhile. */
+/* A slow_client gap (lj_tap_gap_frame); the line it names opens the next frame. */
 static void gap_frame(struct lj_session *s, struct lj_tap *t, struct lj_line *l,
                       struct lj_buf *out)
 {
-    struct lj_hub_stats *st = lj_hub_stats(s->hub);
-    gap_json(out, t, t->sent_seq, l ? l->seq : t->drop_last_seq + 1, t->dropped, "slow_client");
-    st->gaps_slow++;
-    st->lost_slow += t->dropped;
-    t->dropped = 0;
-    if (!l) {
-        t->sent_seq = t->drop_last_seq;
-        return;
-    }
-    assert(!t->pin && lj_ring_get(t->ring, t->cursor) == l);
-    lj_line_ref(l);
-    t->pin = l;
-    t->cursor++;
-    s->gap_tap = t;
+    if (lj_tap_gap_frame(t, l, out))
+        s->gap_tap = t;
 }
 
 /* The frame for one of tap's events (anything but lines). */
-static void event_frame(struct lj_session *s, struct lj_tap *t, enum tap_next k,
+static void event_frame(struct lj_session *s, struct lj_tap *t, enum lj_tap_next k,
                         struct lj_line *l, struct lj_buf *out)
 {
     switch (k) {
-    case TAP_PRE:
+    case LJ_TAP_PRE:
         lj_buf_append(out, t->pre_msg, strlen(t->pre_msg));
         free(t->pre_msg);
         t->pre_msg = NULL;
         break;
-    case TAP_REPLAYED: replayed_frame(t, out); break;
-    case TAP_GAP: gap_frame(s, t, l, out); break;
-    case TAP_NONE:
-    case TAP_BUSY:
-    case TAP_LINE: assert(!"not an event"); break;
+    case LJ_TAP_REPLAYED: lj_tap_replayed_frame(t, out); break;
+    case LJ_TAP_GAP: gap_frame(s, t, l, out); break;
+    case LJ_TAP_NONE:
+    case LJ_TAP_BUSY:
+    case LJ_TAP_LINE: assert(!"not an event"); break;
     }
 }
 
@@ -544,7 +311,7 @@ static struct lj_tap *next_line_tap(struct lj_sub *sub, struct lj_line **line)
     *line = NULL;
     for (size_t i = 0; i < sub->ntaps; i++) {
         struct lj_line *l;
-        if (tap_next(sub->taps[i], &l) == TAP_LINE && (!best || l->seq < (*line)->seq)) {
+        if (lj_tap_next(sub->taps[i], &l) == LJ_TAP_LINE && (!best || l->seq < (*line)->seq)) {
             best = sub->taps[i];
             *line = l;
         }
@@ -586,7 +353,7 @@ static bool merge_init(struct merge *m, struct lj_sub *sub)
         return false;
     for (size_t i = 0; i < sub->ntaps; i++) {
         struct lj_line *l;
-        if (tap_next(sub->taps[i], &l) == TAP_LINE)
+        if (lj_tap_next(sub->taps[i], &l) == LJ_TAP_LINE)
             m->e[m->n++] = (struct merge_ent){ l->seq, sub->taps[i], l };
     }
     for (size_t i = m->n / 2; i-- > 0;)
@@ -598,7 +365,7 @@ static bool merge_init(struct merge *m, struct lj_sub *sub)
 static void merge_next(struct merge *m)
 {
     struct lj_line *l;
-    if (tap_next(m->e[0].tap, &l) == TAP_LINE)
+    if (lj_tap_next(m->e[0].tap, &l) == LJ_TAP_LINE)
         m->e[0] = (struct merge_ent){ l->seq, m->e[0].tap, l };
     else
         m->e[0] = m->e[--m->n];
@@ -611,7 +378,7 @@ static void merge_next(struct merge *m)
 static void lines_frame(struct lj_session *s, struct lj_sub *sub, struct lj_tap *first,
                         struct lj_buf *out)
 {
-    struct lj_hub_stats *st = lj_hub_stats(s->hub);
+    struct lj_stats *st = s->stats;
     struct merge m = { NULL, 0 };
     bool heap = false;
     int64_t last_ts = 0, now = lj_time_mono_ns();
@@ -638,10 +405,10 @@ static void lines_frame(struct lj_session *s, struct lj_sub *sub, struct lj_tap 
         last_ts = l->ts_ns;
         st->lines_out++;
         if (l->seq > t->replayed_seq) {    /* live: its wait inside the gateway */
-            lj_hub_stats_wait(st, 1, now - l->recv_ns);
-            lj_hub_stats_wait(st, 4, now - l->ring_ns);
+            lj_stats_wait(st, LJ_STATS_WAIT_FRAME, now - l->recv_ns);
+            lj_stats_wait(st, LJ_STATS_WAIT_RING_TO_FRAME, now - l->ring_ns);
         }
-        tap_advance(t, l);   /* may free a pin: l is not used after this */
+        lj_tap_advance(t, l);   /* may free a pin: l is not used after this */
         if (heap)
             merge_next(&m);
         else if (!first && sub->ntaps > 4)
@@ -665,10 +432,10 @@ static bool sub_frame(struct lj_session *s, struct lj_buf *out)
         for (size_t j = 0; j < sub->ntaps; j++) {
             struct lj_tap *t = sub->taps[j];
             struct lj_line *l;
-            enum tap_next kind = tap_next(t, &l);
-            if (kind == TAP_LINE) {
+            enum lj_tap_next kind = lj_tap_next(t, &l);
+            if (kind == LJ_TAP_LINE) {
                 lines = true;
-            } else if (kind != TAP_NONE && kind != TAP_BUSY) {
+            } else if (kind != LJ_TAP_NONE && kind != LJ_TAP_BUSY) {
                 event_frame(s, t, kind, l, out);
                 s->rr = i;    /* this sub's lines come next */
                 return true;
@@ -686,10 +453,10 @@ static bool sub_frame(struct lj_session *s, struct lj_buf *out)
 bool lj_session_next_frame(struct lj_session *s, struct lj_buf *out, size_t pre)
 {
     if (s->asked_ns) {
-        lj_hub_stats_wait(lj_hub_stats(s->hub), 2, lj_time_mono_ns() - s->asked_ns);
+        lj_stats_wait(s->stats, LJ_STATS_WAIT_WRITABLE, lj_time_mono_ns() - s->asked_ns);
         s->asked_ns = 0;
     } else if (s->again_ns) {
-        lj_hub_stats_wait(lj_hub_stats(s->hub), 3, lj_time_mono_ns() - s->again_ns);
+        lj_stats_wait(s->stats, LJ_STATS_WAIT_AGAIN, lj_time_mono_ns() - s->again_ns);
     }
     s->again_ns = 0;
     lj_buf_reset(out);
@@ -712,8 +479,8 @@ bool lj_session_next_frame(struct lj_session *s, struct lj_buf *out, size_t pre)
     }
     s->idle = false;
     s->progress_ns = lj_time_mono_ns();
-    lj_hub_stats(s->hub)->frames_out++;
-    lj_hub_stats(s->hub)->bytes_out += out->len - pre;
+    s->stats->frames_out++;
+    s->stats->bytes_out += out->len - pre;
     return true;
 }
 
@@ -746,6 +513,19 @@ uint64_t lj_session_backlog(const struct lj_session *s)
 
 /* ---- life cycle ---- */
 
+/* The tap owner's callbacks (tap.h): the session's taps wake it through the hub. */
+static void owner_wake(void *ctx)
+{
+    struct lj_session *s = ctx;
+    lj_hub_mark_dirty(s->hub, s);
+}
+
+static void owner_starved(void *ctx)
+{
+    struct lj_session *s = ctx;
+    lj_hub_starved(s->hub, s);
+}
+
 lj_status lj_session_create(struct lj_hub *hub, void *wsi, const struct lj_grant *grant,
                             const struct lj_session_limits *lim, struct lj_session **out)
 {
@@ -755,10 +535,13 @@ lj_status lj_session_create(struct lj_hub *hub, void *wsi, const struct lj_grant
     if (!s)
         return LJ_NOMEM;
     s->hub = hub;
+    s->stats = lj_hub_stats(hub);
     s->wsi = wsi;
     s->grant = grant;
     s->lim = *lim;
     s->grep_budget = LJ_SESSION_GREP_BUDGET;
+    s->owner = (struct lj_tap_owner){ .wake = owner_wake, .starved = owner_starved, .ctx = s,
+                                      .grep_budget = &s->grep_budget, .stats = s->stats };
     s->watch_tokens = -1;      /* full on first use (hub.c) */
     s->progress_ns = lj_time_mono_ns();
     lj_buf_init(&s->rx);

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "ring.h"
-#include "session.h"
+#include "tap.h"
 
 /* The first index of ring r (the log of container key, "host/name") for tap t, whose
  * sub has since_ns and whose seek_first / seek_oldest hold JetStream's answer

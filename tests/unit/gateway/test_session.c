@@ -457,9 +457,9 @@ static void test_wakes(void)
     CHECK_INT(count(a, 'L'), 500);
     /* each live line's wait was counted once into its ring and once into its frame,
      * and the one writable request the wake made was answered */
-    const struct lj_hub_stats *st = lj_hub_stats(h);
+    const struct lj_stats *st = lj_hub_stats(h);
     uint64_t ring = 0, frame = 0, asked = 0, ring_to_frame = 0;
-    for (int k = 0; k < LJ_HUB_WAIT_BUCKETS; k++) {
+    for (int k = 0; k < LJ_STATS_WAIT_BUCKETS; k++) {
         ring += st->wait[0][k];
         frame += st->wait[1][k];
         asked += st->wait[2][k];

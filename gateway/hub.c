@@ -646,6 +646,24 @@ struct lj_stats *lj_hub_stats(struct lj_hub *h) { return &h->stats; }
 
 uint32_t lj_hub_depth(const struct lj_hub *h) { return h->cfg.depth; }
 
+/* The session ops (session.h), each the hub function of the same name. */
+static lj_status ops_subscribe(void *ctx, struct lj_sub *sub) { return lj_hub_subscribe(ctx, sub); }
+static void ops_unsubscribe(void *ctx, struct lj_sub *sub) { lj_hub_unsubscribe(ctx, sub); }
+static void ops_wake(void *ctx, struct lj_session *s) { lj_hub_mark_dirty(ctx, s); }
+static void ops_starved(void *ctx, struct lj_session *s) { lj_hub_starved(ctx, s); }
+
+static void ops_list(void *ctx, const struct lj_grant *grant, struct lj_buf *out)
+{
+    lj_hub_containers_json(ctx, grant, out);
+}
+
+void lj_hub_session_ops(struct lj_hub *h, struct lj_session_ops *out)
+{
+    *out = (struct lj_session_ops){ .subscribe = ops_subscribe, .unsubscribe = ops_unsubscribe,
+                                    .list = ops_list, .wake = ops_wake, .starved = ops_starved,
+                                    .ctx = h, .depth = h->cfg.depth, .stats = &h->stats };
+}
+
 bool lj_hub_nats_connected(const struct lj_hub *h)
 {
     return h->feed && lj_feed_connected(h->feed);

@@ -89,6 +89,10 @@ size_t lj_hub_session_count(const struct lj_hub *h);
 /* Calls fn for every open session (for shutdown). */
 void lj_hub_each_session(struct lj_hub *h, void (*fn)(struct lj_session *s));
 
+/* Fills *out with the hub's side of a session (session.h): subscribe, unsubscribe,
+ * list, wake (lj_hub_mark_dirty), starved, the depth and the counters. */
+void lj_hub_session_ops(struct lj_hub *h, struct lj_session_ops *out);
+
 /* Puts s on the wake list (it has something to send); an idle session's stall
  * clock starts now. */
 void lj_hub_mark_dirty(struct lj_hub *h, struct lj_session *s);

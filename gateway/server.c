@@ -520,7 +520,9 @@ static int ws_established(struct lj_server *srv, struct lws *wsi, struct pss *ps
 {
     unsigned status;
     const struct lj_grant *g = pss->grant ? pss->grant : request_grant(srv, wsi, &status);
-    if (!g || lj_session_create(srv->hub, wsi, g, &srv->cfg.limits, &pss->session) != LJ_OK)
+    struct lj_session_ops ops;
+    lj_hub_session_ops(srv->hub, &ops);
+    if (!g || lj_session_create(&ops, wsi, g, &srv->cfg.limits, &pss->session) != LJ_OK)
         return -1;
     lj_hub_session_add(srv->hub, pss->session);
     lws_callback_on_writable(wsi);

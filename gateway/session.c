@@ -14,7 +14,6 @@
 
 #include "glob.h"
 #include "grep.h"
-#include "hub.h"
 #include "stats.h"
 #include "timeutil.h"
 
@@ -65,7 +64,7 @@ void lj_session_push_msg(struct lj_session *s, char *msg, size_t len)
     }
     *q_at(s, s->qlen++) = (struct lj_item){ .msg = msg, .len = len };
     s->qbytes += len;
-    lj_hub_mark_dirty(s->hub, s);
+    s->ops.wake(s->ops.ctx, s);
 }
 
 /* Queues the text of b (taken over) as a message. */
@@ -185,7 +184,7 @@ static lj_status do_subscribe(struct lj_session *s, const struct lj_control *c)
         return send_error(s, c->id, lj_control_error_of(st),
                           st == LJ_NOMEM ? "out of memory" : msg);
     s->subs[s->nsubs++] = sub;
-    st = lj_hub_subscribe(s->hub, sub);
+    st = s->ops.subscribe(s->ops.ctx, sub);
     if (st != LJ_OK) {
         remove_sub(s, s->nsubs - 1);
         return send_error(s, c->id, lj_control_error_of(st),
@@ -200,7 +199,7 @@ static lj_status do_subscribe(struct lj_session *s, const struct lj_control *c)
 static void remove_sub(struct lj_session *s, size_t i)
 {
     struct lj_sub *sub = s->subs[i];
-    lj_hub_unsubscribe(s->hub, sub);
+    s->ops.unsubscribe(s->ops.ctx, sub);
     if (s->gap_tap && s->gap_tap->sub == sub)
         s->gap_tap = NULL;   /* its line goes with the sub */
     s->subs[i] = s->subs[--s->nsubs];
@@ -227,7 +226,7 @@ static void do_list(struct lj_session *s, const struct lj_control *c)
         lj_buf_append(&b, ",", 1);
     }
     lj_buf_append(&b, "\"containers\":[", 14);
-    lj_hub_containers_json(s->hub, s->grant, &b);
+    s->ops.list(s->ops.ctx, s->grant, &b);
     lj_buf_append(&b, "]}", 2);
     push_buf(s, &b);
     lj_buf_finish(&b);
@@ -237,7 +236,7 @@ static lj_status handle(struct lj_session *s, const char *data, size_t len)
 {
     struct lj_control c;
     char msg[160];
-    lj_status st = lj_control_parse(data, len, lj_hub_depth(s->hub), &c, msg, sizeof(msg));
+    lj_status st = lj_control_parse(data, len, s->ops.depth, &c, msg, sizeof(msg));
 
     if (st != LJ_OK)
         return send_error(s, c.id, lj_control_error_of(st), msg);
@@ -513,29 +512,30 @@ uint64_t lj_session_backlog(const struct lj_session *s)
 
 /* ---- life cycle ---- */
 
-/* The tap owner's callbacks (tap.h): the session's taps wake it through the hub. */
+/* The tap owner's callbacks (tap.h): the session's taps wake it through its ops. */
 static void owner_wake(void *ctx)
 {
     struct lj_session *s = ctx;
-    lj_hub_mark_dirty(s->hub, s);
+    s->ops.wake(s->ops.ctx, s);
 }
 
 static void owner_starved(void *ctx)
 {
     struct lj_session *s = ctx;
-    lj_hub_starved(s->hub, s);
+    s->ops.starved(s->ops.ctx, s);
 }
 
-lj_status lj_session_create(struct lj_hub *hub, void *wsi, const struct lj_grant *grant,
-                            const struct lj_session_limits *lim, struct lj_session **out)
+lj_status lj_session_create(const struct lj_session_ops *ops, void *wsi,
+                            const struct lj_grant *grant, const struct lj_session_limits *lim,
+                            struct lj_session **out)
 {
     struct lj_session *s = calloc(1, sizeof(*s));
     struct lj_buf b;
 
     if (!s)
         return LJ_NOMEM;
-    s->hub = hub;
-    s->stats = lj_hub_stats(hub);
+    s->ops = *ops;
+    s->stats = ops->stats;
     s->wsi = wsi;
     s->grant = grant;
     s->lim = *lim;

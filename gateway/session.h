@@ -3,7 +3,8 @@
  *
  * A session never talks to lws: the server feeds it received frames
  * (lj_session_receive) and asks it for the next frame to send
- * (lj_session_next_frame). Service thread only.
+ * (lj_session_next_frame). Nor does it know the hub: it reaches the fan-out only
+ * through the lj_session_ops given at creation. Service thread only.
  *
  * Fan-out by cursor: a line is never copied or queued per session. Each watched
  * container's lines sit once in its watch's ring (ring.h, absolute indexes); each tap
@@ -63,7 +64,6 @@
 #define LJ_SESSION_SUBS_MAX 64
 #define LJ_SESSION_ERRORS_MAX 20      /* control errors before the session is closed */
 
-struct lj_hub;
 struct lj_stats;
 struct lj_watch;
 struct lj_session;
@@ -81,6 +81,19 @@ struct lj_item {
     size_t len;
 };
 
+/* What a session needs of the fan-out, given at creation (the hub fills it in,
+ * lj_hub_session_ops): the session never names the hub. Service thread only. */
+struct lj_session_ops {
+    lj_status (*subscribe)(void *ctx, struct lj_sub *sub);  /* attach sub's taps */
+    void (*unsubscribe)(void *ctx, struct lj_sub *sub);     /* detach them */
+    void (*list)(void *ctx, const struct lj_grant *grant, struct lj_buf *out); /* containers */
+    void (*wake)(void *ctx, struct lj_session *s);          /* s has something to send */
+    void (*starved)(void *ctx, struct lj_session *s);       /* s spent its grep budget */
+    void *ctx;
+    uint32_t depth;                                         /* replay bound */
+    struct lj_stats *stats;                                 /* the counters it writes into */
+};
+
 /* Grep steps (grep.h) a session may spend before the next service pass: what one
  * client's filters cost the service thread between two chances of every other client
  * to be written (about 1-3 ms here). */
@@ -95,7 +108,7 @@ struct lj_session {
     int64_t watch_refill_ns;   /* mono time the bucket was last refilled */
     bool dirty;                /* on the hub's wake list */
     bool idle;                 /* the last next_frame found nothing to send */
-    struct lj_hub *hub;
+    struct lj_session_ops ops; /* the fan-out, as given at creation */
     struct lj_stats *stats;    /* the counters it writes into (the hub's, not owned) */
     struct lj_tap_owner owner; /* its subs' taps reach it through this (tap.h) */
     void *wsi;                 /* the server's handle; NULL once the connection closed */
@@ -120,10 +133,11 @@ struct lj_session {
     bool rx_too_big;
 };
 
-/* Creates a session for an authorised connection and queues `hello`. On LJ_OK *out
- * is owned by the hub's session list (see lj_hub_session_add). */
-lj_status lj_session_create(struct lj_hub *hub, void *wsi, const struct lj_grant *grant,
-                            const struct lj_session_limits *lim, struct lj_session **out);
+/* Creates a session for an authorised connection and queues `hello`; ops is copied.
+ * On LJ_OK *out is owned by the hub's session list (see lj_hub_session_add). */
+lj_status lj_session_create(const struct lj_session_ops *ops, void *wsi,
+                            const struct lj_grant *grant, const struct lj_session_limits *lim,
+                            struct lj_session **out);
 
 /* Frees the session: detaches its taps, drops its messages. Never call it from a
  * callback of the session's own connection; the hub calls it on the next loop turn. */

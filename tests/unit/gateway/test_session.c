@@ -183,7 +183,9 @@ static struct client *cl_connect(struct lj_hub *h, size_t max_queue, size_t max_
 {
     struct client *c = calloc(1, sizeof(*c));
     struct lj_session_limits lim = { .max_queue = max_queue, .max_frame = max_frame, .depth = depth };
-    CHECK_INT(lj_session_create(h, c, lj_grant_all(), &lim, &c->s), LJ_OK);
+    struct lj_session_ops ops;
+    lj_hub_session_ops(h, &ops);
+    CHECK_INT(lj_session_create(&ops, c, lj_grant_all(), &lim, &c->s), LJ_OK);
     lj_hub_session_add(h, c->s);
     drain(c, 0);   /* hello */
     CHECK(c->n == 1 && c->ev[0].type == 'H');
@@ -642,7 +644,9 @@ static void test_quiet_client_not_slow(void)
     CHECK_INT(lj_hub_create(&cfg, &h), LJ_OK);
     lj_hub_set_writable(h, on_writable);
     struct client *a = calloc(1, sizeof(*a));
-    CHECK_INT(lj_session_create(h, a, lj_grant_all(), &cfg.limits, &a->s), LJ_OK);
+    struct lj_session_ops ops;
+    lj_hub_session_ops(h, &ops);
+    CHECK_INT(lj_session_create(&ops, a, lj_grant_all(), &cfg.limits, &a->s), LJ_OK);
     lj_hub_session_add(h, a->s);
     drain_like_server(a);
     cl_send(a, "{\"op\":\"subscribe\",\"id\":\"a\",\"container\":\"h/c\"}");

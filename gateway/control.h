@@ -57,6 +57,14 @@ struct lj_control {
 lj_status lj_control_parse(const char *json, size_t len, uint32_t max_replay,
                            struct lj_control *out, char *msg, size_t msglen);
 
+/* The bounds a client is held to (the session applies them; `hello` announces depth). */
+struct lj_control_limits {
+    size_t max_queue;          /* bytes a container's log keeps for a lagging client
+                                  (per watch, default 4 MiB) */
+    size_t max_frame;          /* bytes of one lines frame before closing it (64 KiB) */
+    uint32_t depth;            /* replay bound */
+};
+
 /* The protocol's error codes (the `code` of an error frame), from one table so the
  * control parser and the session cannot name the same failure differently. */
 #define LJ_CONTROL_ERROR_MAP(X)                                                    \

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "glob.h"
+#include "session.h"
 #include "timeutil.h"
 
 bool lj_events_covers(const struct lj_sub *sub, const char *key)

@@ -14,7 +14,9 @@
 #define LJ_EVENTS_H
 
 #include "lifecycle.h"
-#include "session.h"
+#include "tap.h"
+
+struct lj_session;
 
 /* Queues ev on every subscription of the sessions of the list (linked by next,
  * starting at sessions) that covers ev->key (or, for a rename, ev->new_key); once

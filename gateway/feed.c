@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "list.h"
 #include "log.h"
 #include "natsconn.h"
 #include "subject.h"
@@ -214,10 +215,7 @@ lj_status lj_feed_subscribe(struct lj_feed *f, const char *js_subject, void **ha
         s = NATS_OK;    /* given up by nats.c, not yet handed back: the next one subscribes it */
     }
     if (s == NATS_OK) {
-        ls->next = f->subs;
-        if (f->subs)
-            f->subs->prev = ls;
-        f->subs = ls;
+        LJ_LIST_PUSH(f->subs, ls, next, prev);
     }
     pthread_mutex_unlock(&f->subs_lock);
     pthread_rwlock_unlock(&f->conn_lock);
@@ -239,12 +237,7 @@ void lj_feed_unsubscribe(void *handle)
     pthread_rwlock_rdlock(&f->conn_lock);
     pthread_mutex_lock(&f->subs_lock);
     live_drop(ls);
-    if (ls->prev)
-        ls->prev->next = ls->next;
-    else
-        f->subs = ls->next;
-    if (ls->next)
-        ls->next->prev = ls->prev;
+    LJ_LIST_UNLINK(f->subs, ls, next, prev);
     pthread_mutex_unlock(&f->subs_lock);
     pthread_rwlock_unlock(&f->conn_lock);
     free(ls);

@@ -24,6 +24,7 @@
 #include "containers.h"
 #include "events.h"
 #include "glob.h"
+#include "list.h"
 #include "lifecycle.h"
 #include "replay.h"
 #include "sessions.h"
@@ -191,9 +192,9 @@ static void bucket_refill(double *tokens, int64_t *at, double burst, double rate
     *at = now;
 }
 
-/* Whether a new watch may be created for s (NULL: for the registry's news, which
+/* Whether a new watch may be created for s's session (NULL: for the registry's news, which
  * only the total bounds); takes the tokens when it may. */
-static bool watch_admit(struct lj_hub *h, struct lj_session *s)
+static bool watch_admit(struct lj_hub *h, struct lj_tap_owner *s)
 {
     int64_t now = lj_time_mono_ns();
     if (h->nwatches >= h->cfg.max_watches)
@@ -211,10 +212,10 @@ static bool watch_admit(struct lj_hub *h, struct lj_session *s)
 }
 
 /* Creates a tap of sub on container key and attaches it (serving it when the ring
- * is ready). by: the session whose subscribe asks (rationed), NULL for a container
+ * is ready). by: the owner (session) whose subscribe asks (rationed), NULL for a container
  * the registry just announced. */
 static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, bool from_start,
-                         struct lj_session *by)
+                         struct lj_tap_owner *by)
 {
     char subject[LJ_SUBJECT_MAX];
     struct lj_watch *w;
@@ -239,17 +240,10 @@ static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, 
     t->key = w->key;
     t->from_start = from_start;
     t->exact = lj_sub_exact(sub);
-    t->wnext = w->taps;
-    if (w->taps)
-        w->taps->wprev = t;
-    w->taps = t;
+    LJ_LIST_PUSH(w->taps, t, wnext, wprev);
     w->ntaps++;
-    if (t->exact) {
-        t->xnext = w->exact;
-        if (w->exact)
-            w->exact->xprev = t;
-        w->exact = t;
-    }
+    if (t->exact)
+        LJ_LIST_PUSH(w->exact, t, xnext, xprev);
     w->idle_since = 0;
     if (sub->since_ns && !sub->after_seq) {
         /* Without an answer (out of memory) it is served from the window's start. */
@@ -267,20 +261,9 @@ static void tap_detach(struct lj_hub *h, struct lj_tap *t)
     if (!w)
         return;
     lj_replay_forget(&h->replay, t);
-    if (t->wprev)
-        t->wprev->wnext = t->wnext;
-    else
-        w->taps = t->wnext;
-    if (t->wnext)
-        t->wnext->wprev = t->wprev;
-    if (t->exact) {
-        if (t->xprev)
-            t->xprev->xnext = t->xnext;
-        else
-            w->exact = t->xnext;
-        if (t->xnext)
-            t->xnext->xprev = t->xprev;
-    }
+    LJ_LIST_UNLINK(w->taps, t, wnext, wprev);
+    if (t->exact)
+        LJ_LIST_UNLINK(w->exact, t, xnext, xprev);
     t->watch = NULL;
     t->key = NULL;
     if (--w->ntaps == 0)
@@ -337,16 +320,16 @@ static lj_status glob_entry(void *arg, const char *key, const struct lj_lifecycl
 {
     struct glob_add *ga = arg;
     (void)lc;
-    if (!lj_glob_match(ga->sub->pattern, key) || !lj_grant_allows(ga->sub->session->grant, key))
+    if (!lj_glob_match(ga->sub->pattern, key) || !lj_grant_allows(ga->sub->grant, key))
         return LJ_OK;
-    return tap_add(ga->h, ga->sub, key, false, ga->sub->session);
+    return tap_add(ga->h, ga->sub, key, false, ga->sub->owner);
 }
 
 lj_status lj_hub_subscribe(struct lj_hub *h, struct lj_sub *sub)
 {
     lj_status st = LJ_OK;
     if (!sub->glob && known(h, sub->pattern)) {
-        st = tap_add(h, sub, sub->pattern, false, sub->session);
+        st = tap_add(h, sub, sub->pattern, false, sub->owner);
         if (st == LJ_OK)
             tell_current(h, sub);
         return st;
@@ -358,11 +341,7 @@ lj_status lj_hub_subscribe(struct lj_hub *h, struct lj_sub *sub)
     tell_current(h, sub);
     /* globs, and a plain name not known yet, wait for the registry (glob_discover) */
     sub->waiting = true;
-    sub->glob_next = h->globs;
-    sub->glob_prev = NULL;
-    if (h->globs)
-        h->globs->glob_prev = sub;
-    h->globs = sub;
+    LJ_LIST_PUSH(h->globs, sub, glob_next, glob_prev);
     return st;
 }
 
@@ -373,13 +352,7 @@ void lj_hub_unsubscribe(struct lj_hub *h, struct lj_sub *sub)
     if (!sub->waiting)
         return;
     sub->waiting = false;
-    if (sub->glob_prev)
-        sub->glob_prev->glob_next = sub->glob_next;
-    else if (h->globs == sub)
-        h->globs = sub->glob_next;
-    if (sub->glob_next)
-        sub->glob_next->glob_prev = sub->glob_prev;
-    sub->glob_next = sub->glob_prev = NULL;
+    LJ_LIST_UNLINK(h->globs, sub, glob_next, glob_prev);
 }
 
 /* A container new to the registry: glob subs that match it start following it from
@@ -388,8 +361,8 @@ static void glob_discover(void *arg, const char *key)
 {
     struct lj_hub *h = arg;
     for (struct lj_sub *s = h->globs; s; s = s->glob_next)
-        if (!s->session->closing && lj_glob_match(s->pattern, key)
-            && lj_grant_allows(s->session->grant, key) && !sub_has_key(s, key)
+        if (!*s->owner->closing && lj_glob_match(s->pattern, key)
+            && lj_grant_allows(s->grant, key) && !sub_has_key(s, key)
             && tap_add(h, s, key, true, NULL) == LJ_LIMIT)
             lj_log(LJ_LOG_WARN, "watch limit reached: a subscription misses a new container",
                    "container=%s max_watches=%u", key, (unsigned)h->cfg.max_watches);
@@ -646,23 +619,6 @@ struct lj_stats *lj_hub_stats(struct lj_hub *h) { return &h->stats; }
 
 uint32_t lj_hub_depth(const struct lj_hub *h) { return h->cfg.depth; }
 
-/* The session ops (session.h), each the hub function of the same name. */
-static lj_status ops_subscribe(void *ctx, struct lj_sub *sub) { return lj_hub_subscribe(ctx, sub); }
-static void ops_unsubscribe(void *ctx, struct lj_sub *sub) { lj_hub_unsubscribe(ctx, sub); }
-static void ops_wake(void *ctx, struct lj_session *s) { lj_hub_mark_dirty(ctx, s); }
-static void ops_starved(void *ctx, struct lj_session *s) { lj_hub_starved(ctx, s); }
-
-static void ops_list(void *ctx, const struct lj_grant *grant, struct lj_buf *out)
-{
-    lj_hub_containers_json(ctx, grant, out);
-}
-
-void lj_hub_session_ops(struct lj_hub *h, struct lj_session_ops *out)
-{
-    *out = (struct lj_session_ops){ .subscribe = ops_subscribe, .unsubscribe = ops_unsubscribe,
-                                    .list = ops_list, .wake = ops_wake, .starved = ops_starved,
-                                    .ctx = h, .depth = h->cfg.depth, .stats = &h->stats };
-}
 
 bool lj_hub_nats_connected(const struct lj_hub *h)
 {

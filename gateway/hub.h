@@ -24,14 +24,15 @@
 #include "buf.h"
 #include "feed.h"
 #include "ring.h"
-#include "session.h"
+#include "control.h"
+#include "tap.h"
 #include "stats.h"
 
 struct lj_hub_config {
     uint32_t depth;            /* ring window and replay bound (default 1000) */
     int64_t linger_ns;         /* keep a watch this long after its last viewer */
     int64_t stall_ns;          /* close a session whose queue made no progress this long */
-    struct lj_session_limits limits;
+    struct lj_control_limits limits;
     uint32_t max_watches;      /* watched containers at most (0: LJ_HUB_WATCHES_MAX) */
 };
 
@@ -47,6 +48,7 @@ struct lj_hub_config {
 #define LJ_HUB_WATCH_RATE 500
 
 struct lj_hub;
+struct lj_session;
 
 /* On LJ_OK *out belongs to the caller (lj_hub_destroy). */
 lj_status lj_hub_create(const struct lj_hub_config *cfg, struct lj_hub **out);
@@ -88,10 +90,6 @@ size_t lj_hub_session_count(const struct lj_hub *h);
 
 /* Calls fn for every open session (for shutdown). */
 void lj_hub_each_session(struct lj_hub *h, void (*fn)(struct lj_session *s));
-
-/* Fills *out with the hub's side of a session (session.h): subscribe, unsubscribe,
- * list, wake (lj_hub_mark_dirty), starved, the depth and the counters. */
-void lj_hub_session_ops(struct lj_hub *h, struct lj_session_ops *out);
 
 /* Puts s on the wake list (it has something to send); an idle session's stall
  * clock starts now. */

@@ -27,6 +27,8 @@
 #include <sys/stat.h>
 
 #include "cookie.h"
+#include "join.h"
+#include "session.h"
 #include "log.h"
 #include "timeutil.h"
 #include "tls.h"
@@ -521,7 +523,7 @@ static int ws_established(struct lj_server *srv, struct lws *wsi, struct pss *ps
     unsigned status;
     const struct lj_grant *g = pss->grant ? pss->grant : request_grant(srv, wsi, &status);
     struct lj_session_ops ops;
-    lj_hub_session_ops(srv->hub, &ops);
+    lj_join_session_ops(srv->hub, &ops);
     if (!g || lj_session_create(&ops, wsi, g, &srv->cfg.limits, &pss->session) != LJ_OK)
         return -1;
     lj_hub_session_add(srv->hub, pss->session);

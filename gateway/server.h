@@ -27,7 +27,7 @@ struct lj_server_config {
     const struct lj_auth *auth;  /* NULL = no tokens required */
     const char *allowed_origins; /* see lj_auth_origin_ok */
     size_t max_clients;
-    struct lj_session_limits limits;
+    struct lj_control_limits limits;
     int ping_secs, idle_secs;    /* keepalive ping after idle; hang up after */
     bool deflate;                /* offer permessage-deflate */
     const char *tls_cert, *tls_key;  /* PEM files; NULL = plain HTTP */

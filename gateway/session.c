@@ -139,6 +139,7 @@ static lj_status sub_create(struct lj_session *s, const struct lj_control *c, st
         return LJ_NOMEM;
     sub->session = s;
     sub->owner = &s->owner;
+    sub->grant = s->grant;
     strcpy(sub->id, c->id);
     strcpy(sub->pattern, c->container);
     sub->glob = lj_glob_is_pattern(c->container);
@@ -526,7 +527,7 @@ static void owner_starved(void *ctx)
 }
 
 lj_status lj_session_create(const struct lj_session_ops *ops, void *wsi,
-                            const struct lj_grant *grant, const struct lj_session_limits *lim,
+                            const struct lj_grant *grant, const struct lj_control_limits *lim,
                             struct lj_session **out)
 {
     struct lj_session *s = calloc(1, sizeof(*s));
@@ -541,8 +542,8 @@ lj_status lj_session_create(const struct lj_session_ops *ops, void *wsi,
     s->lim = *lim;
     s->grep_budget = LJ_SESSION_GREP_BUDGET;
     s->owner = (struct lj_tap_owner){ .wake = owner_wake, .starved = owner_starved, .ctx = s,
-                                      .grep_budget = &s->grep_budget, .stats = s->stats };
-    s->watch_tokens = -1;      /* full on first use (hub.c) */
+                                      .grep_budget = &s->grep_budget, .stats = s->stats,
+                                      .closing = &s->closing, .watch_tokens = -1 };
     s->progress_ns = lj_time_mono_ns();
     lj_buf_init(&s->rx);
     lj_buf_init(&b);

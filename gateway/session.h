@@ -68,13 +68,6 @@ struct lj_stats;
 struct lj_watch;
 struct lj_session;
 
-struct lj_session_limits {
-    size_t max_queue;          /* bytes a container's log keeps for a lagging client
-                                  (per watch, default 4 MiB) */
-    size_t max_frame;          /* bytes of one lines frame before closing it (64 KiB) */
-    uint32_t depth;            /* replay bound */
-};
-
 /* An owned whole message waiting to be sent. */
 struct lj_item {
     char *msg;                 /* owned frame payload */
@@ -104,8 +97,6 @@ struct lj_session {
     bool starved;              /* on the hub's starved list: spent its grep budget */
     uint64_t grep_budget;      /* steps left until the hub refills it (next pass) */
     struct lj_session *starved_next;
-    double watch_tokens;       /* watches this client may still create (hub.h bucket) */
-    int64_t watch_refill_ns;   /* mono time the bucket was last refilled */
     bool dirty;                /* on the hub's wake list */
     bool idle;                 /* the last next_frame found nothing to send */
     struct lj_session_ops ops; /* the fan-out, as given at creation */
@@ -123,7 +114,7 @@ struct lj_session {
     size_t qcap, qhead, qlen;
     size_t qbytes;             /* bytes of queued messages */
     size_t rr;                 /* next sub to serve (round robin) */
-    struct lj_session_limits lim;
+    struct lj_control_limits lim;
     const struct lj_grant *grant;
     struct lj_sub *subs[LJ_SESSION_SUBS_MAX];
     size_t nsubs;
@@ -136,7 +127,7 @@ struct lj_session {
 /* Creates a session for an authorised connection and queues `hello`; ops is copied.
  * On LJ_OK *out is owned by the hub's session list (see lj_hub_session_add). */
 lj_status lj_session_create(const struct lj_session_ops *ops, void *wsi,
-                            const struct lj_grant *grant, const struct lj_session_limits *lim,
+                            const struct lj_grant *grant, const struct lj_control_limits *lim,
                             struct lj_session **out);
 
 /* Frees the session: detaches its taps, drops its messages. Never call it from a

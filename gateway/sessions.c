@@ -6,6 +6,9 @@
  */
 #include "sessions.h"
 
+#include "list.h"
+#include "session.h"
+
 #include "stats.h"
 #include "timeutil.h"
 
@@ -13,22 +16,13 @@
 
 void lj_sessions_add(struct lj_sessions *ss, struct lj_session *s)
 {
-    s->prev = NULL;
-    s->next = ss->open;
-    if (ss->open)
-        ss->open->prev = s;
-    ss->open = s;
+    LJ_LIST_PUSH(ss->open, s, next, prev);
     ss->count++;
 }
 
 static void session_unlink(struct lj_sessions *ss, struct lj_session *s)
 {
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        ss->open = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    LJ_LIST_UNLINK(ss->open, s, next, prev);
     ss->count--;
 }
 

@@ -15,7 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "session.h"
+struct lj_session;
+struct lj_stats;
 
 /* Embedded in the hub; zero it, then set stats. */
 struct lj_sessions {

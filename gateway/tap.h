@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "control.h"
 #include "grep.h"
@@ -34,12 +35,16 @@ struct lj_tap_owner {
     void *ctx;
     uint64_t *grep_budget;         /* grep steps it may still spend this pass */
     struct lj_stats *stats;        /* counters gaps and losses go into */
+    const bool *closing;           /* true once its session is closing */
+    double watch_tokens;           /* watches it may still create (hub.h bucket; <0: full) */
+    int64_t watch_refill_ns;       /* mono time the bucket was last refilled */
 };
 
 /* One subscribe request. Owned by its session. */
 struct lj_sub {
     struct lj_session *session;   /* opaque here: the session.h side of a sub */
-    const struct lj_tap_owner *owner;   /* its session's wake, budget and counters */
+    struct lj_tap_owner *owner;   /* its session's wake, budget, counters, bucket */
+    const struct lj_grant *grant; /* its session's: which containers it may see */
     unsigned levels, streams;  /* masks, 0 = all */
     struct lj_grep *grep;      /* owned; NULL = no grep */
     char *id_json;             /* owned: the id as a JSON string with quotes */

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "hub.h"
+#include "join.h"
 #include "session.h"
 #include "timeutil.h"
 
@@ -182,9 +183,9 @@ static struct lj_hub *hub_new(uint32_t depth, size_t max_queue, size_t max_frame
 static struct client *cl_connect(struct lj_hub *h, size_t max_queue, size_t max_frame, uint32_t depth)
 {
     struct client *c = calloc(1, sizeof(*c));
-    struct lj_session_limits lim = { .max_queue = max_queue, .max_frame = max_frame, .depth = depth };
+    struct lj_control_limits lim = { .max_queue = max_queue, .max_frame = max_frame, .depth = depth };
     struct lj_session_ops ops;
-    lj_hub_session_ops(h, &ops);
+    lj_join_session_ops(h, &ops);
     CHECK_INT(lj_session_create(&ops, c, lj_grant_all(), &lim, &c->s), LJ_OK);
     lj_hub_session_add(h, c->s);
     drain(c, 0);   /* hello */
@@ -645,7 +646,7 @@ static void test_quiet_client_not_slow(void)
     lj_hub_set_writable(h, on_writable);
     struct client *a = calloc(1, sizeof(*a));
     struct lj_session_ops ops;
-    lj_hub_session_ops(h, &ops);
+    lj_join_session_ops(h, &ops);
     CHECK_INT(lj_session_create(&ops, a, lj_grant_all(), &cfg.limits, &a->s), LJ_OK);
     lj_hub_session_add(h, a->s);
     drain_like_server(a);

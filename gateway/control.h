@@ -19,6 +19,9 @@
  *         |                   | the lines from then on (a time jump), instead of replay
  * Unknown fields are ignored (forward compatibility). A frame is at most 4 KiB.
  *
+ * Also the protocol's error codes (one table) and the limits a client is held to;
+ * applying them is the session's job.
+ *
  * Pure function of its input: no allocation survives a call, no logging, any thread.
  */
 #ifndef LJ_CONTROL_H

@@ -1,9 +1,12 @@
 /* rawsub.c - the benchmark's baseline: a bare nats.c subscriber on live.logs.> that
  * writes every payload (the raw protobuf bytes) and a newline to stdout, through
  * stdio's buffer. No decoding, no ordering, no dedupe: the floor for any consumer.
- *   rawsub URL SUBJECT [N]
- * With N it exits after N messages and reports on stderr the count, the seconds from
- * the first to the last, its CPU seconds and peak RSS (KiB); otherwise on SIGINT/SIGTERM. Not a test. */
+ *   rawsub URL [SUBJECT] [N]
+ * It exits after N messages (N given and > 0) or on SIGINT/SIGTERM, and then reports on
+ * stderr one line: the messages received, the seconds from the first to the last, its
+ * CPU seconds, its peak RSS (KiB) and the messages nats.c dropped as a slow consumer.
+ * Not a test. */
+#include <inttypes.h>
 #include <nats/nats.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,7 +29,7 @@ int main(int argc, char **argv)
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     long want = argc > 3 ? atol(argv[3]) : 0, got = 0;
-    int64_t first = 0;
+    int64_t first = 0, last = 0;
     while (!stop && (want == 0 || got < want)) {
         natsMsg *m = NULL;
         natsStatus s = natsSubscription_NextMsg(&m, sub, 100);
@@ -38,19 +41,20 @@ int main(int argc, char **argv)
             continue;
         if (got++ == 0)
             first = nats_NowInNanoSeconds();
+        last = nats_NowInNanoSeconds();
         fwrite(natsMsg_GetData(m), 1, (size_t)natsMsg_GetDataLength(m), stdout);
         fputc('\n', stdout);
         natsMsg_Destroy(m);
     }
     fflush(stdout);
-    if (want > 0) {
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        /* messages, seconds first to last, CPU seconds, peak RSS in KiB */
-        fprintf(stderr, "%ld %.6f %.3f %ld\n", got, (double)(nats_NowInNanoSeconds() - first) / 1e9,
-                ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
-                ru.ru_maxrss);
-    }
+    struct rusage ru;
+    int64_t dropped = 0;
+    getrusage(RUSAGE_SELF, &ru);
+    natsSubscription_GetDropped(sub, &dropped);
+    /* messages, seconds first to last, CPU seconds, peak RSS in KiB, dropped */
+    fprintf(stderr, "%ld %.6f %.3f %ld %" PRId64 "\n", got, (double)(last - first) / 1e9,
+            ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6,
+            ru.ru_maxrss, dropped);
     natsSubscription_Unsubscribe(sub);
     natsSubscription_Destroy(sub);
     natsConnection_Destroy(nc);

@@ -30,13 +30,18 @@ for (const [driver, opts] of readable) {
     const c = await s.run(`drv-${driver}`, 'echo first; echo err >&2; i=2; while [ $i -le 500 ]; do echo "line $i"; i=$((i+1)); done',
       { logDriver: driver, args: opts });
     await s.wait(c.name);
-    // The dual-logging cache behind syslog is written asynchronously: docker logs may
-    // lag the container's exit by a moment.
+    // The dual-logging cache behind syslog is written asynchronously, after each line
+    // went to the syslog socket (an unanswered UDP port here): on a busy machine docker
+    // logs lags the container's exit by seconds.
     const count = (b) => b.toString().split('\n').length - 1;
+    let seen = 0;
     const { stdout, stderr } = await waitFor(async () => {
       const l = await s.dockerLogs(c.name);
-      return count(l.stdout) + count(l.stderr) === 501 ? l : null;
-    }, 10000, `docker logs of ${c.name} to show 501 lines`, 200);
+      seen = count(l.stdout) + count(l.stderr);
+      return seen === 501 ? l : null;
+    }, 30000, `docker logs of ${c.name} to show 501 lines`, 200).catch((e) => {
+      throw new Error(`${e.message} (it shows ${seen})`);
+    });
     const want = 501;
     const recs = await waitFor(async () => {
       const r = await s.records(c.name);

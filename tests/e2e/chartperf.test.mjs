@@ -13,7 +13,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Stack, sleep } from '../lib/harness.mjs';
-import { openBrowser, stats, until, saveArtifact } from './lib.mjs';
+import { openBrowser, stats, until, saveArtifact, startTrace } from './lib.mjs';
 
 const RATE = Number(process.env.LOGJET_FLOOD_RATE || 10000);
 const PHASE_S = Number(process.env.LOGJET_CHARTPERF_PHASE_S || 6);
@@ -34,16 +34,10 @@ after(async () => {
 });
 
 /** Traces the page; stop() returns the renderer main thread's events (the one running the page's scripts). */
-async function startTrace(page) {
-  const cdp = await page.context().newCDPSession(page);
-  const events = [];
-  cdp.on('Tracing.dataCollected', (e) => { for (const ev of e.value) events.push(ev); });
-  await cdp.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+async function traceMain(page) {
+  const stop = await startTrace(page, 'devtools.timeline,disabled-by-default-devtools.timeline');
   return async () => {
-    const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
-    await cdp.send('Tracing.end');
-    await done;
-    await cdp.detach().catch(() => {});
+    const events = await stop();
     const ours = events.find((e) => e.name === 'FunctionCall' && e.args?.data?.url?.endsWith('/app.js'));
     if (!ours) throw new Error(`no FunctionCall of app.js in ${events.length} trace events`);
     return events.filter((e) => e.pid === ours.pid && e.tid === ours.tid);
@@ -78,7 +72,7 @@ test(`the volume chart during a ${RATE} lines/s flood: its own CPU, shown and hi
   await page.goto(`${s.gatewayUrl}/?c=${encodeURIComponent(glob)}&buf=${BUF}`);
   await until(async () => (await stats(page)).received > 5000, 30000, 'the flood reaches the page');
   assert.equal(await page.evaluate(() => window.__logjet.chart.model?.byC), true, 'merged view: the chart stacks by container');
-  const stop = await startTrace(page);
+  const stop = await traceMain(page);
   const draws = () => page.evaluate(() => window.__logjet.chart.draws);
   const mark = (m) => page.evaluate((x) => console.timeStamp(x), m);
   await mark('chartperf-shown');

@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Stack, sleep } from '../lib/harness.mjs';
-import { openBrowser, stats, summary, pct, visibleRows, until, screenshot, saveArtifact } from './lib.mjs';
+import { openBrowser, stats, summary, pct, visibleRows, until, screenshot, saveArtifact, startTrace } from './lib.mjs';
 
 const RATE = Number(process.env.LOGJET_FLOOD_RATE || 10000); // lines per second
 const SECONDS = Number(process.env.LOGJET_FLOOD_SECONDS || 10);
@@ -35,18 +35,12 @@ after(async () => {
   if (s) await s.stop();
 });
 
-/** Starts a Chromium trace of the page's tasks; stop() returns the renderer main thread's tasks
- *  [{start, wall, cpu}] (ms; cpu is the thread time, which a loaded machine does not inflate). */
-async function startTrace(page) {
-  const cdp = await page.context().newCDPSession(page);
-  const events = [];
-  cdp.on('Tracing.dataCollected', (e) => { for (const ev of e.value) events.push(ev); });
-  await cdp.send('Tracing.start', { categories: 'disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+/** Traces the page's tasks; stop() returns the renderer main thread's tasks
+ *  [{wall, cpu}] (ms; cpu is the thread time, which a loaded machine does not inflate). */
+async function traceTasks(page) {
+  const stop = await startTrace(page, 'disabled-by-default-devtools.timeline');
   return async () => {
-    const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
-    await cdp.send('Tracing.end');
-    await done;
-    await cdp.detach().catch(() => {});
+    const events = await stop();
     const mains = events.filter((e) => e.name === 'thread_name' && e.args && e.args.name === 'CrRendererMain');
     const tasks = [];
     for (const m of mains) {
@@ -97,7 +91,7 @@ test(`flood: ${RATE} lines/s for ${SECONDS} s`, async () => {
   await until(async () => (await stats(page)).received > 1000, 20000, 'flood reaches the page');
   const floodStart = Date.now();
   const floodT0 = await page.evaluate(() => performance.now()); // page clock: long tasks after this are the flood's
-  const stopTrace = TRACE ? await startTrace(page) : null;
+  const stopTrace = TRACE ? await traceTasks(page) : null;
 
   // pause during the flood: the screen stops, the count of waiting lines grows
   await sleep(1500);

@@ -55,6 +55,24 @@ const PERF_PROBE = `
   })(0);
 `;
 
+/**
+ * Starts a Chromium trace of the page (categories: the trace categories, comma-separated);
+ * the returned stop() ends it and resolves to every trace event collected.
+ */
+export async function startTrace(page, categories) {
+  const cdp = await page.context().newCDPSession(page);
+  const events = [];
+  cdp.on('Tracing.dataCollected', (e) => { for (const ev of e.value) events.push(ev); });
+  await cdp.send('Tracing.start', { categories, transferMode: 'ReportEvents' });
+  return async () => {
+    const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+    await cdp.send('Tracing.end');
+    await done;
+    await cdp.detach().catch(() => {});
+    return events;
+  };
+}
+
 export function pct(values, p) {
   if (!values.length) return NaN;
   const a = values.slice().sort((x, y) => x - y);

@@ -10,8 +10,6 @@
 #include "subject.h"
 #include "timeutil.h"
 
-#define NATS_RETRY_NS (1000LL * 1000000)
-
 /* Remembers that id's entry under name was not written, for the tick (once per id and
  * name: the tick writes what the engine says then). */
 static void unwritten_add(struct lj_table *t, const char *id, const char *name, bool removed)
@@ -41,8 +39,8 @@ static void unwritten_add(struct lj_table *t, const char *id, const char *name, 
  * whose labels are gone), with the reason its log cannot be read, if so. Not written
  * (NATS away, a failed write): the tick tries again. */
 void lj_entries_put(struct lj_table *t, struct lj_table_env *env,
-                         const struct lj_docker_container *c, const char *state,
-                         const struct lj_record *renamed_from)
+                    const struct lj_docker_container *c, const char *state,
+                    const struct lj_record *renamed_from)
 {
     char err[256], q[300];
     struct lj_table_slot *s = lj_table_by_container(t, c->id);
@@ -62,7 +60,7 @@ void lj_entries_put(struct lj_table *t, struct lj_table_env *env,
 
 /* Says in the registry that container id, followed under name, is gone. */
 void lj_entries_removed(struct lj_table *t, struct lj_table_env *env, const char *id,
-                             const char *name)
+                        const char *name)
 {
     struct lj_docker_container c = { 0 };
     snprintf(c.id, sizeof c.id, "%s", id);
@@ -76,7 +74,7 @@ void lj_entries_removed(struct lj_table *t, struct lj_table_env *env, const char
  * whatever the selection, and right after a publisher restart too; a container never
  * followed has no entry and gets none. */
 void lj_entries_retire(struct lj_table *t, struct lj_table_env *env, const char *id,
-                         const char *name)
+                       const char *name)
 {
     if (name[0] == '\0')
         return;
@@ -93,14 +91,13 @@ void lj_entries_retire(struct lj_table *t, struct lj_table_env *env, const char 
  * newer. False when there is neither. *m and *entry hold the memory (freed by the
  * caller, also on false). */
 bool lj_entries_newest_stored(struct lj_table *t, struct lj_table_env *env, const char *id,
-                          const char *name, lj_pb_record **m, lj_pb_container **entry,
-                          struct lj_record *out)
+                              const char *name, lj_pb_record **m, lj_pb_container **entry,
+                              struct lj_record *out)
 {
     char subject[LJ_SUBJECT_MAX], err[256];
     struct lj_record last, from;
-    uint64_t seq, line_no;
-    struct lj_follow_pos pos[2];
-    bool own = false, renamed, same;
+    uint64_t seq;
+    bool own = false, renamed;
     *m = NULL;
     *entry = NULL;
     if (lj_subject_build("logs", t->cfg.host, name, subject, sizeof subject) == LJ_OK &&
@@ -108,18 +105,20 @@ bool lj_entries_newest_stored(struct lj_table *t, struct lj_table_env *env, cons
         lj_record_view(*m, &last);
         own = strcmp(last.container_id, id) == 0;
     }
+    /* (renamed_from is id's: lj_registry_renamed_from checks.) */
     renamed = lj_registry_renamed_from(env->sink, t->cfg.host, name, id, entry, &from) == LJ_OK;
-    lj_table_position_from(own ? &last : NULL, renamed ? &from : NULL, id, &line_no, pos, &same);
-    if (same)
-        *out = own && (!renamed || lj_record_newest_ts(&last) >= lj_record_newest_ts(&from)) ? last : from;
-    return same;
+    if (own && (!renamed || lj_record_newest_ts(&last) >= lj_record_newest_ts(&from)))
+        *out = last;
+    else if (renamed)
+        *out = from;
+    return own || renamed;
 }
 
 /* Container id, named name until now, was renamed to c's name: c's entry keeps where
  * its lines stand under the earlier name (registry.h), so that a publisher that finds
  * nothing of it under the new one resumes there. */
 void lj_entries_renamed(struct lj_table *t, struct lj_table_env *env,
-                             const struct lj_docker_container *c, const char *name)
+                        const struct lj_docker_container *c, const char *name)
 {
     lj_pb_record *m;
     lj_pb_container *entry;
@@ -136,7 +135,7 @@ void lj_entries_renamed(struct lj_table *t, struct lj_table_env *env,
  * (under this name, or under an earlier one it was renamed from): it may have printed
  * its last lines while the publisher was down. */
 bool lj_entries_stored(struct lj_table *t, struct lj_table_env *env,
-                           const struct lj_docker_container *c)
+                       const struct lj_docker_container *c)
 {
     lj_pb_record *m;
     lj_pb_container *entry;
@@ -148,7 +147,7 @@ bool lj_entries_stored(struct lj_table *t, struct lj_table_env *env,
 }
 
 struct lj_entries_last *lj_entries_lasts(struct lj_table *t, struct lj_table_env *env,
-                                             size_t *n)
+                                         size_t *n)
 {
     char filter[LJ_SUBJECT_MAX], err[256], **subjects = NULL;
     size_t count = 0;
@@ -183,8 +182,8 @@ struct lj_entries_last *lj_entries_lasts(struct lj_table *t, struct lj_table_env
  * name, c was renamed while no publisher watched. Its entry then says where its lines
  * stand (as a rename event would have), and true. */
 bool lj_entries_renamed_unseen(struct lj_table *t, struct lj_table_env *env,
-                           const struct lj_docker_container *c,
-                           struct lj_entries_last *v, size_t n)
+                               const struct lj_docker_container *c,
+                               struct lj_entries_last *v, size_t n)
 {
     const struct lj_entries_last *best = NULL;
     for (size_t i = 0; i < n; i++)
@@ -210,7 +209,7 @@ void lj_entries_write_unwritten(struct lj_table *t, struct lj_table_env *env)
     /* Writes that fail again add to a fresh list. */
     t->unwritten = NULL;
     t->nunwritten = t->unwritten_cap = 0;
-    t->unwritten_at = lj_time_mono_ns() + NATS_RETRY_NS;
+    t->unwritten_at = lj_time_mono_ns() + LJ_TABLE_RETRY_NS;
     for (size_t i = 0; i < n; i++) {
         struct lj_docker_container c;
         char err[256];

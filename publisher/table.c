@@ -290,8 +290,6 @@ void lj_table_render_metrics(const struct lj_table *t, struct lj_buf *b)
 
 /* ---- driving the follows -------------------------------------------------------------- */
 
-#define TRANSFER_RETRY_NS (1000LL * 1000000)
-#define NATS_RETRY_NS (1000LL * 1000000)
 
 bool lj_table_selected(const struct lj_table_env *env, const struct lj_docker_container *c)
 {
@@ -317,21 +315,21 @@ static void start_transfer(struct lj_table *t, struct lj_table_env *env, struct 
         return;
     if (!env->engine_up || !env->nats_ready) {
         /* Not now: the tick tries again (a stopped container needs its final read too). */
-        s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
+        s->retry_at = lj_time_mono_ns() + LJ_TABLE_RETRY_NS;
         return;
     }
     if (!s->positioned && lj_table_subject_busy(t, s, lj_follow_subject(s->f))) {
-        s->retry_at = lj_time_mono_ns() + NATS_RETRY_NS;
+        s->retry_at = lj_time_mono_ns() + LJ_TABLE_RETRY_NS;
         return;
     }
     if (!s->positioned && lj_table_position(t, s, env->sink, err, sizeof err) != LJ_OK) {
         lj_log(LJ_LOG_WARN, "cannot read last stored record", "container=%s error=%s",
                lj_follow_name(s->f), lj_log_quote(q, sizeof q, err));
-        s->retry_at = lj_time_mono_ns() + NATS_RETRY_NS;
+        s->retry_at = lj_time_mono_ns() + LJ_TABLE_RETRY_NS;
         return;
     }
     if (lj_follow_start(s->f, env->docker, env->multi, follow) != LJ_OK)
-        s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
+        s->retry_at = lj_time_mono_ns() + LJ_TABLE_RETRY_NS;
 }
 
 /* The backfill of s read its log to the end, or the container started again: what the
@@ -426,7 +424,7 @@ void lj_table_transfer_done(struct lj_table *t, struct lj_table_env *env, struct
                lj_follow_name(s->f), lj_log_quote(q, sizeof q, err));
         /* Even a failed final read: the slot must not be freed before the log's end. */
         s->drained = false;
-        s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
+        s->retry_at = lj_time_mono_ns() + LJ_TABLE_RETRY_NS;
         return;
     }
     if (env->stopping || !env->engine_up)
@@ -439,7 +437,7 @@ void lj_table_transfer_done(struct lj_table *t, struct lj_table_env *env, struct
     bool running = st == LJ_OK && c.running;
     lj_docker_container_finish(&c);
     if (st != LJ_OK) {
-        s->retry_at = lj_time_mono_ns() + TRANSFER_RETRY_NS;
+        s->retry_at = lj_time_mono_ns() + LJ_TABLE_RETRY_NS;
     } else if (running || s->restart) {
         /* Restarted while we read (docker restart, restart policy): Docker ended the
          * stream; a new one from the cursor takes the rest of the old run and the new. */
@@ -554,28 +552,28 @@ lj_status lj_table_sync(struct lj_table *t, struct lj_table_env *env, char *err,
         struct lj_docker_container c;
         if (lj_docker_inspect(env->docker, ids[i], &c, err, errlen) != LJ_OK)
             continue;
-        /* A stopped one may have printed its last lines while we could not see it. */
-        bool own = lj_table_selected(env, &c) &&
-                   (lj_table_by_container(t, c.id) != NULL || lj_entries_stored(t, env, &c));
-        if (lj_table_selected(env, &c) && !own) {
+        bool sel = lj_table_selected(env, &c);
+        bool stored = sel && (lj_table_by_container(t, c.id) != NULL || lj_entries_stored(t, env, &c));
+        if (sel && !stored) {
             /* New, or renamed while no publisher watched: the subjects tell (read once). */
             if (!lasts_read) {
                 lasts = lj_entries_lasts(t, env, &nlasts);
                 lasts_read = true;
             }
-            own = lj_entries_renamed_unseen(t, env, &c, lasts, nlasts);
+            stored = lj_entries_renamed_unseen(t, env, &c, lasts, nlasts);
         }
-        own = own && !c.running;
-        if (c.running || own) {
+        /* A stopped one with lines stored may have printed its last ones while we could
+         * not see it. */
+        if (c.running || stored) {
             lj_entries_put(t, env, &c, NULL, NULL);
             follow_container(t, env, &c);
         }
         /* Never started ones have no log. */
-        if (stopped != NULL && !c.running && c.started_ns > 0 && lj_table_selected(env, &c)) {
+        if (stopped != NULL && sel && !c.running && c.started_ns > 0) {
             struct stopped *v = &stopped[nstopped++];
             snprintf(v->id, sizeof v->id, "%s", c.id);
             v->finished_ns = c.finished_ns;
-            v->own = own;
+            v->own = stored;
         }
         lj_docker_container_finish(&c);
     }

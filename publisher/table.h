@@ -32,6 +32,10 @@
 #include "selection.h"
 #include "sink.h"
 
+/* How long a transfer, a JetStream read or a registry write that failed waits before it
+ * is tried again. */
+#define LJ_TABLE_RETRY_NS (1000LL * 1000000)
+
 struct lj_table_slot {
     struct lj_follow *f;      /* NULL when the slot is free */
     uint32_t gen;             /* bumped at every reuse */

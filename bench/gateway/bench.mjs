@@ -100,6 +100,17 @@ function rssKB(pid) {
   const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m[1]);
 }
+// Time the process's threads spent runnable but waiting for a CPU (schedstat's second
+// field, ns), summed over its threads; `main` is the thread whose tid is the pid (for the
+// gateway, the lws service thread that writes every frame).
+function schedWait(pid) {
+  const one = (tid) => {
+    try { return Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1]); } catch { return 0; }
+  };
+  let all = 0;
+  try { for (const t of fs.readdirSync(`/proc/${pid}/task`)) all += one(t); } catch { /* gone */ }
+  return { all, main: one(pid) };
+}
 function machineTicks() {
   const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const idle = f[3] + f[4];
@@ -125,6 +136,28 @@ const containerdPid = dockerdPid && pidsByName('containerd').find((p) => {
 function shimPid(cid) {
   return pidsByName('containerd-shim').concat(pidsByName('containerd-shim-runc-v2'), pidsByName('containerd-shim-r'))
     .find((p) => { try { return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(cid); } catch { return false; } });
+}
+
+// ---- the gateway's own wait histograms (logjet_gateway_line_wait_seconds) ------------------
+// Read before and after a phase; the difference per stage gives where lines waited inside
+// the gateway (arrival -> ring -> frame, wake -> writable callback), as bucket quantiles.
+async function gatewayWaits() {
+  const text = await (await fetch(`http://127.0.0.1:${gwPort}/metrics`)).text();
+  const w = {};
+  for (const m of text.matchAll(/^logjet_gateway_line_wait_seconds_bucket\{stage="([a-z_]+)",le="([^"]+)"\} (\d+)$/gm)) {
+    (w[m[1]] ||= []).push([m[2] === '+Inf' ? Infinity : Number(m[2]), Number(m[3])]);
+  }
+  return w;
+}
+function waitQuantiles(a, b) {
+  const out = {};
+  for (const stage of Object.keys(b)) {
+    const d = b[stage].map(([le, c], i) => [le, c - (a[stage]?.[i]?.[1] || 0)]);
+    const total = d[d.length - 1][1];
+    const q = (p) => { const x = d.find(([, c]) => c >= p * total); return x ? x[0] * 1000 : NaN; };
+    out[stage] = { count: total, p50_le_ms: total ? q(0.5) : NaN, p99_le_ms: total ? q(0.99) : NaN };
+  }
+  return out;
 }
 
 // ---- one measured phase --------------------------------------------------------------
@@ -176,15 +209,20 @@ async function phase(system, n, rate, count) {
   const sample = () => Object.fromEntries(Object.entries(watched).map(([k, p]) =>
     [k, [].concat(p).filter(Boolean).reduce((a, q) => a + ticks(q), 0)]));
   let t0, s0, m0, goAt;
+  const w0 = system === 'gateway' ? await gatewayWaits() : null;
+  let q0;
   const res = await runLoad(args, (line) => {
     log(`${system} N=${n}: ${line}`);
     s0 = sample();
+    q0 = { gateway: schedWait(gateway.pid), nats: schedWait(nats.pid) };
     m0 = machineTicks();
     t0 = process.cpuUsage();
     goAt = Date.now() * 1e6;
     fs.writeFileSync(path.join(c.ctl, 'go'), '');
   });
   const s1 = sample(), m1 = machineTicks(), t1 = process.cpuUsage(t0);
+  const q1 = { gateway: schedWait(gateway.pid), nats: schedWait(nats.pid) };
+  const waits = w0 ? waitQuantiles(w0, await gatewayWaits()) : null;
   await docker(['rm', '-f', c.name]);
   const span = Math.max(1e-3, (res.last_rx - goAt) / 1e9);              // go -> last line received
   const rxSpan = Math.max(1e-3, (res.last_rx - res.first_rx) / 1e9);
@@ -196,19 +234,27 @@ async function phase(system, n, rate, count) {
   cpu.machine = (m1.busy - m0.busy) / CLK_TCK / span * 100;
   cpu.other = cpu.machine - ours;
   cpu.steal = (m1.steal - m0.steal) / CLK_TCK / span * 100;
+  // ms per second of the phase that the gateway's service thread / all nats-server
+  // threads were ready to run but had no CPU (the machine's contention, not a queue).
+  const runq = { gateway_main: (q1.gateway.main - q0.gateway.main) / 1e6 / span,
+    gateway_all: (q1.gateway.all - q0.gateway.all) / 1e6 / span,
+    nats_all: (q1.nats.all - q0.nats.all) / 1e6 / span };
   const r = { system, n, rate, count, expected: n * count, lines: res.lines, missing: res.missing,
     reorder: res.reorder, gap_lost: res.gap_lost, closed: res.closed, failed: res.failed,
     delivered_per_s: res.lines / rxSpan, rx_span_s: rxSpan, span_s: span,
     p50: res.p50, p90: res.p90, p99: res.p99, p999: res.p999, max: res.max,
     observer_p50: res.observer_p50, observer_p99: res.observer_p99, observer_lines: res.observer_lines,
-    hop_p50: res.hop_p50, hop_p99: res.hop_p99, hop_lines: res.hop_lines, frames: res.frames, bytes: res.bytes, cpu };
+    hop_p50: res.hop_p50, hop_p99: res.hop_p99, hop_lines: res.hop_lines, frames: res.frames, bytes: res.bytes, cpu, waits, runq };
   const top = Object.entries(cpu).filter(([k]) => !['machine', 'other', 'steal'].includes(k))
     .sort((a, b) => b[1] - a[1]).slice(0, 4).map(([k, v]) => `${k} ${v.toFixed(0)}%`).join(', ');
   log(`${system.padEnd(7)} N=${String(n).padStart(4)} ${rate ? rate + '/s' : 'flood'}: ` +
     `${r.lines}/${r.expected} lines (missing ${r.missing}, gap-lost ${r.gap_lost}, closed ${r.closed}), ` +
     `${(r.delivered_per_s / 1000).toFixed(1)}k/s over ${rxSpan.toFixed(1)} s, p50 ${r.p50} p99 ${r.p99} max ${r.max} ms; ` +
     (system === 'gateway' ? `observer p50 ${r.observer_p50} p99 ${r.observer_p99}, gateway hop p50 ${r.hop_p50} p99 ${r.hop_p99} ms; ` : '') +
-    `CPU ${top}; machine ${cpu.machine.toFixed(0)}% (other ${cpu.other.toFixed(0)}%)` + (res.stderr ? `\n  wsload: ${res.stderr.trim()}` : ''));
+    `CPU ${top}; machine ${cpu.machine.toFixed(0)}% (other ${cpu.other.toFixed(0)}%)` +
+    `\n  runqueue wait ms/s: gateway service thread ${runq.gateway_main.toFixed(1)}, gateway ${runq.gateway_all.toFixed(1)}, nats-server ${runq.nats_all.toFixed(1)}` +
+    (waits ? `\n  gateway waits (bucket bound p50/p99 ms): ${Object.entries(waits).map(([k, v]) =>
+      `${k} ${v.p50_le_ms}/${v.p99_le_ms} (${v.count})`).join(', ')}` : '') + (res.stderr ? `\n  wsload: ${res.stderr.trim()}` : ''));
   await sleep(1500); // let the gateway drop the container's watch and the servers settle
   return r;
 }

@@ -14,7 +14,11 @@
 //
 // Usage: node bench/gateway/bench.mjs [--n 1,100,1000] [--rate 5000] [--secs 8]
 //          [--flood-n 1,100] [--flood-count 150000] [--idle 1000] [--only gateway|nats]
-//          [--idle-ms 10000] [--out results.json]
+//          [--idle-ms 10000] [--repeat 1] [--deflate] [--client-batch] [--out results.json]
+// --repeat R runs every phase R times, the two systems taking turns (gateway, nats,
+// gateway, ...), and the summary gives each figure's median and [min-max] over the R.
+// --deflate has wsload offer permessage-deflate (as browsers do) to both servers
+// (nats-server's websocket block gets `compression: true`).
 // Needs LOGJET_BUILD_DIR (default build/) with bench/gateway/{tsgen,wsload} built:
 //   meson compile -C build bench/gateway/tsgen bench/gateway/wsload
 // plus nats-server on PATH and a Docker engine (LOGJET_TEST_DOCKER_HOST).
@@ -40,6 +44,9 @@ const ONLY = arg('only', '');
 const OUT = arg('out', '');
 const IDLE_MS = Number(arg('idle-ms', 10000)); // a phase ends this long after its last line
 const SYSTEMS = ['gateway', 'nats'].filter((s) => !ONLY || s === ONLY);
+const REPEAT = Math.max(1, Number(arg('repeat', 1)));
+const DEFLATE = argv.includes('--deflate');
+const CLIENT_BATCH = argv.includes('--client-batch');
 
 const TSGEN = path.join(BUILD_DIR, 'bench/gateway/tsgen');
 const WSLOAD = path.join(BUILD_DIR, 'bench/gateway/wsload');
@@ -64,7 +71,7 @@ const natsPort = await freePort(), wsPort = await freePort(), gwPort = await fre
 fs.writeFileSync(path.join(dir, 'nats.conf'), [
   `listen: "127.0.0.1:${natsPort}"`,
   `jetstream { store_dir: "${dir}/js" }`,
-  `websocket { listen: "127.0.0.1:${wsPort}", no_tls: true }`,
+  `websocket { listen: "127.0.0.1:${wsPort}", no_tls: true${DEFLATE ? ', compression: true' : ''} }`,
   'max_connections: 20000', ''].join('\n'));
 const nats = start('nats-server', 'nats-server', ['-c', path.join(dir, 'nats.conf')]);
 const natsUrl = `nats://127.0.0.1:${natsPort}`;
@@ -182,7 +189,10 @@ async function startContainer(rate, count) {
 
 function runLoad(args, onReady) {
   return new Promise((resolve, reject) => {
-    const p = spawn(WSLOAD, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // --client-batch: the clients run SCHED_BATCH (they never preempt a server on
+    // wakeup), to tell how much of a latency comes from the clients sharing the cores.
+    const p = CLIENT_BATCH ? spawn('chrt', ['-b', '0', WSLOAD, ...args], { stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(WSLOAD, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let err = '', result = null;
     p.stderr.on('data', (d) => { err += d; });
     readline.createInterface({ input: p.stdout }).on('line', (l) => {
@@ -202,6 +212,7 @@ async function phase(system, n, rate, count) {
     ? ['--mode', 'logjet', '--port', String(gwPort), '--path', '/ws', '--container', `${HOST}/${c.name}`,
       '--observe-port', String(wsPort), '--subject', subject]
     : ['--mode', 'nats', '--port', String(wsPort), '--path', '/', '--subject', subject];
+  if (DEFLATE) args.push('--deflate');
   args.push('--conns', String(n), '--procs', String(procsN), '--expect', String(count),
     '--idle-ms', String(IDLE_MS), '--timeout', '150');
   const watched = { gateway: gateway.pid, 'nats-server': nats.pid, publisher: publisher.pid,
@@ -239,7 +250,16 @@ async function phase(system, n, rate, count) {
   const runq = { gateway_main: (q1.gateway.main - q0.gateway.main) / 1e6 / span,
     gateway_all: (q1.gateway.all - q0.gateway.all) / 1e6 / span,
     nats_all: (q1.nats.all - q0.nats.all) / 1e6 / span };
-  const r = { system, n, rate, count, expected: n * count, lines: res.lines, missing: res.missing,
+  // CPU per line: each server's CPU over the phase per line it delivered, and the
+  // clients' (wsload's) per line they received and checked.
+  const perLine = (pct) => (pct / 100) * span / Math.max(1, res.lines) * 1e6;
+  // `system`: all server CPU a deployment pays for the fan-out (the gateway's phase:
+  // gateway + nats-server, which still stores and republishes; nats: nats-server alone).
+  const us = { gateway: perLine(cpu.gateway), nats: perLine(cpu['nats-server']), client: perLine(cpu.wsload),
+    server: perLine(system === 'gateway' ? cpu.gateway : cpu['nats-server']),
+    system: perLine(system === 'gateway' ? cpu.gateway + cpu['nats-server'] : cpu['nats-server']) };
+  const r = { system, n, rate, count, expected: n * count, lines: res.lines, us_per_line: us,
+    wire_bytes_per_line: (res.wire_bytes ?? res.bytes) / Math.max(1, res.lines), deflate_conns: res.deflate_conns, missing: res.missing,
     reorder: res.reorder, gap_lost: res.gap_lost, closed: res.closed, failed: res.failed,
     delivered_per_s: res.lines / rxSpan, rx_span_s: rxSpan, span_s: span,
     p50: res.p50, p90: res.p90, p99: res.p99, p999: res.p999, max: res.max,
@@ -251,7 +271,7 @@ async function phase(system, n, rate, count) {
     `${r.lines}/${r.expected} lines (missing ${r.missing}, gap-lost ${r.gap_lost}, closed ${r.closed}), ` +
     `${(r.delivered_per_s / 1000).toFixed(1)}k/s over ${rxSpan.toFixed(1)} s, p50 ${r.p50} p99 ${r.p99} max ${r.max} ms; ` +
     (system === 'gateway' ? `observer p50 ${r.observer_p50} p99 ${r.observer_p99}, gateway hop p50 ${r.hop_p50} p99 ${r.hop_p99} ms; ` : '') +
-    `CPU ${top}; machine ${cpu.machine.toFixed(0)}% (other ${cpu.other.toFixed(0)}%)` +
+    `server ${us.server.toFixed(2)} us/line, client ${us.client.toFixed(2)} us/line; CPU ${top}; machine ${cpu.machine.toFixed(0)}% (other ${cpu.other.toFixed(0)}%)` +
     `\n  runqueue wait ms/s: gateway service thread ${runq.gateway_main.toFixed(1)}, gateway ${runq.gateway_all.toFixed(1)}, nats-server ${runq.nats_all.toFixed(1)}` +
     (waits ? `\n  gateway waits (bucket bound p50/p99 ms): ${Object.entries(waits).map(([k, v]) =>
       `${k} ${v.p50_le_ms}/${v.p99_le_ms} (${v.count})`).join(', ')}` : '') + (res.stderr ? `\n  wsload: ${res.stderr.trim()}` : ''));
@@ -290,10 +310,11 @@ try {
   if (IDLE) for (const sys of SYSTEMS) results.idle.push(await idleMemory(sys, IDLE));
   for (const n of NS) {
     const count = Math.round(RATE * (n >= 1000 ? Math.min(SECS, 3) : SECS));
-    for (const sys of SYSTEMS) results.phases.push(await phase(sys, n, RATE, count));
+    for (let k = 0; k < REPEAT; k++) for (const sys of SYSTEMS) results.phases.push(await phase(sys, n, RATE, count));
   }
   for (const n of FLOOD_NS) {
-    for (const sys of SYSTEMS) results.phases.push(await phase(sys, n, 0, n >= 100 ? Math.round(FLOOD_COUNT / 3) : FLOOD_COUNT));
+    const count = n >= 100 ? Math.round(FLOOD_COUNT / 3) : FLOOD_COUNT;
+    for (let k = 0; k < REPEAT; k++) for (const sys of SYSTEMS) results.phases.push(await phase(sys, n, 0, count));
   }
 } finally {
   results.loadavg_after = fs.readFileSync('/proc/loadavg', 'utf8').trim();
@@ -313,14 +334,36 @@ console.log('| load | N | gateway lines/s | nats-ws lines/s | ratio | gateway p5
 console.log('|---|---|---|---|---|---|---|---|');
 const keyOf = (p) => `${p.rate}|${p.n}`;
 const byKey = {};
-for (const p of results.phases) (byKey[keyOf(p)] ||= {})[p.system] = p;
+for (const p of results.phases) ((byKey[keyOf(p)] ||= {})[p.system] ||= []).push(p);
+// median [min-max] of f over a system's repeats of one phase
+const spread = (ps, f, show) => {
+  if (!ps?.length) return '-';
+  const v = ps.map(f).filter(Number.isFinite).sort((a, b) => a - b);
+  if (!v.length) return '-';
+  const med = v[Math.floor((v.length - 1) / 2)];
+  return v.length > 1 ? `${show(med)} [${show(v[0])}-${show(v[v.length - 1])}]` : show(med);
+};
+const us2 = (v) => v.toFixed(2);
 for (const k of Object.keys(byKey)) {
-  const g = byKey[k].gateway, a = byKey[k].nats, any = g || a;
-  const cell = (p, f) => (p ? f(p) : '-');
-  console.log(`| ${any.rate ? any.rate + '/s' : 'flood'} | ${any.n} | ${cell(g, (p) => fmt(p.delivered_per_s))} | ` +
-    `${cell(a, (p) => fmt(p.delivered_per_s))} | ${g && a ? (g.delivered_per_s / a.delivered_per_s).toFixed(2) : '-'} | ` +
-    `${cell(g, (p) => `${ms(p.p50)} / ${ms(p.p99)}`)} | ${cell(a, (p) => `${ms(p.p50)} / ${ms(p.p99)}`)} | ` +
-    `${cell(g, (p) => `${(100 * p.lines / p.expected).toFixed(1)}%`)} / ${cell(a, (p) => `${(100 * p.lines / p.expected).toFixed(1)}%`)} |`);
+  const g = byKey[k].gateway, a = byKey[k].nats, any = (g || a)[0];
+  const ratio = g && a ? spread(g.map((p, i) => ({ p, q: a[i] })).filter((x) => x.q), (x) => x.p.delivered_per_s / x.q.delivered_per_s, us2) : '-';
+  console.log(`| ${any.rate ? any.rate + '/s' : 'flood'} | ${any.n} | ${spread(g, (p) => p.delivered_per_s, fmt)} | ` +
+    `${spread(a, (p) => p.delivered_per_s, fmt)} | ${ratio} | ` +
+    `${spread(g, (p) => p.p50, ms)} / ${spread(g, (p) => p.p99, ms)} | ${spread(a, (p) => p.p50, ms)} / ${spread(a, (p) => p.p99, ms)} | ` +
+    `${spread(g, (p) => 100 * p.lines / p.expected, (v) => v.toFixed(1) + '%')} / ${spread(a, (p) => 100 * p.lines / p.expected, (v) => v.toFixed(1) + '%')} |`);
+}
+console.log(`\nCPU per line (us): each server's CPU per line it delivered, the clients' (wsload) per line received; wire bytes per line${DEFLATE ? ' (permessage-deflate offered)' : ''}; median [min-max] over ${REPEAT}:`);
+console.log('| load | N | gateway us/line | nats-server us/line | gateway / nats-server | gateway+its nats-server / nats-server | client us/line, gateway frames | client us/line, NATS frames | wire B/line gateway / NATS | runqueue wait ms/s, gateway thread / nats-server |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
+for (const k of Object.keys(byKey)) {
+  const g = byKey[k].gateway, a = byKey[k].nats, any = (g || a)[0];
+  const ratio = g && a ? spread(g.map((p, i) => ({ p, q: a[i] })).filter((x) => x.q), (x) => x.p.us_per_line.server / x.q.us_per_line.server, us2) : '-';
+  const sysRatio = g && a ? spread(g.map((p, i) => ({ p, q: a[i] })).filter((x) => x.q), (x) => x.p.us_per_line.system / x.q.us_per_line.system, us2) : '-';
+  console.log(`| ${any.rate ? any.rate + '/s' : 'flood'} | ${any.n} | ${spread(g, (p) => p.us_per_line.server, us2)} | ` +
+    `${spread(a, (p) => p.us_per_line.server, us2)} | ${ratio} | ${sysRatio} | ${spread(g, (p) => p.us_per_line.client, us2)} | ` +
+    `${spread(a, (p) => p.us_per_line.client, us2)} | ${spread(g, (p) => p.wire_bytes_per_line, (v) => v.toFixed(0))} / ` +
+    `${spread(a, (p) => p.wire_bytes_per_line, (v) => v.toFixed(0))} | ${spread(g, (p) => p.runq.gateway_main, (v) => v.toFixed(0))} / ` +
+    `${spread(a, (p) => p.runq.nats_all, (v) => v.toFixed(0))} |`);
 }
 console.log('\nCPU, % of one core over the active span:');
 const procNames = ['gateway', 'nats-server', 'publisher', 'dockerd', 'containerd', 'shim+tsgen', 'wsload', 'bench.mjs', 'other', 'machine'];
@@ -330,10 +373,14 @@ for (const p of results.phases) {
   console.log(`| ${p.system} | ${p.rate ? p.rate + '/s' : 'flood'} | ${p.n} | ${procNames.map((k) => (Number.isFinite(p.cpu[k]) ? p.cpu[k].toFixed(0) : '-')).join(' | ')} |`);
 }
 console.log('\nGateway phases: latency of a direct nats-server websocket client on the same subject in the same phase (observer), and the gateway\'s own hop per line (first gateway client minus observer), ms:');
-console.log('| load | N | observer p50 / p99 | gateway client p50 / p99 | gateway hop p50 / p99 |');
-console.log('|---|---|---|---|---|');
-for (const p of results.phases.filter((q) => q.system === 'gateway')) {
-  console.log(`| ${p.rate ? p.rate + '/s' : 'flood'} | ${p.n} | ${ms(p.observer_p50)} / ${ms(p.observer_p99)} | ${ms(p.p50)} / ${ms(p.p99)} | ${ms(p.hop_p50)} / ${ms(p.hop_p99)} |`);
+console.log(`| load | N | observer p50 / p99 | gateway client p50 / p99 | gateway hop p50 / p99 | inside the gateway, arrival to frame p50 / p99 (bucket bound) |`);
+console.log('|---|---|---|---|---|---|');
+for (const k of Object.keys(byKey)) {
+  const g = byKey[k].gateway;
+  if (!g) continue;
+  console.log(`| ${g[0].rate ? g[0].rate + '/s' : 'flood'} | ${g[0].n} | ${spread(g, (p) => p.observer_p50, ms)} / ${spread(g, (p) => p.observer_p99, ms)} | ` +
+    `${spread(g, (p) => p.p50, ms)} / ${spread(g, (p) => p.p99, ms)} | ${spread(g, (p) => p.hop_p50, ms)} / ${spread(g, (p) => p.hop_p99, ms)} | ` +
+    `${spread(g, (p) => p.waits?.frame?.p50_le_ms, ms)} / ${spread(g, (p) => p.waits?.frame?.p99_le_ms, ms)} |`);
 }
 for (const i of results.idle) console.log(`idle ${i.system}: ${i.per_conn_kb.toFixed(1)} KB per connection (${i.n} subscribed, RSS ${i.before_kb} -> ${i.after_kb} KB)`);
 if (OUT) fs.writeFileSync(OUT, JSON.stringify(results, null, 2));

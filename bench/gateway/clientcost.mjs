@@ -31,7 +31,11 @@
 //     compact A/B   a proposed `"encoding":"compact"` lines frame built from the same
 //                   recorded frames (below), decoded to the same record
 //     inflate       zlib inflate of each compressed message, one stream per connection
-//                   (context takeover as negotiated), sync, as a client's WebSocket does
+//                   (context takeover as negotiated), sync, as a client's WebSocket does;
+//                   also of the uncompressed capture's messages deflated here (zlib
+//                   defaults, context takeover), for large frames: with deflate a flood
+//                   fits in the socket buffers, the servers never fall behind, and the
+//                   deflate captures' floods came in small frames
 //   Each: warm-up, then 7 samples of >= 200 ms each, the decoders of the same lines in
 //   turns; CPU time of the process (process.cpuUsage, so time spent waiting for a CPU
 //   does not count) per line; median and spread. Bytes per line: every WebSocket byte of the data messages (headers included)
@@ -509,8 +513,11 @@ function linesIn(cap) {
   if (cap.sys === 'gateway') {
     return cap.msgs.map((m) => { const j = JSON.parse(m.plain); return j.type === 'lines' ? j.lines.length : 0; });
   }
-  const p = new Parser({ push(e) { if (e.kind === Kind.MSG) p.n++; } });
-  return cap.msgs.map((m) => { p.n = 0; p.parse(u8(m.plain)); return p.n; });
+  const st = { hdr: 0, size: 0 };
+  const p = new Parser({ push(e) { if (e.kind === Kind.MSG) { p.n++; st.hdr += e.msg.hdr; st.size += e.msg.size; } } });
+  const per = cap.msgs.map((m) => { p.n = 0; p.parse(u8(m.plain)); return p.n; });
+  per.natsBytes = st; // header and whole-message bytes (the protobuf is size - hdr)
+  return per;
 }
 
 // ---- main -------------------------------------------------------------------------------
@@ -571,13 +578,27 @@ for (const cap of caps) {
         row[`compact${v}_deflate_per_line`] = cdata.reduce((a, b) => { const z = d(b); return a + z.length + hdr(z.length); }, 0) / lines;
         row.decode[`compact${v}`] = measure(v === 'A' ? compactA : compactB, cb, lines);
       }
-      const d = deflater();
-      row.v1_deflate_sim_per_line = data.reduce((a, m) => { const z = d(m.plain); return a + z.length + (z.length < 126 ? 2 : z.length < 65536 ? 4 : 10); }, 0) / lines;
     }
   } else {
     row.decode.natsjs = measure(natsJs, bufs, lines);
     row.decode.natsmin = measure(natsMin, bufs, lines);
     if (!cap.deflate) for (const st of ['parse', 'headers', 'proto']) row.decode[`natsjs_${st}`] = measure(() => natsJs(st), bufs, lines);
+  }
+  if (per.natsBytes) {
+    row.nats_header_per_line = per.natsBytes.hdr / lines;
+    row.nats_protobuf_per_line = (per.natsBytes.size - per.natsBytes.hdr) / lines;
+  }
+  if (!cap.deflate) {
+    // The same messages deflated here (zlib defaults, one stream with context takeover,
+    // as the gateway negotiates): bytes, and the inflate cost of messages as large as
+    // the uncompressed capture's (a compressed flood fits in the socket buffers, so the
+    // servers never fell behind in the deflate captures and sent small frames).
+    const d = deflater();
+    const raws = cap.msgs.map((m) => Buffer.concat([d(m.plain), TAIL]));
+    row.redeflated_per_line = raws.reduce((a, z, i) => a + (per[i] > 0 ? z.length - 4 + (z.length - 4 < 126 ? 2 : z.length - 4 < 65536 ? 4 : 10) : 0), 0) / lines;
+    const inf = inflater();
+    if (!cap.msgs.every((m, i) => inf(raws[i]).equals(m.plain))) throw new Error(`${cap.kind} ${cap.scenario} ${cap.sys}: re-deflated messages do not inflate back`);
+    row.decode.inflate_redeflated = measure(() => { inf.reset(); return (b) => inf(b); }, raws, lines);
   }
   if (cap.deflate) {
     const raws = cap.msgs.map((m) => (m.rsv1 ? Buffer.concat([m.raw, TAIL]) : null));
@@ -619,6 +640,11 @@ for (const r of rows) {
     console.log(`${head} NATS, nats.js + protobufjs${z} | ${per} | ${f0(r.wire_per_line)} | ${cell(r.decode.natsjs)} | ${cell(r.decode.inflate)} | ${tot(r.decode.natsjs, r)} |`);
     console.log(`${head} NATS, minimal reader${z} | | | ${cell(r.decode.natsmin)} | ${cell(r.decode.inflate)} | ${tot(r.decode.natsmin, r)} |`);
   }
+  if (r.decode.inflate_redeflated) {
+    const dec = r.sys === 'gateway' ? r.decode.v1 : r.decode.natsjs;
+    console.log(`${head} ${r.sys === 'gateway' ? 'gateway v1' : 'NATS, nats.js'}, these frames deflated here | ${per} | ${f0(r.redeflated_per_line)} | ` +
+      `${cell(dec)} | ${cell(r.decode.inflate_redeflated)} | ${f0(dec.ns + r.decode.inflate_redeflated.ns)} |`);
+  }
   if (r.decode.compactA) {
     for (const v of ['A', 'B']) {
       console.log(`${head} compact ${v} (same frames) | ${per} | ${f0(r[`compact${v}_per_line`])} (deflated ${f0(r[`compact${v}_deflate_per_line`])}) | ` +
@@ -626,8 +652,8 @@ for (const r of rows) {
     }
   }
 }
-console.log('\n(v1 re-deflated here with the same zlib settings, for comparison with compact: ' +
-  rows.filter((r) => r.v1_deflate_sim_per_line).map((r) => `${r.kind} ${r.scenario} ${f0(r.v1_deflate_sim_per_line)} B/line`).join(', ') + ')');
+console.log('\nNATS message bytes per line: ' + rows.filter((r) => r.sys === 'nats' && !r.deflate)
+  .map((r) => `${r.kind} ${r.scenario}: headers ${f0(r.nats_header_per_line)}, LogRecord ${f0(r.nats_protobuf_per_line)}`).join('; '));
 console.log('\nnats.js path by stage, ns per line (cumulative: protocol parser; + MsgImpl and headers; + LogRecord.decode; + TextDecoder and the record):');
 for (const r of rows.filter((x) => x.decode.natsjs_parse)) {
   console.log(`- ${r.kind} ${r.scenario}: ${f0(r.decode.natsjs_parse.ns)} / ${f0(r.decode.natsjs_headers.ns)} / ${f0(r.decode.natsjs_proto.ns)} / ${f0(r.decode.natsjs.ns)}`);

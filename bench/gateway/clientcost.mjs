@@ -49,6 +49,8 @@
 //
 // Usage: node bench/gateway/clientcost.mjs [--count 20000] [--bursts 100] [--kinds text120,json300]
 //          [--samples 7] [--out results.json]
+//        node bench/gateway/clientcost.mjs --merge run1.json,run2.json,run3.json
+//          (the table over several runs' --out files)
 // Needs LOGJET_BUILD_DIR (default build/) with the publisher and gateway built, nats-server
 // on PATH and a Docker engine (LOGJET_TEST_DOCKER_HOST, LOGJET_TEST_IMAGE).
 import { createRequire } from 'node:module';
@@ -520,7 +522,61 @@ function linesIn(cap) {
   return per;
 }
 
+// ---- --merge: the table over several runs' --out files ------------------------------------
+// Each cell: the median over the runs of each run's median (the runs' lowest and highest).
+function merge(files) {
+  const runs = files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')));
+  const rowsOf = (r) => `${r.kind}|${r.scenario}|${r.sys}|${r.deflate}`;
+  const by = new Map();
+  for (const run of runs) for (const r of run) { const k = rowsOf(r); if (!by.has(k)) by.set(k, []); by.get(k).push(r); }
+  const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+  const stat = (rs, get) => { const v = rs.map(get).filter((x) => Number.isFinite(x)); return v.length ? { m: med(v), lo: Math.min(...v), hi: Math.max(...v) } : null; };
+  const c = (s, d = 0) => (s ? (runs.length > 1 ? `${s.m.toFixed(d)} (${s.lo.toFixed(d)}-${s.hi.toFixed(d)})` : s.m.toFixed(d)) : '');
+  console.log(`${runs.length} runs; ns of CPU per line: median over the runs of each run's median of ${SAMPLES} samples (lowest-highest run)\n`);
+  console.log('| lines | phase | format | lines/msg: mean, median line\'s | B/line | decode ns | inflate ns | total ns | x v1 |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const [k, rs] of by) {
+    const [kind, scenario, sys, deflate] = k.split('|');
+    const z = deflate === 'true' ? ' + deflate' : '';
+    const head = `| ${kind} | ${scenario} |`;
+    const per = `${c(stat(rs, (r) => r.lines_per_msg), 1)}, ${c(stat(rs, (r) => r.line_median_msg))}`;
+    const wire = c(stat(rs, (r) => r.wire_per_line));
+    const inf = stat(rs, (r) => r.decode.inflate?.ns);
+    // x v1: the row's total over gateway v1's decode of the same lines in the same run
+    // (measured in turns with it, so the machine's load changes cancel out)
+    const base = by.get(`${kind}|${scenario}|gateway|false`);
+    const line = (name, get, infl, bytes = wire, p = per, part = false) => {
+      const d = stat(rs, get);
+      const tot = (r) => get(r) + (infl ? infl(r) : 0);
+      const x = stat(rs, (r, i) => tot(r) / base[rs.indexOf(r)].decode.v1.ns);
+      console.log(`${head} ${name} | ${p} | ${bytes} | ${c(d)} | ${part ? '' : infl ? c(stat(rs, infl)) : '-'} | ` +
+        `${part ? '' : c(stat(rs, tot))} | ${c(x, 2)} |`);
+    };
+    if (sys === 'gateway') {
+      line(`gateway v1${z}`, (r) => r.decode.v1.ns, inf && ((r) => r.decode.inflate.ns));
+      line('(of which UTF-8 + JSON.parse)', (r) => r.decode.parse.ns, null, '', '', true);
+      if (!z) {
+        line('gateway v1, same frames deflated here', (r) => r.decode.v1.ns, (r) => r.decode.inflate_redeflated.ns, c(stat(rs, (r) => r.redeflated_per_line)));
+        for (const v of ['A', 'B']) {
+          line(`compact ${v}, same frames`, (r) => r.decode[`compact${v}`].ns, null,
+            `${c(stat(rs, (r) => r[`compact${v}_per_line`]))}; deflated ${c(stat(rs, (r) => r[`compact${v}_deflate_per_line`]))}`);
+        }
+      }
+    } else {
+      line(`NATS, nats.js + protobufjs${z}`, (r) => r.decode.natsjs.ns, inf && ((r) => r.decode.inflate.ns));
+      line(`NATS, minimal reader${z}`, (r) => r.decode.natsmin.ns, inf && ((r) => r.decode.inflate.ns), '', '');
+      if (!z) {
+        line('NATS, nats.js, same frames deflated here', (r) => r.decode.natsjs.ns, (r) => r.decode.inflate_redeflated.ns, c(stat(rs, (r) => r.redeflated_per_line)));
+        const st = ['natsjs_parse', 'natsjs_headers', 'natsjs_proto', 'natsjs'].map((s) => c(stat(rs, (r) => r.decode[s].ns))).join(' / ');
+        console.log(`${head} (nats.js by stage: parser / + headers / + LogRecord.decode / + text and record) | | | ${st} | | | |`);
+        console.log(`${head} (NATS bytes per line: headers / LogRecord) | | ${c(stat(rs, (r) => r.nats_header_per_line))} / ${c(stat(rs, (r) => r.nats_protobuf_per_line))} | | | | |`);
+      }
+    }
+  }
+}
+
 // ---- main -------------------------------------------------------------------------------
+if (arg('merge', '')) { merge(arg('merge').split(',')); process.exit(0); }
 ({ LogRecord } = await proto());
 const wsPort = await freePort();
 const stack = await Stack.start({

@@ -47,6 +47,10 @@
 //   B: [seq, unix_s, ns, stream 0|1, level 0-6, line_no, "line"] (numbers instead of strings).
 //   A truncated line would add a 7th (A) / 8th (B) element `1`.
 //
+// It does not measure what the page does after it has the record (store, filters, rows:
+// the same for every format), the servers' costs (bench.mjs does), nor a browser itself:
+// V8 in Node, with Node's zlib for inflate.
+//
 // Usage: node bench/gateway/clientcost.mjs [--count 20000] [--bursts 100] [--kinds text120,json300]
 //          [--samples 7] [--out results.json]
 //        node bench/gateway/clientcost.mjs --merge run1.json,run2.json,run3.json
@@ -532,7 +536,8 @@ function merge(files) {
   const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
   const stat = (rs, get) => { const v = rs.map(get).filter((x) => Number.isFinite(x)); return v.length ? { m: med(v), lo: Math.min(...v), hi: Math.max(...v) } : null; };
   const c = (s, d = 0) => (s ? (runs.length > 1 ? `${s.m.toFixed(d)} (${s.lo.toFixed(d)}-${s.hi.toFixed(d)})` : s.m.toFixed(d)) : '');
-  console.log(`${runs.length} runs; ns of CPU per line: median over the runs of each run's median of ${SAMPLES} samples (lowest-highest run)\n`);
+  const samples = [...new Set(runs.flat().map((r) => r.samples ?? SAMPLES))].join(', ');
+  console.log(`${runs.length} runs; ns of CPU per line: median over the runs of each run's median of ${samples} samples (lowest-highest run)\n`);
   console.log('| lines | phase | format | lines/msg: mean, median line\'s | B/line | decode ns | inflate ns | total ns | x v1 |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const [k, rs] of by) {
@@ -604,7 +609,7 @@ for (const cap of caps) {
   const wire = data.reduce((a, m) => a + m.wire, 0);
   const plainBytes = data.reduce((a, m) => a + m.plain.length, 0);
   const bufs = cap.msgs.map((m) => (cap.sys === 'nats' ? u8(m.plain) : m.plain));
-  const row = { kind: cap.kind, scenario: cap.scenario, sys: cap.sys, deflate: cap.deflate, ext: cap.ext,
+  const row = { kind: cap.kind, scenario: cap.scenario, sys: cap.sys, deflate: cap.deflate, ext: cap.ext, samples: SAMPLES,
     lines, messages: data.length, lines_per_msg: lines / data.length,
     // the median line's message: half the lines came in messages of at least this many
     line_median_msg: (() => { const a = per.filter((n) => n > 0).sort((x, y) => x - y); let acc = 0; for (const n of a) { acc += n; if (acc >= lines / 2) return n; } return 0; })(), wire_per_line: wire / lines,

@@ -45,6 +45,12 @@ let attempt = 0;
 let ws = null;
 let statusTimer = null;
 
+// The journal, on stdout as it happens: connections, resumes, and every jump in a
+// container's line_no (a line missing) with the connection it came on.
+function journal(s) {
+  console.log(`${new Date().toISOString()} ${s}`);
+}
+
 function status() {
   if (!statusFile || statusTimer) return;
   statusTimer = setTimeout(() => {
@@ -67,7 +73,10 @@ function connect() {
   const end = () => {
     if (ended) return;
     ended = true;
-    if (openedAt) drops++;
+    if (openedAt) {
+      drops++;
+      journal(`connection ${connections} ended, highest seq ${lastSeq}`);
+    }
     // A connection that stayed up for a while resets the backoff (as ui/conn.js).
     if (openedAt && Date.now() - openedAt > 5000) attempt = 0;
     if (ws === sock) ws = null;
@@ -85,6 +94,7 @@ function connect() {
     } else {
       sub.replay = 1000;
     }
+    journal(`connection ${connections} open: ${lastSeq > 0 ? `after_seq ${lastSeq}` : 'replay 1000'}`);
     sock.send(JSON.stringify(sub));
     status();
   });
@@ -99,12 +109,19 @@ function connect() {
     if (f.type === 'lines') {
       for (const l of f.lines) {
         if (!got.has(l.container)) got.set(l.container, []);
-        got.get(l.container).push({ seq: l.seq, line_no: l.line_no, line: l.line });
+        const have = got.get(l.container);
+        const prev = have[have.length - 1];
+        if (prev && l.line_no !== prev.line_no + 1) {
+          journal(`${l.container}: line_no ${prev.line_no} (seq ${prev.seq}) then ${l.line_no} (seq ${l.seq}) ` +
+            `on connection ${connections}, ${have.length} lines of it so far`);
+        }
+        have.push({ seq: l.seq, line_no: l.line_no, line: l.line });
         total++;
         if (l.seq > lastSeq) lastSeq = l.seq;
       }
       status();
     } else if (f.type === 'gap') {
+      journal(`gap frame ${JSON.stringify(f)}`);
       gaps.push(f);
     } else if (f.type === 'event') {
       events++;

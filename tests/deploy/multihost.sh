@@ -136,7 +136,7 @@ cleanup() {
     for n in "${!PID[@]}"; do [[ $n == dockerd-* ]] || stop "$n"; done
     for n in 1 2 3; do
         [ -n "${PID[dockerd-$n]:-}" ] || continue
-        dk "$n" ps -aq 2>/dev/null | xargs -r env DOCKER_HOST="unix://$tmp/d$n/docker.sock" docker rm -f >/dev/null 2>&1 || true
+        [ "${LOGJET_KEEP_TEST_DIRS:-}" = 1 ] || dk "$n" ps -aq 2>/dev/null | xargs -r env DOCKER_HOST="unix://$tmp/d$n/docker.sock" docker rm -f >/dev/null 2>&1 || true
         stop_engine "$n"
     done
     if [ "${LOGJET_KEEP_TEST_DIRS:-}" = 1 ]; then
@@ -344,6 +344,9 @@ for n in 1 2 3; do
     mkdir -p "$tmp/logs/$h" "$tmp/expect/$h"
     for c in $(dk "$n" ps -a --format '{{.Names}}'); do
         dk "$n" logs "$c" > "$tmp/logs/$h/$c" 2> "$tmp/docker.err" || die "docker logs $c on $h: $(cat "$tmp/docker.err")"
+        # The same with Docker's timestamps, for a person reading a failure.
+        mkdir -p "$tmp/logs-t/$h"
+        dk "$n" logs -t "$c" > "$tmp/logs-t/$h/$c" 2>&1 || true
         [ ! -s "$tmp/docker.err" ] || die "docker logs $c on $h wrote to stderr: $(head -3 "$tmp/docker.err")"
         case "$c" in
             web*) cp "$tmp/logs/$h/$c" "$tmp/expect/$h/$c" ;;

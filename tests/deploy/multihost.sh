@@ -24,6 +24,9 @@
 #   - the stream, read straight from NATS, holds every line of every container
 #     (db... too) once, in order, line_no 1..N (multihost-stream.js);
 #   - every daemon is healthy again.
+# A line missing at the client but present in the stream, just before a resume (the
+# client's journal shows the jump on the connection after a drop), is the glob
+# resume problem that tests/deploy/glob-resume.sh reproduces.
 # It prints the schedule, the counts (lines per host, connections, drops, resumes)
 # and its duration. LOGJET_KEEP_TEST_DIRS=1 keeps the run's folder (every log, each
 # container's docker logs) and prints where it is.

@@ -291,7 +291,12 @@ while read -r -u 3 at what a b c; do
         echo "  t=${now}s: started logjet-nats-$nats_victim again" ;;
     gateway-kill)
         gw_victim=""
-        for n in 1 2; do [ "$(clients_of "${GW[n]}")" = 1 ] && gw_victim=$n; done
+        # The client may be reconnecting (a cut just before): give it 5 s to land.
+        for _ in $(seq 1 25); do
+            for n in 1 2; do [ "$(clients_of "${GW[n]}")" = 1 ] && gw_victim=$n; done
+            [ -z "$gw_victim" ] || break
+            sleep 0.2
+        done
         how="the one holding the client"
         [ -n "$gw_victim" ] || { gw_victim=1; how="the client was between connections"; }
         stop "gateway-$gw_victim" KILL

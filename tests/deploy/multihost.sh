@@ -65,13 +65,12 @@ sched+=("$((2 + RANDOM % 40)) container-new $nh web_N2-exits 150")
 nh=$(( (dh + RANDOM % 2) % 3 + 1 ))
 sched+=("$((2 + RANDOM % 50)) container-new $nh db-N3 100000")
 sched+=("$((3 + RANDOM % 54)) client-cut" "$((3 + RANDOM % 54)) client-cut")
-printf '%s\n' "${sched[@]}" | sort -n -k1,1 -s > "${TMPDIR:-/tmp}/logjet-multihost-schedule.$$"
 
 BUILD=${LOGJET_BUILD_DIR:-$LJ_ROOT/build}
 PUBLISHER="$BUILD/publisher/logjet-publisher"
 GATEWAY="$BUILD/gateway/logjet-gateway"
 tmp=$(mktemp -d /tmp/lj-mh.XXXXXX)   # short: dockerd's sockets live under it
-mv "${TMPDIR:-/tmp}/logjet-multihost-schedule.$$" "$tmp/schedule"
+printf '%s\n' "${sched[@]}" | sort -n -k1,1 -s > "$tmp/schedule"
 echo "multihost: schedule (seconds into the failures, action, engine):"
 sed 's/^/    /' "$tmp/schedule"
 

@@ -48,7 +48,7 @@ SUDO=
 
 # ---- packages ---------------------------------------------------------------------------
 PACKAGES=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev valgrind python3
-          libnats-dev libcurl4-openssl-dev libcjson-dev libwebsockets-dev
+          libnats-dev libcurl4-openssl-dev libcjson-dev libwebsockets-dev zlib1g-dev
           libprotobuf-c-dev protobuf-c-compiler
           nats-server docker.io busybox-static curl chromium haproxy docker-compose shellcheck
           ca-certificates openssl binutils faketime)

@@ -21,9 +21,20 @@
  *
  * Usage: wsload --mode logjet|nats --port PORT [--host 127.0.0.1] [--path /ws]
  *               [--container H/C] [--subject S] [--conns N] [--procs P]
- *               [--expect LINES] [--idle-ms MS] [--timeout S] [--hold]
+ *               [--expect LINES] [--idle-ms MS] [--timeout S] [--hold] [--deflate]
  * --hold: connect and subscribe, print ready, then wait (idle-connection memory test)
  * until stdin closes.
+ * --deflate: offer permessage-deflate (RFC 7692) the way Chromium does
+ * ("permessage-deflate; client_max_window_bits"); where the server's 101 agrees, frames
+ * with RSV1 are inflated before the parsers see them. The JSON result counts the
+ * connections that agreed (deflate_conns), gives one answer as sent (deflate_answer),
+ * and separates wire_bytes (WebSocket bytes off the socket after the handshake: frame
+ * headers and payload as sent) from payload_bytes (message bytes after inflate). Without
+ * the option no extension is offered, and a server that answers one anyway is refused.
+ * This client never compresses what it sends (RSV1 clear is always allowed). The
+ * observer connection (--observe-port) never offers deflate: it stays a fixed reference.
+ *
+ * Does NOT: speak TLS, send compressed frames, or validate UTF-8.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -47,6 +58,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* Latency histogram: 1 us buckets below 100 ms, then 1 ms buckets up to 100 s. */
 #define H_FINE 100000
@@ -61,6 +73,14 @@ struct shared {                     /* one per process, in a MAP_SHARED region *
     long long complete;             /* connections that got --expect */
     double cpu_user, cpu_sys;       /* from ready to the end */
     uint64_t hist[H_BUCKETS];
+    /* --deflate: what the servers agreed and what it saved (observer excluded) */
+    long long wire_bytes;           /* frame headers + payload as received */
+    long long payload_bytes;        /* data message bytes after inflate */
+    long long deflate_conns;        /* 101s that agreed permessage-deflate */
+    long long deflate_server_no_ctx, deflate_client_no_ctx;
+    long long deflate_msgs;         /* messages that came compressed (RSV1) */
+    long long deflate_errors;       /* connections dropped for a bad extension or stream */
+    char deflate_answer[160];       /* the first agreeing Sec-WebSocket-Extensions value */
 };
 
 enum mode { M_LOGJET, M_NATS };
@@ -87,6 +107,12 @@ struct conn {
     const char *path;
     int observer;                   /* the reference NATS connection (--observe-port) */
     int sampled;                    /* keeps its receipt time of every line */
+    struct pmd {                    /* permessage-deflate state, --deflate */
+        int agreed;                 /* the server's 101 accepted it */
+        int server_no_ctx;          /* server_no_context_takeover: fresh window per message */
+        int compressed;             /* the message being received had RSV1 on its first frame */
+        z_stream *z;                /* raw inflater, made at the first compressed message */
+    } pmd;
 };
 
 /* The observer: one direct nats-server websocket client on the same subject in the
@@ -107,7 +133,8 @@ static struct {
     long long expect;
     int observe_port;
     const char *observe_path;
-} opt = {M_LOGJET, "127.0.0.1", "/ws", NULL, NULL, 0, 1, 1, 3000, 120, 0, 0, 0, "/"};
+    int deflate;
+} opt = {M_LOGJET, "127.0.0.1", "/ws", NULL, NULL, 0, 1, 1, 3000, 120, 0, 0, 0, "/", 0};
 
 #define RBUF 262144
 
@@ -378,6 +405,216 @@ static void on_message_bytes(struct conn *c, const char *p, size_t n)
     c->mlen += n;
 }
 
+/* ---- permessage-deflate (RFC 7692), only with --deflate ---------------------------- */
+
+/* The offer, as Chromium sends it; "" without --deflate. */
+static const char *pmd_offer(void)
+{
+    return opt.deflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "";
+}
+
+static void pmd_error(struct shared *sh, const char *what, const char *detail, size_t dlen)
+{
+    if (sh->deflate_errors++ < 5)
+        fprintf(stderr, "wsload: permessage-deflate: %s%s%.*s\n", what, dlen ? ": " : "", (int)dlen, detail ? detail : "");
+}
+
+/* Case-insensitive "name" at p (n bytes), followed by end, '=', ';', ',' or blank. */
+static int pmd_token_is(const char *p, size_t n, const char *name)
+{
+    size_t k = strlen(name);
+    return n >= k && strncasecmp(p, name, k) == 0 &&
+           (n == k || p[k] == '=' || p[k] == ';' || p[k] == ',' || p[k] == ' ' || p[k] == '\t');
+}
+
+/* A window-bits value ("15" or "\"15\"") in p..end: 8..15, else -1. */
+static int pmd_bits(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t'))
+        p++;
+    while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    if (end - p >= 2 && *p == '"' && end[-1] == '"') {
+        p++;
+        end--;
+    }
+    if (end - p < 1 || end - p > 2)
+        return -1;
+    int v = 0;
+    for (; p < end; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        v = v * 10 + (*p - '0');
+    }
+    return v >= 8 && v <= 15 ? v : -1;
+}
+
+/* Reads the 101's Sec-WebSocket-Extensions (hdr: the response up to its blank line) into
+ * c->pmd. No such header: plain frames, 0. An answer this client did not offer (any
+ * extension without --deflate, another extension, a second one, an unknown or repeated
+ * parameter, a bad window size) fails the connection as RFC 7692 §5 asks: -1. */
+static int pmd_accept(struct shared *sh, struct conn *c, const char *hdr, size_t len)
+{
+    static const char key[] = "\r\nsec-websocket-extensions:";
+    const char *end = hdr + len, *v = NULL, *ve = NULL;
+    for (const char *p = hdr; p + sizeof(key) - 1 <= end; p++) {
+        if (strncasecmp(p, key, sizeof(key) - 1) != 0)
+            continue;
+        if (v) {
+            pmd_error(sh, "more than one Sec-WebSocket-Extensions header", NULL, 0);
+            return -1;
+        }
+        v = p + sizeof(key) - 1;
+        ve = memmem(v, (size_t)(end - v), "\r\n", 2);
+        if (!ve)
+            ve = end;
+    }
+    if (!v)
+        return 0;
+    while (v < ve && (*v == ' ' || *v == '\t'))
+        v++;
+    while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+        ve--;
+    if (!opt.deflate || c->observer || !pmd_token_is(v, (size_t)(ve - v), "permessage-deflate") ||
+        memchr(v, ',', (size_t)(ve - v))) {
+        pmd_error(sh, "the server answered an extension that was not offered", v, (size_t)(ve - v));
+        return -1;
+    }
+    int seen_snc = 0, seen_cnc = 0, seen_smw = 0, seen_cmw = 0;
+    for (const char *p = memchr(v, ';', (size_t)(ve - v)); p && p < ve;) {
+        const char *q = p + 1, *e = memchr(q, ';', (size_t)(ve - q));
+        if (!e)
+            e = ve;
+        while (q < e && (*q == ' ' || *q == '\t'))
+            q++;
+        const char *eq = memchr(q, '=', (size_t)(e - q));
+        size_t n = (size_t)(e - q);
+        int bad = 0;
+        if (pmd_token_is(q, n, "server_no_context_takeover") && !eq)
+            bad = seen_snc++;
+        else if (pmd_token_is(q, n, "client_no_context_takeover") && !eq)
+            bad = seen_cnc++;
+        else if (pmd_token_is(q, n, "server_max_window_bits") && eq)
+            bad = seen_smw++ || pmd_bits(eq + 1, e) < 0;
+        else if (pmd_token_is(q, n, "client_max_window_bits") && (!eq || pmd_bits(eq + 1, e) >= 0))
+            bad = seen_cmw++;      /* allowed: it was offered; binds only what this client sends */
+        else
+            bad = 1;
+        if (bad) {
+            pmd_error(sh, "bad parameter in the server's answer", v, (size_t)(ve - v));
+            return -1;
+        }
+        p = e;
+    }
+    c->pmd.agreed = 1;
+    c->pmd.server_no_ctx = seen_snc;
+    sh->deflate_conns++;
+    sh->deflate_server_no_ctx += seen_snc;
+    sh->deflate_client_no_ctx += seen_cnc;
+    if (!sh->deflate_answer[0]) {
+        size_t k = 0;
+        for (const char *p = v; p < ve && k + 1 < sizeof(sh->deflate_answer); p++)
+            sh->deflate_answer[k++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '\'' : *p;
+        sh->deflate_answer[k] = 0;
+    }
+    return 0;
+}
+
+/* A frame header's RSV bits (b0: the frame's first byte). RSV1 on the first frame of a
+ * data message marks it compressed; RSV1 anywhere else, without agreement, or RSV2/RSV3
+ * is a protocol error: -1. */
+static int pmd_frame(struct shared *sh, struct conn *c, unsigned char b0)
+{
+    int op = b0 & 0x0f, rsv1 = (b0 & 0x40) != 0;
+    if ((b0 & 0x30) || (rsv1 && (!c->pmd.agreed || op == 0 || op >= 8))) {
+        char d[48];
+        int n = snprintf(d, sizeof(d), "first byte 0x%02x%s", b0, c->pmd.agreed ? "" : " (deflate not agreed)");
+        pmd_error(sh, "RSV bits the extension does not allow", d, (size_t)n);
+        return -1;
+    }
+    if (op != 0 && op < 8)
+        c->pmd.compressed = rsv1;
+    return 0;
+}
+
+/* Inflates n bytes of a compressed message onto c->msg (raw deflate; window 15, the
+ * largest, which inflates whatever window the server used: zlib cannot inflate with
+ * 8 bits what it deflated with "8", which it raises to 9). */
+static int pmd_inflate(struct shared *sh, struct conn *c, const unsigned char *p, size_t n)
+{
+    z_stream *z = c->pmd.z;
+    if (!z) {
+        z = c->pmd.z = calloc(1, sizeof(*z));
+        if (!z || inflateInit2(z, -15) != Z_OK)
+            die("inflateInit2");
+    }
+    z->next_in = (Bytef *)p;
+    z->avail_in = (uInt)n;
+    for (;;) {
+        grow(c, 4 * (size_t)z->avail_in + 4096);
+        z->next_out = (Bytef *)c->msg + c->mlen;
+        z->avail_out = (uInt)(c->mcap - c->mlen);
+        int r = inflate(z, Z_SYNC_FLUSH);
+        size_t got = (size_t)(c->mcap - c->mlen) - z->avail_out;
+        c->mlen += got;
+        if (!c->observer)
+            sh->payload_bytes += (long long)got;
+        if (r == Z_STREAM_END) {
+            inflateReset(z);    /* a final block: what follows starts a new stream */
+        } else if (r == Z_BUF_ERROR && !got && !z->avail_in) {
+            break;              /* nothing left to do */
+        } else if (r != Z_OK) {
+            pmd_error(sh, "inflate failed", z->msg ? z->msg : "", z->msg ? strlen(z->msg) : 0);
+            return -1;
+        }
+        if (!z->avail_in && z->avail_out)
+            break;              /* all input taken, all output out */
+    }
+    return 0;
+}
+
+/* The end of a compressed message: its 00 00 ff ff tail (§7.2.2), and a fresh window
+ * when the server keeps none across messages. */
+static int pmd_message_end(struct shared *sh, struct conn *c)
+{
+    static const unsigned char tail[4] = {0x00, 0x00, 0xff, 0xff};
+    if (pmd_inflate(sh, c, tail, sizeof(tail)) != 0)
+        return -1;
+    sh->deflate_msgs++;
+    c->pmd.compressed = 0;
+    if (c->pmd.server_no_ctx)
+        inflateReset(c->pmd.z);
+    return 0;
+}
+
+/* One data frame's payload bytes onto c->msg, inflated when the message is compressed. */
+static int pmd_payload(struct shared *sh, struct conn *c, const char *p, size_t n)
+{
+    if (c->pmd.compressed)
+        return pmd_inflate(sh, c, (const unsigned char *)p, n);
+    on_message_bytes(c, p, n);
+    if (!c->observer)
+        sh->payload_bytes += (long long)n;
+    return 0;
+}
+
+/* Ends a connection whose extension use was wrong; one not yet subscribed counts as failed. */
+static void pmd_drop(struct shared *sh, struct conn *c)
+{
+    c->st = S_DONE;
+    if (!c->ready && !c->observer)
+        atomic_fetch_add(&sh->failed, 1);
+}
+
+static void pmd_free(struct conn *c)
+{
+    if (c->pmd.z) {
+        inflateEnd(c->pmd.z);
+        free(c->pmd.z);
+        c->pmd.z = NULL;
+    }
+}
+
 static void control_frame(struct conn *c)
 {
     if (c->opcode == 9)
@@ -409,6 +646,10 @@ static void deframe(struct shared *sh, struct conn *c, long long rx)
                     len = (len << 8) | b[off + 2 + i];
             }
             int op = b[off] & 0x0f;
+            if (pmd_frame(sh, c, b[off]) != 0) {
+                pmd_drop(sh, c);
+                return;
+            }
             c->fin = b[off] >> 7;
             c->ctrl = op >= 8;
             if (!c->ctrl && op != 0)
@@ -436,7 +677,10 @@ static void deframe(struct shared *sh, struct conn *c, long long rx)
             memcpy(c->ctl + c->ctllen, c->rbuf + off, k);
             c->ctllen += k;
         } else {
-            on_message_bytes(c, c->rbuf + off, take);
+            if (pmd_payload(sh, c, c->rbuf + off, take) != 0) {
+                pmd_drop(sh, c);
+                return;
+            }
             sh->bytes += (long long)take;
         }
         off += take;
@@ -447,6 +691,10 @@ static void deframe(struct shared *sh, struct conn *c, long long rx)
                 control_frame(c);
             } else {
                 sh->frames++;
+                if (c->fin && c->pmd.compressed && pmd_message_end(sh, c) != 0) {
+                    pmd_drop(sh, c);
+                    return;
+                }
                 if (c->mode == M_NATS) {
                     nats_stream(sh, c, rx);
                 } else if (c->fin) {
@@ -456,6 +704,8 @@ static void deframe(struct shared *sh, struct conn *c, long long rx)
             }
         }
     }
+    if (!c->observer)
+        sh->wire_bytes += (long long)off;
     if (off) {
         memmove(c->rbuf, c->rbuf + off, c->rlen - off);
         c->rlen -= off;
@@ -486,8 +736,8 @@ static void send_handshake(struct conn *c, int ep)
     char req[1024];
     int n = snprintf(req, sizeof(req),
                      "GET %s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-                     c->path, opt.host, c->port);
+                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n%s\r\n",
+                     c->path, opt.host, c->port, c->observer ? "" : pmd_offer());
     if (write(c->fd, req, (size_t)n) != n)
         die("handshake write");
     c->st = S_HANDSHAKE;
@@ -600,6 +850,7 @@ static void worker(struct shared *sh, int n, int first)
                     c->st = S_DONE;
                     epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
                     close(c->fd);
+                    pmd_free(c);
                     break;
                 }
                 c->rlen += (size_t)r;
@@ -607,7 +858,8 @@ static void worker(struct shared *sh, int n, int first)
                     char *e = memmem(c->rbuf, c->rlen, "\r\n\r\n", 4);
                     if (!e)
                         continue;
-                    if (c->rlen < 12 || memcmp(c->rbuf + 9, "101", 3) != 0) {
+                    if (c->rlen < 12 || memcmp(c->rbuf + 9, "101", 3) != 0 ||
+                        pmd_accept(sh, c, c->rbuf, (size_t)(e - c->rbuf)) != 0) {
                         fprintf(stderr, "wsload: handshake refused: %.*s\n", (int)(e - c->rbuf), c->rbuf);
                         atomic_fetch_add(&sh->failed, 1);
                         c->st = S_DONE;
@@ -627,6 +879,7 @@ static void worker(struct shared *sh, int n, int first)
                 if (c->st == S_DONE) {
                     epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
                     close(c->fd);
+                    pmd_free(c);
                     break;
                 }
                 if ((size_t)r < RBUF / 2)
@@ -676,6 +929,10 @@ int main(int argc, char **argv)
             opt.hold = 1;
             continue;
         }
+        if (!strcmp(a, "--deflate")) {
+            opt.deflate = 1;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "wsload: %s needs a value\n", a);
             return 2;
@@ -713,7 +970,7 @@ int main(int argc, char **argv)
         }
     }
     if (!opt.port || (opt.mode == M_LOGJET && !opt.container) || ((opt.mode == M_NATS || opt.observe_port) && !opt.subject)) {
-        fprintf(stderr, "usage: wsload --mode logjet|nats --port PORT (--container H/C | --subject S) ...\n");
+        fprintf(stderr, "usage: wsload --mode logjet|nats --port PORT (--container H/C | --subject S) [--deflate] ...\n");
         return 2;
     }
     if (opt.procs < 1)
@@ -786,6 +1043,15 @@ int main(int argc, char **argv)
         t->bytes += s->bytes;
         t->frames += s->frames;
         t->complete += s->complete;
+        t->wire_bytes += s->wire_bytes;
+        t->payload_bytes += s->payload_bytes;
+        t->deflate_conns += s->deflate_conns;
+        t->deflate_server_no_ctx += s->deflate_server_no_ctx;
+        t->deflate_client_no_ctx += s->deflate_client_no_ctx;
+        t->deflate_msgs += s->deflate_msgs;
+        t->deflate_errors += s->deflate_errors;
+        if (!t->deflate_answer[0])
+            memcpy(t->deflate_answer, s->deflate_answer, sizeof(t->deflate_answer));
         t->cpu_user += s->cpu_user;
         t->cpu_sys += s->cpu_sys;
         if (s->first_rx && (!t->first_rx || s->first_rx < t->first_rx))
@@ -811,6 +1077,11 @@ int main(int argc, char **argv)
     printf("{\"observer_lines\":%lld,\"observer_p50\":%.3f,\"observer_p99\":%.3f,\"hop_lines\":%zu,"
            "\"hop_p50\":%.3f,\"hop_p99\":%.3f,", obs->lines, pct(obs->hist, ototal, 0.5),
            pct(obs->hist, ototal, 0.99), nh, HOP(0.5), HOP(0.99));
+    printf("\"deflate_offered\":%d,\"deflate_conns\":%lld,\"deflate_answer\":\"%s\","
+           "\"deflate_server_no_context_takeover\":%lld,\"deflate_client_no_context_takeover\":%lld,"
+           "\"deflate_msgs\":%lld,\"deflate_errors\":%lld,\"wire_bytes\":%lld,\"payload_bytes\":%lld,",
+           opt.deflate, t->deflate_conns, t->deflate_answer, t->deflate_server_no_ctx, t->deflate_client_no_ctx,
+           t->deflate_msgs, t->deflate_errors, t->wire_bytes, t->payload_bytes);
     printf("\"conns\":%d,\"ready\":%d,\"failed\":%d,\"lines\":%lld,\"missing\":%lld,\"reorder\":%lld,"
            "\"gap_frames\":%lld,\"gap_lost\":%lld,\"closed\":%lld,\"bytes\":%lld,\"frames\":%lld,"
            "\"complete\":%lld,\"first_rx\":%lld,\"last_rx\":%lld,\"cpu_user\":%.3f,\"cpu_sys\":%.3f,"

@@ -68,6 +68,7 @@
 struct shared {                     /* one per process, in a MAP_SHARED region */
     atomic_int ready;               /* connections subscribed */
     atomic_int failed;              /* connections that could not subscribe */
+    /* bytes, frames: data frames and their payload as received; the observer's not counted */
     long long lines, missing, reorder, gap_frames, gap_lost, closed, bytes, frames;
     long long first_rx, last_rx;    /* CLOCK_REALTIME ns */
     long long complete;             /* connections that got --expect */
@@ -681,7 +682,8 @@ static void deframe(struct shared *sh, struct conn *c, long long rx)
                 pmd_drop(sh, c);
                 return;
             }
-            sh->bytes += (long long)take;
+            if (!c->observer)
+                sh->bytes += (long long)take;
         }
         off += take;
         c->remaining -= take;
@@ -690,7 +692,8 @@ static void deframe(struct shared *sh, struct conn *c, long long rx)
             if (c->ctrl) {
                 control_frame(c);
             } else {
-                sh->frames++;
+                if (!c->observer)
+                    sh->frames++;
                 if (c->fin && c->pmd.compressed && pmd_message_end(sh, c) != 0) {
                     pmd_drop(sh, c);
                     return;

@@ -112,6 +112,7 @@ struct conn {
         int agreed;                 /* the server's 101 accepted it */
         int server_no_ctx;          /* server_no_context_takeover: fresh window per message */
         int compressed;             /* the message being received had RSV1 on its first frame */
+        int ended;                  /* it held a final (BFINAL) block: the rest is ignored */
         z_stream *z;                /* raw inflater, made at the first compressed message */
     } pmd;
 };
@@ -540,7 +541,8 @@ static int pmd_frame(struct shared *sh, struct conn *c, unsigned char b0)
 
 /* Inflates n bytes of a compressed message onto c->msg (raw deflate; window 15, the
  * largest, which inflates whatever window the server used: zlib cannot inflate with
- * 8 bits what it deflated with "8", which it raises to 9). */
+ * 8 bits what it deflated with "8", which it raises to 9). After a final block the
+ * message's remaining bytes (at least the appended tail) are not deflate data: skipped. */
 static int pmd_inflate(struct shared *sh, struct conn *c, const unsigned char *p, size_t n)
 {
     z_stream *z = c->pmd.z;
@@ -549,6 +551,8 @@ static int pmd_inflate(struct shared *sh, struct conn *c, const unsigned char *p
         if (!z || inflateInit2(z, -15) != Z_OK)
             die("inflateInit2");
     }
+    if (c->pmd.ended)
+        return 0;
     z->next_in = (Bytef *)p;
     z->avail_in = (uInt)n;
     for (;;) {
@@ -561,7 +565,8 @@ static int pmd_inflate(struct shared *sh, struct conn *c, const unsigned char *p
         if (!c->observer)
             sh->payload_bytes += (long long)got;
         if (r == Z_STREAM_END) {
-            inflateReset(z);    /* a final block: what follows starts a new stream */
+            c->pmd.ended = 1;   /* the next message starts a new stream */
+            break;
         } else if (r == Z_BUF_ERROR && !got && !z->avail_in) {
             break;              /* nothing left to do */
         } else if (r != Z_OK) {
@@ -575,7 +580,7 @@ static int pmd_inflate(struct shared *sh, struct conn *c, const unsigned char *p
 }
 
 /* The end of a compressed message: its 00 00 ff ff tail (§7.2.2), and a fresh window
- * when the server keeps none across messages. */
+ * when the server keeps none across messages or ended its stream in this one. */
 static int pmd_message_end(struct shared *sh, struct conn *c)
 {
     static const unsigned char tail[4] = {0x00, 0x00, 0xff, 0xff};
@@ -583,8 +588,9 @@ static int pmd_message_end(struct shared *sh, struct conn *c)
         return -1;
     sh->deflate_msgs++;
     c->pmd.compressed = 0;
-    if (c->pmd.server_no_ctx)
+    if (c->pmd.server_no_ctx || c->pmd.ended)
         inflateReset(c->pmd.z);
+    c->pmd.ended = 0;
     return 0;
 }
 

@@ -7,6 +7,10 @@
  * client-cap checks; each connection gets a struct lj_session. Runs on the service
  * thread, which is the only thread calling into lws except lj_server_wake. Does not
  * parse tokens files, cookies or address ranges (auth, cookie, cidr do).
+ *
+ * Four files: server.c (the lws context, the protocol's callback, tick, shutdown),
+ * request.c (reading a request and the gate), http.c (plain HTTP answers), ws.c (the
+ * /ws connections); serverint.h holds what they share.
  */
 #ifndef LJ_SERVER_H
 #define LJ_SERVER_H

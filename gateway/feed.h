@@ -9,6 +9,10 @@
  * Each push wakes the service thread through the `wake` callback, at most once until
  * the service thread takes the queue (an atomic flag gates it).
  * The feed never touches sessions, rings or lws.
+ *
+ * Four files: feed.c (life, inbox, connection callbacks, counters), live.c (live
+ * subscriptions), fetcher.c (the fetcher thread), registry.c (the registry thread and
+ * the connection it owns); feedint.h holds what they share.
  */
 #ifndef LJ_FEED_H
 #define LJ_FEED_H

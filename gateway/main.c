@@ -4,9 +4,10 @@
  *  - main: the libwebsockets service loop. It owns every session, watch, ring and
  *    the registry; all lws callbacks and the once-a-second tick run here.
  *  - nats.c's threads: socket reader, flusher, and one global message-delivery
- *    thread that decodes live lines (feed.c live_cb) and queues them.
- *  - fetcher (feed.c): JetStream reads for ring fills and gap repair.
- *  - registry (feed.c): watches the LOGJET_CONTAINERS bucket.
+ *    thread that decodes live lines (live.c live_cb) and queues them.
+ *  - fetcher (fetcher.c): JetStream reads for ring fills and gap repair.
+ *  - registry (registry.c): watches the LOGJET_CONTAINERS bucket and owns the
+ *    NATS connection (attaches each new one).
  * Data crosses into main only through the feed's locked event queue; the producing
  * thread then calls lws_cancel_service() (gated by an atomic flag, once per batch),
  * which runs LWS_CALLBACK_EVENT_WAIT_CANCELLED -> lj_hub_service on main. A pass

@@ -1,5 +1,6 @@
-/* hub.c - the watch table, taps attached to watches and served from their rings,
- * fan-out by cursor, the glob subscriptions, and the session list.
+/* hub.c - taps attached to watches and served from their rings, fan-out by cursor,
+ * the feed's events applied in slices, the glob subscriptions, and the session list.
+ * The watch table itself (lookup, creation bounds, linger, trimming) is watches.c's.
  *
  * Fan-out: a watch (watch.c) appends a line to its ring and tells the hub
  * (got_lines), which puts it on the dirty list; at the end of the service pass
@@ -13,9 +14,6 @@
 #include "hub.h"
 
 #include <assert.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,11 +27,10 @@
 #include "replay.h"
 #include "sessions.h"
 #include "watch.h"
+#include "watches.h"
 #include "log.h"
 #include "subject.h"
 #include "timeutil.h"
-
-#define NBUCKETS 4096
 
 struct lj_hub {
     struct lj_hub_config cfg;
@@ -41,43 +38,21 @@ struct lj_hub {
     struct lj_feed_event *backlog;    /* taken from the feed, not applied yet, oldest first */
     struct lj_feed_event *backlog_tail;
     void (*writable)(void *wsi);
-    struct lj_watch_env wenv;         /* what every watch shares */
-    struct lj_watch *watches[NBUCKETS];
-    size_t nwatches;
+    struct lj_watches watches;        /* the table, its bounds and dirty list */
     struct lj_containers *containers;   /* the registry's view */
     struct lj_sessions sessions;      /* open, closed, to wake, starved */
-    struct lj_watch *dirty_watches;   /* watches that got lines, linked by dirty_next */
     struct lj_sub *globs;             /* glob subs waiting for new containers, and plain
                                          ones waiting for theirs to be registered */
-    double watch_tokens;              /* the gateway's watch creation bucket */
-    size_t freed_untrimmed;           /* watches freed since the last malloc_trim */
-    int64_t watch_refill_ns;
     struct lj_replay replay;          /* filtered replays still scanning */
     struct lj_stats stats;
     atomic_bool registry_synced;      /* the bucket's entries at start-up are applied:
                                          until then lists would be short, so not healthy */
 };
 
-static size_t hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    while (*s)
-        h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-    return (size_t)(h % NBUCKETS);
-}
-
-static struct lj_watch *watch_find(struct lj_hub *h, const char *subject)
-{
-    for (struct lj_watch *w = h->watches[hash(subject)]; w; w = w->bnext)
-        if (strcmp(w->subject, subject) == 0)
-            return w;
-    return NULL;
-}
 
 /* The container table's hooks (containers.h), below. */
 static void glob_discover(void *arg, const char *key);
 static void broadcast(void *arg, const struct lj_lifecycle_event *ev);
-static void mark_watch(void *arg, struct lj_watch *w);   /* the watches' got_lines */
 
 lj_status lj_hub_create(const struct lj_hub_config *cfg, struct lj_hub **out)
 {
@@ -92,13 +67,10 @@ lj_status lj_hub_create(const struct lj_hub_config *cfg, struct lj_hub **out)
     h->cfg = *cfg;
     h->replay.stats = &h->stats;
     h->sessions.stats = &h->stats;
-    h->wenv = (struct lj_watch_env){ .stats = &h->stats, .depth = cfg->depth,
-                                     .max_queue = cfg->limits.max_queue,
-                                     .got_lines = mark_watch, .arg = h };
-    if (!h->cfg.max_watches)
-        h->cfg.max_watches = LJ_HUB_WATCHES_MAX;
-    h->watch_tokens = LJ_HUB_WATCH_BURST;
-    h->watch_refill_ns = lj_time_mono_ns();
+    lj_watches_init(&h->watches, cfg->max_watches);
+    h->watches.env.stats = &h->stats;
+    h->watches.env.depth = cfg->depth;
+    h->watches.env.max_queue = cfg->limits.max_queue;
     *out = h;
     return LJ_OK;
 }
@@ -106,7 +78,7 @@ lj_status lj_hub_create(const struct lj_hub_config *cfg, struct lj_hub **out)
 void lj_hub_set_feed(struct lj_hub *h, struct lj_feed *feed)
 {
     h->feed = feed;
-    h->wenv.feed = feed;
+    h->watches.env.feed = feed;
 }
 
 void lj_hub_set_writable(struct lj_hub *h, void (*writable)(void *wsi))
@@ -116,44 +88,8 @@ void lj_hub_set_writable(struct lj_hub *h, void (*writable)(void *wsi))
 
 /* ---- watches ---- */
 
-/* The watch env's got_lines: w joins the dirty list (woken at the end of the pass). */
-static void mark_watch(void *arg, struct lj_watch *w)
-{
-    struct lj_hub *h = arg;
-    if (w->dirty || !w->ntaps)
-        return;
-    w->dirty = true;
-    w->dirty_next = h->dirty_watches;
-    h->dirty_watches = w;
-}
 
-static void watch_free(struct lj_hub *h, struct lj_watch *w)
-{
-    struct lj_watch **pp = &h->watches[hash(w->subject)];
-    while (*pp != w)
-        pp = &(*pp)->bnext;
-    *pp = w->bnext;
-    h->nwatches--;
-    for (struct lj_watch **d = &h->dirty_watches; w->dirty && *d; d = &(*d)->dirty_next)
-        if (*d == w) {
-            *d = w->dirty_next;
-            break;
-        }
-    lj_watch_destroy(w);
-}
 
-/* Creates the watch for subject / key, subscribed and loading, in the table. */
-static struct lj_watch *watch_create(struct lj_hub *h, const char *subject, const char *key)
-{
-    struct lj_watch *w;
-    if (lj_watch_create(&h->wenv, subject, key, &w) != LJ_OK)
-        return NULL;
-    size_t b = hash(subject);
-    w->bnext = h->watches[b];
-    h->watches[b] = w;
-    h->nwatches++;
-    return w;
-}
 
 /* A fetch answered: on the first load the taps waiting for the ring are served, at
  * its head as it is now; then the held lines follow. */
@@ -180,36 +116,7 @@ static lj_status subject_of(const char *key, char *subject, size_t n)
     return lj_subject_build("logs", host, slash + 1, subject, n);
 }
 
-/* Refills a token bucket of burst tokens at rate a second. */
-static void bucket_refill(double *tokens, int64_t *at, double burst, double rate, int64_t now)
-{
-    if (*tokens < 0)
-        *tokens = burst;
-    else
-        *tokens += (double)(now - *at) * rate / 1e9;
-    if (*tokens > burst)
-        *tokens = burst;
-    *at = now;
-}
 
-/* Whether a new watch may be created for s's session (NULL: for the registry's news, which
- * only the total bounds); takes the tokens when it may. */
-static bool watch_admit(struct lj_hub *h, struct lj_tap_owner *s)
-{
-    int64_t now = lj_time_mono_ns();
-    if (h->nwatches >= h->cfg.max_watches)
-        return false;
-    if (!s)
-        return true;
-    bucket_refill(&h->watch_tokens, &h->watch_refill_ns, LJ_HUB_WATCH_BURST, LJ_HUB_WATCH_RATE, now);
-    bucket_refill(&s->watch_tokens, &s->watch_refill_ns, LJ_HUB_CLIENT_WATCH_BURST,
-                  LJ_HUB_CLIENT_WATCH_RATE, now);
-    if (h->watch_tokens < 1 || s->watch_tokens < 1)
-        return false;
-    h->watch_tokens -= 1;
-    s->watch_tokens -= 1;
-    return true;
-}
 
 /* Creates a tap of sub on container key and attaches it (serving it when the ring
  * is ready). by: the owner (session) whose subscribe asks (rationed), NULL for a container
@@ -223,10 +130,10 @@ static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, 
 
     if (subject_of(key, subject, sizeof(subject)) != LJ_OK)
         return LJ_INVAL;
-    if (!(w = watch_find(h, subject))) {
-        if (!watch_admit(h, by))
+    if (!(w = lj_watches_find(&h->watches, subject))) {
+        if (!lj_watches_admit(&h->watches, by))
             return LJ_LIMIT;
-        if (!(w = watch_create(h, subject, key)))
+        if (!(w = lj_watches_add(&h->watches, subject, key)))
             return LJ_NATS;
     }
     if (!(grown = realloc(sub->taps, (sub->ntaps + 1) * sizeof(*grown))))
@@ -286,7 +193,7 @@ static bool known(struct lj_hub *h, const char *key)
     if (subject_of(key, subject, sizeof(subject)) != LJ_OK)
         return true;    /* tap_add answers the malformed name */
     /* the registry's key is the subject's two tokens: "<h>.<c>" */
-    return watch_find(h, subject) || lj_containers_has(h->containers, subject + sizeof(prefix) - 1);
+    return lj_watches_find(&h->watches, subject) || lj_containers_has(h->containers, subject + sizeof(prefix) - 1);
 }
 
 static void to_sub(void *arg, const struct lj_lifecycle_event *ev)
@@ -365,7 +272,7 @@ static void glob_discover(void *arg, const char *key)
             && lj_grant_allows(s->grant, key) && !sub_has_key(s, key)
             && tap_add(h, s, key, true, NULL) == LJ_LIMIT)
             lj_log(LJ_LOG_WARN, "watch limit reached: a subscription misses a new container",
-                   "container=%s max_watches=%u", key, (unsigned)h->cfg.max_watches);
+                   "container=%s max_watches=%u", key, (unsigned)h->watches.max);
 }
 
 /* Lifecycle events: every subscription covering the container is told. */
@@ -398,21 +305,12 @@ static void on_sought(struct lj_hub *h, struct lj_watch *w, const struct lj_feed
     }
 }
 
-/* After a (re)connect: anything stored while we were away is fetched. */
-static void on_connected(struct lj_hub *h)
-{
-    for (size_t b = 0; b < NBUCKETS; b++)
-        for (struct lj_watch *w = h->watches[b]; w; w = w->bnext)
-            if (!w->fetching)
-                lj_watch_fetch(w, 0);
-}
-
 static void on_event(struct lj_hub *h, struct lj_feed_event *e)
 {
     struct lj_watch *w = NULL;
     if (e->kind == LJ_FEED_LIVE || e->kind == LJ_FEED_FETCHED || e->kind == LJ_FEED_FETCH_FAILED
         || e->kind == LJ_FEED_SOUGHT)
-        if (!(w = watch_find(h, e->subject)))
+        if (!(w = lj_watches_find(&h->watches, e->subject)))
             return;    /* released meanwhile */
     switch (e->kind) {
     case LJ_FEED_LIVE:
@@ -428,7 +326,7 @@ static void on_event(struct lj_hub *h, struct lj_feed_event *e)
     case LJ_FEED_REGISTRY_DEL:
         lj_containers_del(h->containers, e->subject, atomic_load(&h->registry_synced));
         break;
-    case LJ_FEED_CONNECTED: on_connected(h); break;
+    case LJ_FEED_CONNECTED: lj_watches_refetch(&h->watches); break;   /* what came meanwhile */
     case LJ_FEED_REGISTRY_SYNCED: atomic_store(&h->registry_synced, true); break;
     }
 }
@@ -479,6 +377,12 @@ static void wake_watch(struct lj_hub *h, struct lj_watch *w, bool wake)
     w->low = low;
 }
 
+/* The watch table's tick asks for w->low before it trims w's ring. */
+static void low_of(void *arg, struct lj_watch *w)
+{
+    wake_watch(arg, w, false);
+}
+
 /* Moves the feed's queued events behind the backlog. Taking also re-opens the feed's
  * wake gate, so a line pushed after this wakes the loop again. */
 static void take_events(struct lj_hub *h)
@@ -521,12 +425,9 @@ void lj_hub_service(struct lj_hub *h)
     refill(h);
     if (h->feed && apply_events(h))
         lj_feed_rewake(h->feed);   /* EVENT_WAIT_CANCELLED again after the writes */
-    while (h->dirty_watches) {
-        struct lj_watch *w = h->dirty_watches;
-        h->dirty_watches = w->dirty_next;
-        w->dirty = false;
+    struct lj_watch *w;
+    while ((w = lj_watches_take_dirty(&h->watches)))
         wake_watch(h, w, true);
-    }
     lj_sessions_write(&h->sessions, h->writable);
 }
 
@@ -552,44 +453,12 @@ void lj_hub_each_session(struct lj_hub *h, void (*fn)(struct lj_session *s))
 
 /* ---- housekeeping ---- */
 
-/* Watches released (since the last trim) past which the freed memory is handed back to
- * the kernel, and also when the last one went: glibc keeps freed heap (per thread
- * arena) for reuse otherwise, so a burst of watches would leave the process at its
- * peak size. A trim costs about a millisecond per 100 MB of heap. */
-#define TRIM_AFTER_WATCHES 32
-
-static void tick_watches(struct lj_hub *h, int64_t now)
-{
-    size_t freed = h->freed_untrimmed;
-    for (size_t b = 0; b < NBUCKETS; b++)
-        for (struct lj_watch *w = h->watches[b], *n; w; w = n) {
-            n = w->bnext;
-            if (!w->ntaps && w->idle_since && now - w->idle_since > h->cfg.linger_ns) {
-                watch_free(h, w);
-                freed++;
-                continue;
-            }
-            if (!w->fetching && w->retry_at && now >= w->retry_at)
-                lj_watch_fetch(w, 0);
-            /* Lines kept for readers that caught up or left since the last line. */
-            wake_watch(h, w, false);
-            lj_watch_trim(w);
-            lj_ring_shrink(&w->ring);
-        }
-    h->freed_untrimmed = freed;
-    if (freed >= TRIM_AFTER_WATCHES || (freed && !h->nwatches)) {
-#ifdef __GLIBC__
-        malloc_trim(0);
-#endif
-        h->freed_untrimmed = 0;
-    }
-}
 
 void lj_hub_tick(struct lj_hub *h, void (*close_cb)(struct lj_session *s))
 {
     int64_t now = lj_time_mono_ns();
     lj_sessions_reap(&h->sessions);
-    tick_watches(h, now);
+    lj_watches_tick(&h->watches, now, h->cfg.linger_ns, low_of, h);
     lj_containers_tick(h->containers, now);
     lj_sessions_tick(&h->sessions, now, h->cfg.stall_ns, close_cb);
 }
@@ -604,13 +473,9 @@ void lj_hub_destroy(struct lj_hub *h)
         lj_feed_event_free(e);
     }
     h->backlog_tail = NULL;
-    h->dirty_watches = NULL;
     lj_sessions_finish(&h->sessions);
     lj_containers_destroy(h->containers);
-    for (size_t b = 0; b < NBUCKETS; b++) {
-        while (h->watches[b])
-            watch_free(h, h->watches[b]);
-    }
+    lj_watches_finish(&h->watches);
     free(h);
 }
 
@@ -661,7 +526,7 @@ void lj_hub_metrics(struct lj_hub *h, struct lj_buf *b)
     gauge(b, "logjet_gateway_clients", "Open WebSocket clients.", h->sessions.count);
     gauge(b, "logjet_gateway_subscriptions", "Client subscriptions.", subs);
     gauge(b, "logjet_gateway_nats_subscriptions",
-          "Core NATS subscriptions on live subjects (one per watched container).", h->nwatches);
+          "Core NATS subscriptions on live subjects (one per watched container).", h->watches.count);
     gauge(b, "logjet_gateway_containers", "Containers known from the registry.", lj_containers_count(h->containers));
     gauge(b, "logjet_gateway_queued_bytes",
           "Bytes clients have still to receive (lines behind their cursors, unfiltered; messages).",

@@ -1,8 +1,8 @@
 /* hub.h - the fan-out: one watch (watch.h) per container that has viewers, shared by
  * all of them.
  *
- * The hub keeps the table of watches and attaches each subscription's taps (tap.h)
- * to them: a new tap is served its replay or resume from the watch's ring, then the
+ * The hub keeps the table of watches (watches.h) and attaches each subscription's
+ * taps (tap.h) to them: a new tap is served its replay or resume from the watch's ring, then the
  * live lines through its cursor. Fan-out is by cursor: a new line is appended once
  * and the watch's sessions are woken once per service pass; each session reads the
  * lines through its taps' cursors. A viewer whose cursor falls behind what the ring
@@ -33,19 +33,8 @@ struct lj_hub_config {
     int64_t linger_ns;         /* keep a watch this long after its last viewer */
     int64_t stall_ns;          /* close a session whose queue made no progress this long */
     struct lj_control_limits limits;
-    uint32_t max_watches;      /* watched containers at most (0: LJ_HUB_WATCHES_MAX) */
+    uint32_t max_watches;      /* watched containers at most (0: LJ_WATCHES_MAX, watches.h) */
 };
-
-/* Watch creation bounds. A watch is a NATS subscription plus a JetStream read, so a
- * client subscribing to name after name must not make thousands: an exact name the
- * registry does not know waits for it without a watch (lj_hub_subscribe), and new
- * watches are rationed per client and per gateway (token buckets: a burst, then a
- * rate per second), with a total bound. Past any of them subscribe answers `limit`. */
-#define LJ_HUB_WATCHES_MAX 10000
-#define LJ_HUB_CLIENT_WATCH_BURST 64     /* a client's 64 subscriptions at once */
-#define LJ_HUB_CLIENT_WATCH_RATE 16      /* per second after that */
-#define LJ_HUB_WATCH_BURST 2000          /* the whole gateway */
-#define LJ_HUB_WATCH_RATE 500
 
 struct lj_hub;
 struct lj_session;

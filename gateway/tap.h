@@ -36,7 +36,7 @@ struct lj_tap_owner {
     uint64_t *grep_budget;         /* grep steps it may still spend this pass */
     struct lj_stats *stats;        /* counters gaps and losses go into */
     const bool *closing;           /* true once its session is closing */
-    double watch_tokens;           /* watches it may still create (hub.h bucket; <0: full) */
+    double watch_tokens;           /* watches it may still create (watches.h bucket; <0: full) */
     int64_t watch_refill_ns;       /* mono time the bucket was last refilled */
 };
 

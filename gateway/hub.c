@@ -1,5 +1,5 @@
 /* hub.c - taps attached to watches and served from their rings, fan-out by cursor,
- * the feed's events applied in slices, the glob subscriptions, and the session list.
+ * the feed's events applied in slices, and the glob subscriptions.
  * The watch table itself (lookup, creation bounds, linger, trimming) is watches.c's.
  *
  * Fan-out: a watch (watch.c) appends a line to its ring and tells the hub
@@ -37,10 +37,9 @@ struct lj_hub {
     struct lj_feed *feed;
     struct lj_feed_event *backlog;    /* taken from the feed, not applied yet, oldest first */
     struct lj_feed_event *backlog_tail;
-    void (*writable)(void *wsi);
     struct lj_watches watches;        /* the table, its bounds and dirty list */
     struct lj_containers *containers;   /* the registry's view */
-    struct lj_sessions sessions;      /* open, closed, to wake, starved */
+    struct lj_sessions *sessions;     /* the server's (borrowed): to wake, starve, count */
     struct lj_sub *globs;             /* glob subs waiting for new containers, and plain
                                          ones waiting for theirs to be registered */
     struct lj_replay replay;          /* filtered replays still scanning */
@@ -66,7 +65,6 @@ lj_status lj_hub_create(const struct lj_hub_config *cfg, struct lj_hub **out)
     }
     h->cfg = *cfg;
     h->replay.stats = &h->stats;
-    h->sessions.stats = &h->stats;
     lj_watches_init(&h->watches, cfg->max_watches);
     h->watches.env.stats = &h->stats;
     h->watches.env.depth = cfg->depth;
@@ -81,9 +79,9 @@ void lj_hub_set_feed(struct lj_hub *h, struct lj_feed *feed)
     h->watches.env.feed = feed;
 }
 
-void lj_hub_set_writable(struct lj_hub *h, void (*writable)(void *wsi))
+void lj_hub_set_sessions(struct lj_hub *h, struct lj_sessions *sessions)
 {
-    h->writable = writable;
+    h->sessions = sessions;
 }
 
 /* ---- watches ---- */
@@ -279,7 +277,8 @@ static void glob_discover(void *arg, const char *key)
 static void broadcast(void *arg, const struct lj_lifecycle_event *ev)
 {
     struct lj_hub *h = arg;
-    lj_events_broadcast(h->sessions.open, ev);
+    if (h->sessions)
+        lj_events_broadcast(h->sessions->open, ev);
 }
 
 void lj_hub_containers_json(struct lj_hub *h, const struct lj_grant *grant, struct lj_buf *out)
@@ -339,12 +338,12 @@ void lj_hub_apply(struct lj_hub *h, struct lj_feed_event *e)
 
 void lj_hub_mark_dirty(struct lj_hub *h, struct lj_session *s)
 {
-    lj_sessions_wake(&h->sessions, s);
+    lj_sessions_wake(h->sessions, s);
 }
 
 void lj_hub_starved(struct lj_hub *h, struct lj_session *s)
 {
-    if (lj_sessions_starve(&h->sessions, s) && h->feed)
+    if (lj_sessions_starve(h->sessions, s) && h->feed)
         lj_feed_rewake(h->feed);
 }
 
@@ -352,7 +351,8 @@ void lj_hub_starved(struct lj_hub *h, struct lj_session *s)
  * woken, and the filtered replays still scanning go on (each within its budget). */
 static void refill(struct lj_hub *h)
 {
-    lj_sessions_refill(&h->sessions);
+    if (h->sessions)
+        lj_sessions_refill(h->sessions);
     lj_replay_scan_all(&h->replay);
 }
 
@@ -370,7 +370,7 @@ static void wake_watch(struct lj_hub *h, struct lj_watch *w, bool wake)
         /* A closing session's taps still count for `low` until it is freed (within
          * a second), so an exact tap is never left behind the tail. */
         if (wake && lj_sessions_asleep(s) && (!t->exact || lj_tap_pending(t)))
-            lj_sessions_wake(&h->sessions, s);
+            lj_sessions_wake(h->sessions, s);
         if (t->cursor < low)
             low = t->cursor;
     }
@@ -428,39 +428,18 @@ void lj_hub_service(struct lj_hub *h)
     struct lj_watch *w;
     while ((w = lj_watches_take_dirty(&h->watches)))
         wake_watch(h, w, true);
-    lj_sessions_write(&h->sessions, h->writable);
-}
-
-void lj_hub_session_add(struct lj_hub *h, struct lj_session *s)
-{
-    lj_sessions_add(&h->sessions, s);
-}
-
-void lj_hub_session_closed(struct lj_hub *h, struct lj_session *s)
-{
-    lj_sessions_closed(&h->sessions, s);
-}
-
-size_t lj_hub_session_count(const struct lj_hub *h)
-{
-    return h->sessions.count;
-}
-
-void lj_hub_each_session(struct lj_hub *h, void (*fn)(struct lj_session *s))
-{
-    lj_sessions_each(&h->sessions, fn);
+    if (h->sessions)
+        lj_sessions_write(h->sessions);
 }
 
 /* ---- housekeeping ---- */
 
 
-void lj_hub_tick(struct lj_hub *h, void (*close_cb)(struct lj_session *s))
+void lj_hub_tick(struct lj_hub *h)
 {
     int64_t now = lj_time_mono_ns();
-    lj_sessions_reap(&h->sessions);
     lj_watches_tick(&h->watches, now, h->cfg.linger_ns, low_of, h);
     lj_containers_tick(h->containers, now);
-    lj_sessions_tick(&h->sessions, now, h->cfg.stall_ns, close_cb);
 }
 
 void lj_hub_destroy(struct lj_hub *h)
@@ -473,7 +452,6 @@ void lj_hub_destroy(struct lj_hub *h)
         lj_feed_event_free(e);
     }
     h->backlog_tail = NULL;
-    lj_sessions_finish(&h->sessions);
     lj_containers_destroy(h->containers);
     lj_watches_finish(&h->watches);
     free(h);
@@ -522,8 +500,9 @@ static void gauge(struct lj_buf *b, const char *name, const char *help, uint64_t
 void lj_hub_metrics(struct lj_hub *h, struct lj_buf *b)
 {
     size_t subs = 0, queued = 0;
-    lj_sessions_gauges(&h->sessions, &subs, &queued);
-    gauge(b, "logjet_gateway_clients", "Open WebSocket clients.", h->sessions.count);
+    if (h->sessions)
+        lj_sessions_gauges(h->sessions, &subs, &queued);
+    gauge(b, "logjet_gateway_clients", "Open WebSocket clients.", h->sessions ? h->sessions->count : 0);
     gauge(b, "logjet_gateway_subscriptions", "Client subscriptions.", subs);
     gauge(b, "logjet_gateway_nats_subscriptions",
           "Core NATS subscriptions on live subjects (one per watched container).", h->watches.count);

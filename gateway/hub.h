@@ -10,9 +10,10 @@
  * last viewer.
  *
  * The hub also applies the feed's registry events to the container table
- * (containers.h), keeps the list of sessions, the glob subscriptions waiting for new
- * containers, and the gauges behind /metrics (the counters: stats.h). Service thread
- * only, except where a function says otherwise.
+ * (containers.h), keeps the glob subscriptions waiting for new containers, and the
+ * gauges behind /metrics (the counters: stats.h). It borrows the server's session
+ * list (sessions.h) to wake, starve and count sessions, and never creates, closes or
+ * frees a session. Service thread only, except where a function says otherwise.
  */
 #ifndef LJ_HUB_H
 #define LJ_HUB_H
@@ -31,27 +32,30 @@
 struct lj_hub_config {
     uint32_t depth;            /* ring window and replay bound (default 1000) */
     int64_t linger_ns;         /* keep a watch this long after its last viewer */
-    int64_t stall_ns;          /* close a session whose queue made no progress this long */
     struct lj_control_limits limits;
     uint32_t max_watches;      /* watched containers at most (0: LJ_WATCHES_MAX, watches.h) */
 };
 
 struct lj_hub;
 struct lj_session;
+struct lj_sessions;
 
 /* On LJ_OK *out belongs to the caller (lj_hub_destroy). */
 lj_status lj_hub_create(const struct lj_hub_config *cfg, struct lj_hub **out);
 
-/* Frees sessions, registry and watches, unsubscribing each watch from the feed.
- * Call it after lj_server_destroy and before lj_feed_destroy, which needs every
- * subscription released first. Main thread. NULL is fine. */
+/* Frees the registry and the watches, unsubscribing each watch from the feed. Call it
+ * after lj_server_destroy (which frees the sessions, so every tap is detached) and
+ * before lj_feed_destroy, which needs every subscription released first. Main
+ * thread. NULL is fine. */
 void lj_hub_destroy(struct lj_hub *h);
 
 /* Gives the hub its NATS feed (not owned; it must outlive the hub). */
 void lj_hub_set_feed(struct lj_hub *h, struct lj_feed *feed);
 
-/* The server's "call me back when wsi is writable" request. */
-void lj_hub_set_writable(struct lj_hub *h, void (*writable)(void *wsi));
+/* Lends the hub the server's session list (not owned; NULL takes it back): the hub
+ * wakes and starves sessions on it and asks their writable callbacks through it.
+ * Until it has one, no session exists and a service pass wakes nobody. */
+void lj_hub_set_sessions(struct lj_hub *h, struct lj_sessions *sessions);
 
 /* Applies queued feed events (lines into rings, registry changes, fetch results) for
  * at most LJ_HUB_SLICE_NS, then wakes the sessions of the watches that got lines and
@@ -66,19 +70,8 @@ void lj_hub_service(struct lj_hub *h);
 void lj_hub_apply(struct lj_hub *h, struct lj_feed_event *e);
 
 /* Once a second: retries failed fetches, releases lingering watches, trims rings
- * of lines no cursor needs any more, frees closed sessions, returns (through
- * close_cb) sessions stalled past stall_ns with something to send, and trims the
- * message queues of idle sessions (lj_session_trim). */
-void lj_hub_tick(struct lj_hub *h, void (*close_cb)(struct lj_session *s));
-
-/* Session list. add: the hub owns s from now on. closed: the connection is gone
- * (called from its CLOSED callback): s is detached and freed on a later tick. */
-void lj_hub_session_add(struct lj_hub *h, struct lj_session *s);
-void lj_hub_session_closed(struct lj_hub *h, struct lj_session *s);
-size_t lj_hub_session_count(const struct lj_hub *h);
-
-/* Calls fn for every open session (for shutdown). */
-void lj_hub_each_session(struct lj_hub *h, void (*fn)(struct lj_session *s));
+ * of lines no cursor needs any more, and ages the container table. */
+void lj_hub_tick(struct lj_hub *h);
 
 /* Puts s on the wake list (it has something to send); an idle session's stall
  * clock starts now. */

@@ -1,8 +1,9 @@
 /* logjet-gateway - serves container logs from NATS JetStream to browsers over WebSocket.
  *
  * Threads (few, and this is all of them):
- *  - main: the libwebsockets service loop. It owns every session, watch, ring and
- *    the registry; all lws callbacks and the once-a-second tick run here.
+ *  - main: the libwebsockets service loop. It owns every session (the server's
+ *    list), watch, ring (the hub's) and the registry; all lws callbacks and the
+ *    once-a-second tick run here.
  *  - nats.c's threads: socket reader, flusher, and one global message-delivery
  *    thread that decodes live lines (live.c live_cb) and queues them.
  *  - fetcher (fetcher.c): JetStream reads for ring fills and gap repair.
@@ -20,10 +21,11 @@
  * thread ever touches freed memory:
  *  1. the wake target is cleared under wake_lock: from then on no feed or nats.c
  *     thread calls into lws, and none is inside lj_server_wake;
- *  2. the server: lws closes what is left, sessions move to the hub's graveyard
+ *  2. the server: lws closes what is left, sessions move to the server's graveyard
  *     (lws callbacks still reach the hub and, through lj_hub_service, the feed);
- *  3. the hub: frees sessions and watches, so every live subscription is
- *     unsubscribed and destroyed while the connection is still open;
+ *     then the server frees every session, detaching its taps from the hub's watches;
+ *  3. the hub: frees the watches, so every live subscription is unsubscribed and
+ *     destroyed while the connection is still open;
  *  4. the feed: joins fetcher and registry, closes and destroys the connection,
  *     then waits in nats_CloseAndWait until nats.c's threads have exited, so no
  *     live_cb and no connection callback (disconnected_cb runs on close) can run
@@ -218,7 +220,6 @@ static void fill_configs(struct lj_server_config *sc, struct lj_hub_config *hc, 
     hc->depth = (uint32_t)o.depth;
     hc->linger_ns = o.linger * 1000000000LL;
     hc->max_watches = (uint32_t)o.max_watches;
-    hc->stall_ns = o.slow_timeout * 1000000000LL;
     hc->limits.max_queue = (size_t)o.max_queue;
     hc->limits.max_frame = 65536;
     hc->limits.depth = (uint32_t)o.depth;
@@ -226,6 +227,7 @@ static void fill_configs(struct lj_server_config *sc, struct lj_hub_config *hc, 
     sc->ui_dir = o.ui_dir;
     sc->allowed_origins = o.allowed_origins;
     sc->max_clients = (size_t)o.max_clients;
+    sc->stall_ns = o.slow_timeout * 1000000000LL;
     sc->limits = hc->limits;
     sc->ping_secs = (int)o.ping;
     sc->idle_secs = (int)o.idle;

@@ -21,7 +21,6 @@
 #include "http.h"
 #include "log.h"
 #include "serverint.h"
-#include "session.h"
 #include "timeutil.h"
 #include "tls.h"
 #include "ws.h"
@@ -133,19 +132,21 @@ static void setup_mounts(struct lj_server *srv)
     mount_callback(&srv->mounts[0], "/healthz", &srv->mounts[1]);
 }
 
-static void tick_close(struct lj_session *s)
+static void tick_close(void *wsi)
 {
     /* A stalled client cannot take a close frame: drop the connection outright. */
-    if (s->wsi)
-        lws_set_timeout(s->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-    s->closing = true;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
 }
 
+/* Once a second: a service pass, the sessions closed since the last tick freed, the
+ * hub's housekeeping, then stalled sessions dropped and idle queues trimmed. */
 static void tick(lws_sorted_usec_list_t *sul)
 {
     struct lj_server *srv = lws_container_of(sul, struct lj_server, tick);
     lj_hub_service(srv->hub);
-    lj_hub_tick(srv->hub, tick_close);
+    lj_sessions_reap(&srv->sessions);
+    lj_hub_tick(srv->hub);
+    lj_sessions_tick(&srv->sessions, lj_time_mono_ns(), srv->cfg.stall_ns, tick_close);
     lws_sul_schedule(srv->ctx, 0, &srv->tick, tick, LWS_US_PER_SEC);
 }
 
@@ -222,6 +223,8 @@ lj_status lj_server_create(const struct lj_server_config *cfg, struct lj_hub *hu
         return LJ_NOMEM;
     srv->cfg = *cfg;
     srv->hub = hub;
+    srv->sessions.stats = lj_hub_stats(hub);
+    srv->sessions.writable = request_writable;
     lj_buf_init(&srv->tx);
     if (cfg->ui_dir && !(srv->ui_root = realpath(cfg->ui_dir, NULL))) {
         lj_status st = lj_fail(err, errlen, LJ_IO, "--ui-dir %s: %s", cfg->ui_dir, strerror(errno));
@@ -295,7 +298,7 @@ lj_status lj_server_create(const struct lj_server_config *cfg, struct lj_hub *hu
         return lj_fail(err, errlen, LJ_IO, "cannot listen on %s:%d: no listening socket",
                        cfg->host && *cfg->host ? cfg->host : "*", cfg->port);
     }
-    lj_hub_set_writable(hub, request_writable);
+    lj_hub_set_sessions(hub, &srv->sessions);
     lws_sul_schedule(srv->ctx, 0, &srv->tick, tick, LWS_US_PER_SEC);
     *out = srv;
     return LJ_OK;
@@ -313,11 +316,6 @@ void lj_server_wake(void *arg)
         lws_cancel_service(srv->ctx);
 }
 
-static void say_goodbye(struct lj_session *s)
-{
-    if (s->wsi)
-        lws_callback_on_writable(s->wsi);
-}
 
 /* SIGHUP: the certificate and key are read again. The pair is checked first, so a
  * half-written or mismatched pair leaves the serving one in place; connections
@@ -350,9 +348,9 @@ void lj_server_run(struct lj_server *srv, atomic_bool *stop, atomic_bool *reload
     }
     /* Going away: every client gets a 1001 close and reconnects elsewhere. */
     srv->shutting_down = true;
-    lj_hub_each_session(srv->hub, say_goodbye);
+    lj_sessions_each(&srv->sessions, request_writable);
     int64_t deadline = lj_time_mono_ns() + 3000000000LL;
-    while (lj_hub_session_count(srv->hub) > 0 && lj_time_mono_ns() < deadline)
+    while (srv->sessions.count > 0 && lj_time_mono_ns() < deadline)
         lws_service(srv->ctx, 0);
 }
 
@@ -362,8 +360,12 @@ void lj_server_destroy(struct lj_server *s)
         return;
     if (s->ctx) {
         lws_sul_cancel(&s->tick);
-        lws_context_destroy(s->ctx);
+        lws_context_destroy(s->ctx);   /* CLOSED for every connection left */
     }
+    /* Freed here, with the hub still alive: each session detaches its taps. */
+    lj_sessions_finish(&s->sessions);
+    if (s->hub)
+        lj_hub_set_sessions(s->hub, NULL);
     lj_buf_finish(&s->tx);
     free(s->ui_root);
     free(s->proxy_header);

@@ -4,7 +4,8 @@
  * types and caching headers; only files resolving inside the directory), /healthz,
  * /metrics, /api/containers; security headers on every response. WebSocket upgrades
  * are accepted on /ws only, after the Host, origin, token or proxy-user and
- * client-cap checks; each connection gets a struct lj_session. Runs on the service
+ * client-cap checks; each connection gets a struct lj_session, which the server owns
+ * (sessions.h: created, closed and freed there, lent to the hub). Runs on the service
  * thread, which is the only thread calling into lws except lj_server_wake. Does not
  * parse tokens files, cookies or address ranges (auth, cookie, cidr do).
  *
@@ -31,6 +32,7 @@ struct lj_server_config {
     const struct lj_auth *auth;  /* NULL = no tokens required */
     const char *allowed_origins; /* see lj_auth_origin_ok */
     size_t max_clients;
+    int64_t stall_ns;            /* close a session whose queue made no progress this long */
     struct lj_control_limits limits;
     int ping_secs, idle_secs;    /* keepalive ping after idle; hang up after */
     bool deflate;                /* offer permessage-deflate */
@@ -47,13 +49,17 @@ struct lj_server_config {
 
 struct lj_server;
 
-/* Creates the lws context and listens. On LJ_OK *out belongs to the caller. Fails
+/* Creates the lws context and listens, and lends hub the server's session list
+ * (lj_hub_set_sessions). On LJ_OK *out belongs to the caller. Fails
  * (LJ_IO, LJ_INVAL, with err naming the file or address) when the UI directory, the
  * certificate or the key cannot be read, certificate and key do not match, or no
  * socket could be bound. cfg's strings must outlive the server. */
 lj_status lj_server_create(const struct lj_server_config *cfg, struct lj_hub *hub,
                            struct lj_server **out, char *err, size_t errlen);
 
+/* Destroys the lws context (lws closes every connection left), then frees every
+ * session, detaching its taps from hub, and takes the list back from hub. hub must
+ * still be alive. NULL is fine. */
 void lj_server_destroy(struct lj_server *s);
 
 /* The port actually listened on. */

@@ -14,12 +14,14 @@
 
 #include "buf.h"
 #include "server.h"
+#include "sessions.h"
 
 struct lj_session;
 
 struct lj_server {
     struct lj_server_config cfg;
     struct lj_hub *hub;
+    struct lj_sessions sessions;   /* owns every session; lent to the hub */
     struct lws_context *ctx;
     struct lws_vhost *vhost;
     struct lj_buf tx;              /* frame scratch, shared by all sessions */
@@ -36,7 +38,7 @@ struct lj_server {
 /* Per connection (lws's per-session data): a WebSocket session or one HTTP response
  * being written. Zeroed by lws when the connection starts. */
 struct lj_server_pss {
-    struct lj_session *session;    /* ws: owned by the hub's list */
+    struct lj_session *session;    /* ws: owned by srv->sessions; NULL once closed */
     const struct lj_grant *grant;  /* from the upgrade request */
     char *body;                    /* http: owned response body */
     size_t body_len, body_off;

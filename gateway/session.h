@@ -74,8 +74,8 @@ struct lj_item {
     size_t len;
 };
 
-/* What a session needs of the fan-out, given at creation (the hub fills it in,
- * lj_hub_session_ops): the session never names the hub. Service thread only. */
+/* What a session needs of the fan-out, given at creation (join.c fills it in from
+ * the hub): the session never names the hub. Service thread only. */
 struct lj_session_ops {
     lj_status (*subscribe)(void *ctx, struct lj_sub *sub);  /* attach sub's taps */
     void (*unsubscribe)(void *ctx, struct lj_sub *sub);     /* detach them */
@@ -94,10 +94,10 @@ struct lj_session_ops {
 
 struct lj_session {
     bool closing;              /* no more frames; close requested */
-    bool starved;              /* on the hub's starved list: spent its grep budget */
+    bool starved;              /* on the sessions' starved list: spent its grep budget */
     uint64_t grep_budget;      /* steps left until the hub refills it (next pass) */
     struct lj_session *starved_next;
-    bool dirty;                /* on the hub's wake list */
+    bool dirty;                /* on the sessions' wake list */
     bool idle;                 /* the last next_frame found nothing to send */
     struct lj_session_ops ops; /* the fan-out, as given at creation */
     struct lj_stats *stats;    /* the counters it writes into (the hub's, not owned) */
@@ -125,13 +125,14 @@ struct lj_session {
 };
 
 /* Creates a session for an authorised connection and queues `hello`; ops is copied.
- * On LJ_OK *out is owned by the hub's session list (see lj_hub_session_add). */
+ * Only the server's session list calls it (lj_sessions_open), and owns *out. */
 lj_status lj_session_create(const struct lj_session_ops *ops, void *wsi,
                             const struct lj_grant *grant, const struct lj_control_limits *lim,
                             struct lj_session **out);
 
 /* Frees the session: detaches its taps, drops its messages. Never call it from a
- * callback of the session's own connection; the hub calls it on the next loop turn. */
+ * callback of the session's own connection; the server's list calls it on the next
+ * tick (lj_sessions_reap). */
 void lj_session_destroy(struct lj_session *s);
 
 /* Feeds a received text fragment; final marks the end of the message. Handles the
@@ -151,19 +152,13 @@ bool lj_session_next_frame(struct lj_session *s, struct lj_buf *out, size_t pre)
  * something to send (lj_hub_mark_dirty). */
 bool lj_session_pending(struct lj_session *s);
 
-
-
-
-
-
-
-
 /* Bytes this session's cursors and messages still have to send (unfiltered upper
  * bound, for /metrics). */
 uint64_t lj_session_backlog(const struct lj_session *s);
 
 /* Gives back an empty message queue's storage when it is large (a burst's) and the
- * session has been idle (no frame) for idle_ns. Called from the hub's tick. */
+ * session has been idle (no frame) for idle_ns. Called from the server's tick
+ * (lj_sessions_tick). */
 #define LJ_SESSION_QUEUE_KEEP 16
 void lj_session_trim(struct lj_session *s, int64_t now, int64_t idle_ns);
 

@@ -1,6 +1,7 @@
-/* sessions.c - the hub's sessions (sessions.h): the list of open ones, the closed
- * ones freed on the next tick (never inside their own callback), the wake list
- * (one writable request per session per pass) and the starved list.
+/* sessions.c - the server's sessions (sessions.h): each one's creation and freeing,
+ * the list of open ones, the closed ones freed on the next tick (never inside their
+ * own callback), the wake list (one writable request per session per pass) and the
+ * starved list.
  * Does not build frames, parse control messages or talk to lws beyond the
  * writable request it is handed.
  */
@@ -14,10 +15,18 @@
 
 #define QUEUE_IDLE_NS 1000000000LL   /* an empty queue idle this long gives its storage back */
 
-void lj_sessions_add(struct lj_sessions *ss, struct lj_session *s)
+lj_status lj_sessions_open(struct lj_sessions *ss, const struct lj_session_ops *ops, void *wsi,
+                           const struct lj_grant *grant, const struct lj_control_limits *lim,
+                           struct lj_session **out)
 {
+    struct lj_session *s;
+    lj_status st = lj_session_create(ops, wsi, grant, lim, &s);
+    if (st != LJ_OK)
+        return st;
     LJ_LIST_PUSH(ss->open, s, next, prev);
     ss->count++;
+    *out = s;
+    return LJ_OK;
 }
 
 static void session_unlink(struct lj_sessions *ss, struct lj_session *s)
@@ -88,26 +97,27 @@ bool lj_sessions_asleep(const struct lj_session *s)
     return !s->dirty && !s->closing;
 }
 
-void lj_sessions_write(struct lj_sessions *ss, void (*writable)(void *wsi))
+void lj_sessions_write(struct lj_sessions *ss)
 {
     /* One writable request per session per loop pass, however many lines it got. */
     while (ss->dirty) {
         struct lj_session *s = ss->dirty;
         ss->dirty = s->dirty_next;
         s->dirty = false;
-        if (s->wsi && writable) {
+        if (s->wsi && ss->writable) {
             if (!s->asked_ns)
                 s->asked_ns = lj_time_mono_ns();
-            writable(s->wsi);
+            ss->writable(s->wsi);
         }
     }
 }
 
-void lj_sessions_each(struct lj_sessions *ss, void (*fn)(struct lj_session *s))
+void lj_sessions_each(struct lj_sessions *ss, void (*fn)(void *wsi))
 {
     for (struct lj_session *s = ss->open, *n; s; s = n) {
         n = s->next;
-        fn(s);
+        if (s->wsi)
+            fn(s->wsi);
     }
 }
 
@@ -121,13 +131,15 @@ void lj_sessions_reap(struct lj_sessions *ss)
 }
 
 void lj_sessions_tick(struct lj_sessions *ss, int64_t now, int64_t stall_ns,
-                      void (*close_cb)(struct lj_session *s))
+                      void (*close_cb)(void *wsi))
 {
     for (struct lj_session *s = ss->open, *n; s; s = n) {
         n = s->next;
         if (!s->closing && now - s->progress_ns > stall_ns && lj_session_pending(s)) {
             ss->stats->slow_closes++;
-            close_cb(s);
+            if (s->wsi)
+                close_cb(s->wsi);
+            s->closing = true;
         }
         lj_session_trim(s, now, QUEUE_IDLE_NS);
     }

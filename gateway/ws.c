@@ -2,9 +2,9 @@
  * accepted one, and the callbacks that move frames between lws and the session.
  *
  * Rules kept here: exactly one lws_write per writable callback; a session is never
- * freed in a callback of its own connection (CLOSED hands it to the hub, which frees
- * it on its next tick); lines reach this thread only through the hub (rings read by
- * the sessions' cursors).
+ * freed in a callback of its own connection (CLOSED moves it to the server's
+ * graveyard, freed on the next tick); lines reach this thread only through the hub
+ * (rings read by the sessions' cursors).
  */
 #include "ws.h"
 
@@ -36,7 +36,7 @@ int lj_ws_filter(struct lj_server *srv, struct lws *wsi, struct lj_server_pss *p
         return lj_http_refuse(wsi, status, status == 403 ? "user not in the tokens file\n"
                                                       : "missing or unknown token\n");
     }
-    if (lj_hub_session_count(srv->hub) >= srv->cfg.max_clients) {
+    if (srv->sessions.count >= srv->cfg.max_clients) {
         lj_log(LJ_LOG_WARN, "websocket refused", "reason=max_clients");
         return 1;
     }
@@ -51,9 +51,8 @@ int lj_ws_established(struct lj_server *srv, struct lws *wsi, struct lj_server_p
     const struct lj_grant *g = pss->grant ? pss->grant : lj_request_grant(srv, wsi, &status);
     struct lj_session_ops ops;
     lj_join_session_ops(srv->hub, &ops);
-    if (!g || lj_session_create(&ops, wsi, g, &srv->cfg.limits, &pss->session) != LJ_OK)
+    if (!g || lj_sessions_open(&srv->sessions, &ops, wsi, g, &srv->cfg.limits, &pss->session) != LJ_OK)
         return -1;
-    lj_hub_session_add(srv->hub, pss->session);
     lws_callback_on_writable(wsi);
     return 0;
 }
@@ -100,6 +99,6 @@ int lj_ws_receive(struct lws *wsi, struct lj_server_pss *pss, void *in, size_t l
 void lj_ws_closed(struct lj_server *srv, struct lj_server_pss *pss)
 {
     if (pss->session)
-        lj_hub_session_closed(srv->hub, pss->session);   /* freed on a later tick */
+        lj_sessions_closed(&srv->sessions, pss->session);   /* freed on a later tick */
     pss->session = NULL;
 }

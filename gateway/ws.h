@@ -4,8 +4,9 @@
  * handed to the session, and CLOSED handing the session back.
  *
  * Does not build frames or parse control messages (session.c and control.c do) and
- * never frees a session: CLOSED hands it to the hub's list, which frees it on a later
- * tick. Service thread only, inside lws callbacks of the connection.
+ * never frees a session: ESTABLISHED opens it on the server's list (sessions.h) and
+ * CLOSED moves it to the list's graveyard, freed on the server's next tick. Service
+ * thread only, inside lws callbacks of the connection.
  */
 #ifndef LJ_WS_H
 #define LJ_WS_H
@@ -21,8 +22,8 @@ struct lj_server_pss;
  * browser can use the reason. */
 int lj_ws_filter(struct lj_server *srv, struct lws *wsi, struct lj_server_pss *pss);
 
-/* LWS_CALLBACK_ESTABLISHED: creates the connection's session and adds it to the hub's
- * list. -1 (close) when it cannot. */
+/* LWS_CALLBACK_ESTABLISHED: opens the connection's session on the server's list
+ * (pss->session borrows it). -1 (close) when it cannot. */
 int lj_ws_established(struct lj_server *srv, struct lws *wsi, struct lj_server_pss *pss);
 
 /* LWS_CALLBACK_SERVER_WRITEABLE: writes exactly one frame (or a 1001 close while

@@ -13,6 +13,7 @@
 #include "hub.h"
 #include "join.h"
 #include "session.h"
+#include "sessions.h"
 #include "timeutil.h"
 
 #define SUBJECT "logs.h.c"
@@ -97,6 +98,35 @@ static void on_writable(void *wsi)
     ((struct client *)wsi)->wakes++;
 }
 
+/* The test plays the server: it owns the session list and lends it to the hub. A
+ * client's struct stands for its connection (wsi). */
+static struct lj_sessions sessions;
+
+static void lend_sessions(struct lj_hub *h)
+{
+    memset(&sessions, 0, sizeof(sessions));
+    sessions.stats = lj_hub_stats(h);
+    sessions.writable = on_writable;
+    lj_hub_set_sessions(h, &sessions);
+}
+
+/* The server's tick after its service pass: closed sessions freed, the hub's
+ * housekeeping, stalled sessions handed to close_cb. */
+static void server_tick(struct lj_hub *h, int64_t stall_ns, void (*close_cb)(void *wsi))
+{
+    lj_sessions_reap(&sessions);
+    lj_hub_tick(h);
+    lj_sessions_tick(&sessions, lj_time_mono_ns(), stall_ns, close_cb);
+}
+
+/* The server's destroy, then the hub's. */
+static void hub_free(struct lj_hub *h)
+{
+    lj_sessions_finish(&sessions);
+    lj_hub_set_sessions(h, NULL);
+    lj_hub_destroy(h);
+}
+
 static uint64_t num(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
@@ -162,12 +192,12 @@ static void registry_put(struct lj_hub *h, const char *c);
 /* A hub that has not heard of any container yet. */
 static struct lj_hub *hub_bare(uint32_t depth, size_t max_queue, size_t max_frame)
 {
-    struct lj_hub_config cfg = { .depth = depth, .linger_ns = 0, .stall_ns = 3600000000000LL,
+    struct lj_hub_config cfg = { .depth = depth, .linger_ns = 0,
                                  .limits = { .max_queue = max_queue, .max_frame = max_frame,
                                              .depth = depth } };
     struct lj_hub *h = NULL;
     CHECK_INT(lj_hub_create(&cfg, &h), LJ_OK);
-    lj_hub_set_writable(h, on_writable);
+    lend_sessions(h);
     return h;
 }
 
@@ -186,8 +216,7 @@ static struct client *cl_connect(struct lj_hub *h, size_t max_queue, size_t max_
     struct lj_control_limits lim = { .max_queue = max_queue, .max_frame = max_frame, .depth = depth };
     struct lj_session_ops ops;
     lj_join_session_ops(h, &ops);
-    CHECK_INT(lj_session_create(&ops, c, lj_grant_all(), &lim, &c->s), LJ_OK);
-    lj_hub_session_add(h, c->s);
+    CHECK_INT(lj_sessions_open(&sessions, &ops, c, lj_grant_all(), &lim, &c->s), LJ_OK);
     drain(c, 0);   /* hello */
     CHECK(c->n == 1 && c->ev[0].type == 'H');
     c->n = 0;
@@ -328,7 +357,7 @@ static void test_replay_seam(void)
     CHECK_INT(x->ev[0].lost, 2022 - 1 - 1500);
     CHECK_INT(x->ev[1].line_no, 2022);
     CHECK_INT(count(x, 'L'), 1000);
-    lj_hub_destroy(h);
+    hub_free(h);
     free(a), free(b), free(f), free(r), free(x);
 }
 
@@ -365,7 +394,7 @@ static void test_slow(const char *filter, bool (*keep)(uint64_t))
     CHECK_INT(count(slow, 'L') + lost, wanted);
     CHECK_INT(lj_hub_stats(h)->lost_slow, lost);
     CHECK_INT(lj_hub_stats(h)->gaps_slow, count(slow, 'G'));
-    lj_hub_destroy(h);
+    hub_free(h);
     free(fast), free(slow);
 }
 
@@ -426,16 +455,16 @@ static void test_pin_and_orphan(void)
     drain(c, 1);
     cl_send(c, "{\"op\":\"unsubscribe\",\"id\":\"c\"}");
     CHECK(!lj_session_pending(c->s));
-    lj_hub_destroy(h);
+    hub_free(h);
     free(c), free(e);
 }
 
 /* Fan-out cost: however many lines a pass brings, each session is woken once; a tap
  * whose filters reject every new line is not woken at all; the ring keeps only the
  * window once every reader has caught up. */
-static void no_close(struct lj_session *s)
+static void no_close(void *wsi)
 {
-    (void)s;
+    (void)wsi;
     CHECK(!"no session stalls here");
 }
 
@@ -475,10 +504,10 @@ static void test_wakes(void)
     /* everyone has read everything: the tick trims the ring back to its window */
     const struct lj_ring *r = a->s->subs[0]->taps[0]->ring;
     CHECK(lj_ring_count(r) == 500);
-    lj_hub_tick(h, no_close);
+    server_tick(h, 3600000000000LL, no_close);
     CHECK_INT(lj_ring_count(r), 100);
     CHECK_INT(lj_session_backlog(a->s), 0);
-    lj_hub_destroy(h);
+    hub_free(h);
     free(a), free(e);
 }
 
@@ -575,7 +604,7 @@ static void test_glob_merge(void)
     CHECK_INT(want, 13);
     CHECK_INT(replayed, 2);
     CHECK(g->line_frames <= 3);
-    lj_hub_destroy(h);
+    hub_free(h);
     free(g);
 }
 
@@ -617,14 +646,14 @@ static void test_glob_merge_many(void)
     CHECK_INT(want, T + 1 + (uint64_t)T * PER);
     fprintf(stderr, "glob over %d containers: %d lines in %.1f ms\n", T, T * PER,
             (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-    lj_hub_destroy(h);
+    hub_free(h);
     free(g);
 }
 
 /* ---- found in review ---- */
 
 static int closes;
-static void count_close(struct lj_session *s) { (void)s; closes++; }
+static void count_close(void *wsi) { (void)wsi; closes++; }
 
 /* Like the server: a frame, then another only while lj_session_pending says so. */
 static void drain_like_server(struct client *c)
@@ -639,16 +668,16 @@ static void drain_like_server(struct client *c)
  * arrives and the tick runs before its writable callback (its stall clock restarts). */
 static void test_quiet_client_not_slow(void)
 {
-    struct lj_hub_config cfg = { .depth = 100, .linger_ns = 0, .stall_ns = 20000000LL,  /* 20 ms */
+    int64_t stall_ns = 20000000LL;   /* 20 ms */
+    struct lj_hub_config cfg = { .depth = 100, .linger_ns = 0,
                                  .limits = { .max_queue = 1 << 20, .max_frame = 65536, .depth = 100 } };
     struct lj_hub *h = NULL;
     CHECK_INT(lj_hub_create(&cfg, &h), LJ_OK);
-    lj_hub_set_writable(h, on_writable);
+    lend_sessions(h);
     struct client *a = calloc(1, sizeof(*a));
     struct lj_session_ops ops;
     lj_join_session_ops(h, &ops);
-    CHECK_INT(lj_session_create(&ops, a, lj_grant_all(), &cfg.limits, &a->s), LJ_OK);
-    lj_hub_session_add(h, a->s);
+    CHECK_INT(lj_sessions_open(&sessions, &ops, a, lj_grant_all(), &cfg.limits, &a->s), LJ_OK);
     drain_like_server(a);
     cl_send(a, "{\"op\":\"subscribe\",\"id\":\"a\",\"container\":\"h/c\"}");
     fetched(h, 1, 10);
@@ -659,9 +688,9 @@ static void test_quiet_client_not_slow(void)
     nanosleep(&ts, NULL);
     live(h, 11, 11);                    /* one new line: the session is woken ... */
     closes = 0;
-    lj_hub_tick(h, count_close);        /* ... and the tick runs before the write */
+    server_tick(h, stall_ns, count_close);   /* ... and the tick runs before the write */
     CHECK_INT(closes, 0);
-    lj_hub_destroy(h);
+    hub_free(h);
     free(a);
 }
 
@@ -685,7 +714,7 @@ static void test_catchup_hole_without_gap(void)
     CHECK_INT(count(a, 'L'), 100 + 1001);
     CHECK_INT(count(a, 'G'), 1);         /* fails: 0, line_no jumps 100 -> 1101 silently */
     check_stream(a, "a", 1, 2101, all, true);
-    lj_hub_destroy(h);
+    hub_free(h);
     free(a);
 }
 
@@ -705,7 +734,7 @@ static void test_glob_resume_discovered_later(void)
         dup += g->ev[i].type == 'L' && g->ev[i].seq <= 500;
     CHECK_INT(dup, 0);                   /* fails: 50 lines the client already had */
     CHECK_INT(count(g, 'L'), 50);
-    lj_hub_destroy(h);
+    hub_free(h);
     free(g);
 }
 
@@ -728,7 +757,7 @@ static void test_first_gap_after_seq(void)
             CHECK_INT(a->ev[i].after, 50);
             break;
         }
-    lj_hub_destroy(h);
+    hub_free(h);
     free(a), free(b);
 }
 
@@ -749,7 +778,7 @@ static void test_glob_resume_expired(const char *req, uint64_t want_lost)
     /* seq 15005 is not a seq of c; c's lines after it are 1501..3000: 500 expired */
     CHECK(g->ev[0].type == 'G');
     CHECK_INT(g->ev[0].lost, want_lost);
-    lj_hub_destroy(h);
+    hub_free(h);
     free(b), free(g);
 }
 
@@ -773,7 +802,7 @@ static void test_list_spam(void)
     CHECK_INT(st, LJ_LIMIT);
     CHECK(sent < 2000);
     CHECK(a->s->qbytes < (2u << 20));    /* the bound plus the one answer that crossed it */
-    lj_hub_destroy(h);
+    hub_free(h);
     free(a);
 }
 
@@ -805,7 +834,7 @@ static void test_gap_fill_gives_up(void)
             CHECK_INT(a->ev[i].next, 200);
             CHECK_INT(a->ev[i].lost, 9);
         }
-    lj_hub_destroy(h);
+    hub_free(h);
     free(a);
 }
 
@@ -865,7 +894,7 @@ static void test_watch_bounds(void)
     double secs = (double)(lj_time_mono_ns() - t0) / 1e9;
     CHECK(count(b, 'E') == 1 && ok >= 64 && ok <= 64 + 16 * secs + 1);
     CHECK(watches(h) == 1 + (unsigned long)ok);
-    lj_hub_destroy(h);
+    hub_free(h);
     free(a);
     free(b);
 }
@@ -896,7 +925,7 @@ static void registry_state_id(struct lj_hub *h, const char *c, const char *id, c
     lj_hub_apply(h, e);
 }
 
-static void no_close_cb(struct lj_session *s) { (void)s; }
+static void no_close_cb(void *wsi) { (void)wsi; }
 
 /* ... with the container's name as its id. */
 static void registry_state(struct lj_hub *h, const char *c, const char *state, int64_t started,
@@ -947,13 +976,13 @@ static void test_lifecycle_events(void)
     registry_state_id(h, "w", "w", "removed", 0, 0, 0, false);
     struct timespec wait = { 1, 600000000 };   /* past the rename wait: no removal told */
     nanosleep(&wait, NULL);
-    lj_hub_tick(h, no_close_cb);
+    server_tick(h, 3600000000000LL, no_close_cb);
     drain(g, 0);
     CHECK_INT(count(g, 'V'), 3);    /* renamed, once on each of g's three subscriptions */
     for (size_t i = 0; i < g->n; i++)
         if (g->ev[i].type == 'V')
             CHECK_STR(g->ev[i].reason, "renamed");
-    lj_hub_destroy(h);
+    hub_free(h);
     free(g);
     free(o);
 }

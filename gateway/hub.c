@@ -124,7 +124,7 @@ static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, 
 {
     char subject[LJ_SUBJECT_MAX];
     struct lj_watch *w;
-    struct lj_tap *t, **grown;
+    struct lj_tap *t;
 
     if (subject_of(key, subject, sizeof(subject)) != LJ_OK)
         return LJ_INVAL;
@@ -134,13 +134,8 @@ static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, 
         if (!(w = lj_watches_add(&h->watches, subject, key)))
             return LJ_NATS;
     }
-    if (!(grown = realloc(sub->taps, (sub->ntaps + 1) * sizeof(*grown))))
+    if (lj_tap_create(sub, &t) != LJ_OK)
         return LJ_NOMEM;
-    sub->taps = grown;
-    if (!(t = calloc(1, sizeof(*t))))
-        return LJ_NOMEM;
-    sub->taps[sub->ntaps++] = t;
-    t->sub = sub;
     t->watch = w;
     t->key = w->key;
     t->from_start = from_start;

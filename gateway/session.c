@@ -104,13 +104,7 @@ static void sub_free(struct lj_sub *sub)
 {
     if (!sub)
         return;
-    for (size_t i = 0; i < sub->ntaps; i++) {
-        lj_line_unref(sub->taps[i]->pin);
-        lj_grep_run_free(sub->taps[i]->run);
-        free(sub->taps[i]->pre_msg);
-        free(sub->taps[i]);
-    }
-    free(sub->taps);
+    lj_tap_destroy_all(sub);
     lj_grep_destroy(sub->grep);
     free(sub->id_json);
     free(sub);

@@ -1,5 +1,6 @@
-/* tap.c - a tap's cursor: filters, serve/prepared/drop from the hub, and the one
- * function (lj_tap_next) that orders what a tap sends. Builds only the tap's own
+/* tap.c - a tap's life (created into its sub's array, freed with it), its cursor:
+ * filters, serve/prepared/drop from the hub, and the one function (lj_tap_next)
+ * that orders what a tap sends. Builds only the tap's own
  * frames (gap, replayed); the lines frame and the session's queue are session.c's.
  * Does not know hubs, sessions or lws: it wakes its session through sub->owner.
  */
@@ -10,6 +11,36 @@
 #include <string.h>
 
 #include "stats.h"
+
+/* ---- life ---- */
+
+lj_status lj_tap_create(struct lj_sub *sub, struct lj_tap **out)
+{
+    struct lj_tap *t, **grown;
+    if (!(grown = realloc(sub->taps, (sub->ntaps + 1) * sizeof(*grown))))
+        return LJ_NOMEM;
+    sub->taps = grown;
+    if (!(t = calloc(1, sizeof(*t))))
+        return LJ_NOMEM;
+    sub->taps[sub->ntaps++] = t;
+    t->sub = sub;
+    *out = t;
+    return LJ_OK;
+}
+
+void lj_tap_destroy_all(struct lj_sub *sub)
+{
+    for (size_t i = 0; i < sub->ntaps; i++) {
+        assert(!sub->taps[i]->watch);
+        lj_line_unref(sub->taps[i]->pin);
+        lj_grep_run_free(sub->taps[i]->run);
+        free(sub->taps[i]->pre_msg);
+        free(sub->taps[i]);
+    }
+    free(sub->taps);
+    sub->taps = NULL;
+    sub->ntaps = 0;
+}
 
 /* ---- filters ---- */
 

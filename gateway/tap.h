@@ -2,8 +2,9 @@
  * its client, in which order, and the filters that decide it.
  *
  * A tap reads lines where the watch's ring (ring.h) keeps them; nothing is copied
- * per tap. The hub creates taps, links them into its watches and moves them
- * (serve, prepared, drop); the session reads them (lj_tap_next) into frames. The tap
+ * per tap. Taps are created and freed here only, into and with their sub's array
+ * (which owns them); the hub asks for them, links them into its watches and moves
+ * them (serve, prepared, drop); the session reads them (lj_tap_next) into frames. The tap
  * reaches its session only through the lj_tap_owner the session gave its sub: a wake
  * and a starved callback, the grep budget and the counters. It does not know hubs,
  * watches (beyond an opaque pointer the hub keeps in it), sessions, NATS or lws.
@@ -55,7 +56,7 @@ struct lj_sub {
     uint32_t replay;
     uint64_t after_seq, after_line_no;
     int64_t since_ns;          /* a time jump: lines with Docker ts >= it (0 = none) */
-    struct lj_tap **taps;      /* owned array of owned taps */
+    struct lj_tap **taps;      /* owned array of owned taps (lj_tap_create) */
     size_t ntaps;
     struct lj_sub *glob_next, *glob_prev;   /* hub's list of glob subs */
 };
@@ -105,6 +106,15 @@ struct lj_tap {
     struct lj_tap *wnext, *wprev;   /* watch's tap list */
     struct lj_tap *xnext, *xprev;   /* watch's exact list (exact taps only) */
 };
+
+/* Creates a tap of sub (zeroed but for its sub) at the end of sub->taps, which owns
+ * it from then on; *out borrows it until lj_tap_destroy_all(sub). LJ_NOMEM (sub
+ * unchanged but for spare room in its array). */
+lj_status lj_tap_create(struct lj_sub *sub, struct lj_tap **out);
+
+/* Frees every tap of sub (its pin, suspended grep match and pending message) and the
+ * array. Each must be detached from its watch first (lj_hub_unsubscribe). */
+void lj_tap_destroy_all(struct lj_sub *sub);
 
 /* What a tap sends next (lj_tap_next). */
 enum lj_tap_next {

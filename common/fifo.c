@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void lj_fifo_init(struct lj_fifo *q, size_t esize)
+void lj_fifo_init(struct lj_fifo *q, uint32_t esize)
 {
     assert(esize > 0);
     *q = (struct lj_fifo){ .esize = esize };
@@ -25,7 +25,7 @@ lj_status lj_fifo_resize(struct lj_fifo *q, size_t cap)
 {
     unsigned char *n = NULL;
     assert((cap & (cap - 1)) == 0 && cap >= lj_fifo_len(q));
-    if (cap > 0 && (cap > SIZE_MAX / q->esize || !(n = malloc(cap * q->esize))))
+    if (cap > (size_t)1 << 31 || (cap > 0 && !(n = malloc(cap * q->esize))))
         return LJ_NOMEM;
     /* Runs that are contiguous in both the old and the new storage: at most three
      * (the old wraps once, the new at most once). */
@@ -41,13 +41,11 @@ lj_status lj_fifo_resize(struct lj_fifo *q, size_t cap)
     }
     free(q->slots);
     q->slots = n;
-    q->cap = cap;
+    q->cap = (uint32_t)cap;
     return LJ_OK;
 }
 
 lj_status lj_fifo_grow(struct lj_fifo *q)
 {
-    if (q->cap > SIZE_MAX / 2)
-        return LJ_NOMEM;
-    return lj_fifo_resize(q, q->cap ? q->cap * 2 : LJ_FIFO_MIN_CAP);
+    return lj_fifo_resize(q, q->cap ? (size_t)q->cap * 2 : LJ_FIFO_MIN_CAP);
 }

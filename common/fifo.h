@@ -25,26 +25,27 @@
 /* Storage a push into an empty FIFO without any gets (elements). */
 #define LJ_FIFO_MIN_CAP 4
 
+/* 32 bytes, embedded in every session: the sizes are 32 bits (2^31 elements at most). */
 struct lj_fifo {
     unsigned char *slots;   /* owned, cap * esize bytes; NULL while cap is 0 */
-    size_t esize;           /* bytes of one element, > 0 */
-    size_t cap;             /* slots: 0 or a power of two, >= head - tail */
+    uint32_t esize;         /* bytes of one element, > 0 */
+    uint32_t cap;           /* slots: 0 or a power of two, >= head - tail */
     uint64_t tail, head;    /* held elements [tail, head) by absolute index */
 };
 
 /* An empty FIFO of esize-byte elements, without storage (nothing allocated). */
-void lj_fifo_init(struct lj_fifo *q, size_t esize);
+void lj_fifo_init(struct lj_fifo *q, uint32_t esize);
 
 /* Frees the storage. The elements are not looked at: release what they own first. */
 void lj_fifo_finish(struct lj_fifo *q);
 
 /* Moves the held elements into new storage of cap slots: cap is a power of two not
- * below lj_fifo_len(q), or 0 for an empty FIFO (its storage is freed). LJ_NOMEM leaves
- * q as it was. */
+ * below lj_fifo_len(q), or 0 for an empty FIFO (its storage is freed). LJ_NOMEM (also
+ * for cap over 2^31) leaves q as it was. */
 lj_status lj_fifo_resize(struct lj_fifo *q, size_t cap);
 
 /* Doubles the storage (LJ_FIFO_MIN_CAP slots when there is none). LJ_NOMEM leaves q as
- * it was. */
+ * it was (also at 2^31 slots). */
 lj_status lj_fifo_grow(struct lj_fifo *q);
 
 static inline size_t lj_fifo_len(const struct lj_fifo *q)

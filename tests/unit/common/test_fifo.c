@@ -128,7 +128,7 @@ static void test_shrink(void)
     lj_fifo_finish(&q);
 }
 
-/* A move that cannot be made (the bytes do not fit in a size_t) changes nothing. */
+/* A move that cannot be made (more than 2^31 slots) changes nothing. */
 static void test_failed_move(void)
 {
     struct lj_fifo q;
@@ -136,7 +136,7 @@ static void test_failed_move(void)
     for (uint64_t v = 0; v < 6; v++)
         push(&q, v);
     unsigned char *slots = q.slots;
-    size_t huge = (SIZE_MAX >> 1) + 1;                /* a power of two; times esize overflows */
+    size_t huge = (size_t)1 << 32;                    /* a power of two, over the bound */
     CHECK_INT(lj_fifo_resize(&q, huge), LJ_NOMEM);
     CHECK(q.slots == slots && q.cap == 8);
     CHECK(holds(&q, 0, 6));
@@ -147,7 +147,7 @@ static void test_failed_move(void)
 static void test_random(unsigned seed)
 {
     srand(seed);
-    for (size_t esize = 1; esize <= 40; esize += 13) {
+    for (uint32_t esize = 1; esize <= 40; esize += 13) {
         struct lj_fifo q;
         unsigned char *model = malloc(20000 * esize);   /* element j at model + j * esize */
         size_t front = 0, back = 0;                      /* model holds [front, back) */

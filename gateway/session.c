@@ -19,50 +19,21 @@
 
 /* ---- the message queue ---- */
 
-static struct lj_item *q_at(struct lj_session *s, size_t i)
-{
-    return &s->q[(s->qhead + i) & (s->qcap - 1)];
-}
-
-static lj_status q_grow(struct lj_session *s)
-{
-    size_t ncap = s->qcap ? s->qcap * 2 : 4;
-    struct lj_item *n = malloc(ncap * sizeof(*n));
-    assert((ncap & (ncap - 1)) == 0);
-    if (!n)
-        return LJ_NOMEM;
-    for (size_t i = 0; i < s->qlen; i++)
-        n[i] = *q_at(s, i);
-    free(s->q);
-    s->q = n;
-    s->qcap = ncap;
-    s->qhead = 0;
-    return LJ_OK;
-}
-
-static void q_pop(struct lj_session *s)
-{
-    assert(s->qlen > 0);
-    s->qhead = (s->qhead + 1) & (s->qcap - 1);
-    s->qlen--;
-}
-
 void lj_session_trim(struct lj_session *s, int64_t now, int64_t idle_ns)
 {
-    if (s->qlen || s->qcap <= LJ_SESSION_QUEUE_KEEP || now - s->progress_ns < idle_ns)
+    if (lj_fifo_len(&s->q) || s->q.cap <= LJ_SESSION_QUEUE_KEEP || now - s->progress_ns < idle_ns)
         return;
-    free(s->q);
-    s->q = NULL;
-    s->qcap = s->qhead = 0;
+    lj_fifo_resize(&s->q, 0);   /* empty: frees the storage, cannot fail */
 }
 
 void lj_session_push_msg(struct lj_session *s, char *msg, size_t len)
 {
-    if (s->closing || (s->qlen == s->qcap && q_grow(s) != LJ_OK)) {
+    struct lj_item *it;
+    if (s->closing || !(it = lj_fifo_push(&s->q))) {
         free(msg);
         return;
     }
-    *q_at(s, s->qlen++) = (struct lj_item){ .msg = msg, .len = len };
+    *it = (struct lj_item){ .msg = msg, .len = len };
     s->qbytes += len;
     s->ops.wake(s->ops.ctx, s);
 }
@@ -460,13 +431,13 @@ bool lj_session_next_frame(struct lj_session *s, struct lj_buf *out, size_t pre)
         struct lj_tap *t = s->gap_tap;
         s->gap_tap = NULL;
         lines_frame(s, t->sub, t, out);
-    } else if (s->qlen) {
-        struct lj_item *it = q_at(s, 0);
+    } else if (lj_fifo_len(&s->q)) {
+        struct lj_item *it = lj_fifo_peek(&s->q, 0);
         lj_buf_append(out, it->msg, it->len);
         s->qbytes -= it->len;
         free(it->msg);
         it->msg = NULL;
-        q_pop(s);
+        lj_fifo_pop(&s->q);
     } else if (!sub_frame(s, out)) {
         s->idle = true;
         return false;
@@ -480,7 +451,7 @@ bool lj_session_next_frame(struct lj_session *s, struct lj_buf *out, size_t pre)
 
 bool lj_session_pending(struct lj_session *s)
 {
-    bool any = s->gap_tap || s->qlen;
+    bool any = s->gap_tap || lj_fifo_len(&s->q);
     for (size_t i = 0; !any && i < s->nsubs; i++)
         for (size_t j = 0; !any && j < s->subs[i]->ntaps; j++)
             any = lj_tap_pending(s->subs[i]->taps[j]);
@@ -535,6 +506,7 @@ lj_status lj_session_create(const struct lj_session_ops *ops, void *wsi,
     s->grant = grant;
     s->lim = *lim;
     s->grep_budget = LJ_SESSION_GREP_BUDGET;
+    lj_fifo_init(&s->q, sizeof(struct lj_item));
     s->owner = (struct lj_tap_owner){ .wake = owner_wake, .starved = owner_starved, .ctx = s,
                                       .grep_budget = &s->grep_budget, .stats = s->stats,
                                       .closing = &s->closing, .watch_tokens = -1 };
@@ -556,9 +528,9 @@ void lj_session_destroy(struct lj_session *s)
         return;
     while (s->nsubs)
         remove_sub(s, s->nsubs - 1);
-    for (size_t i = 0; i < s->qlen; i++)
-        free(q_at(s, i)->msg);
-    free(s->q);
+    for (size_t i = 0; i < lj_fifo_len(&s->q); i++)
+        free(((struct lj_item *)lj_fifo_peek(&s->q, i))->msg);
+    lj_fifo_finish(&s->q);
     lj_buf_finish(&s->rx);
     free(s);
 }

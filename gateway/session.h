@@ -57,6 +57,7 @@
 #include "control.h"
 #include "grep.h"
 #include "line.h"
+#include "fifo.h"
 #include "ring.h"
 #include "status.h"
 #include "tap.h"
@@ -109,9 +110,7 @@ struct lj_session {
                                   outstanding), for the wait metric */
     int64_t again_ns;          /* mono time a written frame left more to send (0: none) */
     struct lj_tap *gap_tap;    /* its pin must open the next frame */
-    struct lj_item *q;         /* queued messages, circular, qcap slots (0 or a power of
-                                  two), qlen used from qhead */
-    size_t qcap, qhead, qlen;
+    struct lj_fifo q;          /* queued messages (struct lj_item), oldest first */
     size_t qbytes;             /* bytes of queued messages */
     size_t rr;                 /* next sub to serve (round robin) */
     struct lj_control_limits lim;

@@ -357,7 +357,7 @@ static void refill(struct lj_hub *h)
  * filters reject everything new is not woken for nothing. */
 static void wake_watch(struct lj_hub *h, struct lj_watch *w, bool wake)
 {
-    uint64_t low = w->ring.head;
+    uint64_t low = w->ring.lines.head;
     for (struct lj_tap *t = w->taps; t; t = t->wnext) {
         struct lj_session *s = t->sub->session;
         if (!t->live)

@@ -18,7 +18,7 @@ static void resume_gap(struct lj_replay *rp, struct lj_watch *w, struct lj_tap *
 {
     const struct lj_ring *r = &w->ring;
     uint64_t start = lj_ring_window_start(r);
-    struct lj_line *oldest = start < r->head ? lj_ring_get(r, start) : NULL;
+    struct lj_line *oldest = start < r->lines.head ? lj_ring_get(r, start) : NULL;
     uint64_t after = t->sub->after_seq, known = 0, lost;
 
     if (!oldest || after >= oldest->seq || oldest->line_no <= 1)
@@ -79,7 +79,7 @@ void lj_replay_serve(struct lj_replay *rp, struct lj_watch *w, struct lj_tap *t)
 {
     const struct lj_sub *sub = t->sub;
     const struct lj_ring *r = &w->ring;
-    uint64_t start = lj_ring_window_start(r), from = r->head;
+    uint64_t start = lj_ring_window_start(r), from = r->lines.head;
     bool hole_first = false;
 
     if (t->seeking)
@@ -96,25 +96,25 @@ void lj_replay_serve(struct lj_replay *rp, struct lj_watch *w, struct lj_tap *t)
     } else if (sub->since_ns) {
         from = lj_since_from(&w->ring, w->key, t);
     } else {
-        uint64_t want = t->from_start ? r->head - start : sub->replay;
-        if (want >= r->head - start)
+        uint64_t want = t->from_start ? r->lines.head - start : sub->replay;
+        if (want >= r->lines.head - start)
             from = start;
         else if (!t->exact)
-            from = r->head - want;
+            from = r->lines.head - want;
         else {
             /* The last `want` lines that pass the filters: scanned back from the head in
              * slices of the session's grep budget (replay_scan), so a costly grep costs
              * its own client time and never holds the service thread. Meanwhile the tap
              * is live at the head, so the lines that arrive are kept for it. */
             rp->stats->replays_from_ring++;
-            lj_tap_serve(t, r, r->head, 0, lj_ring_last_seq(r), false);
+            lj_tap_serve(t, r, r->lines.head, 0, lj_ring_last_seq(r), false);
             t->preparing = true;
-            t->scan = r->head;
+            t->scan = r->lines.head;
             t->scan_got = 0;
             t->pnext = rp->preparing;
             rp->preparing = t;
-            if (r->head < w->low)
-                w->low = r->head;
+            if (r->lines.head < w->low)
+                w->low = r->lines.head;
             replay_scan(rp, t);
             return;
         }

@@ -17,37 +17,24 @@ static uint32_t cap_for(uint32_t depth)
 lj_status lj_ring_init(struct lj_ring *r, uint32_t depth)
 {
     assert(depth >= 1);
-    *r = (struct lj_ring){ .depth = depth, .cap = cap_for(depth),
-                           .old_cap = depth * LJ_RING_HISTORY_FACTOR };
-    r->slots = calloc(r->cap, sizeof(*r->slots));
+    *r = (struct lj_ring){ .depth = depth, .old_cap = depth * LJ_RING_HISTORY_FACTOR };
+    lj_fifo_init(&r->lines, sizeof(struct lj_ring_slot));
     r->old = calloc(r->old_cap, sizeof(*r->old));
-    return r->slots && r->old ? LJ_OK : LJ_NOMEM;
+    return lj_fifo_resize(&r->lines, cap_for(depth)) == LJ_OK && r->old ? LJ_OK : LJ_NOMEM;
 }
 
 void lj_ring_finish(struct lj_ring *r)
 {
-    while (r->slots && r->tail < r->head)
+    while (lj_ring_count(r))
         lj_ring_evict(r);
-    free(r->slots);
+    lj_fifo_finish(&r->lines);
     free(r->old);
     *r = (struct lj_ring){ 0 };
 }
 
-/* Moves the retained lines into storage of ncap slots (ncap >= count, power of two). */
-static lj_status resize(struct lj_ring *r, uint32_t ncap)
-{
-    struct lj_ring_slot *n = malloc((size_t)ncap * sizeof(*n));
-    if (!n)
-        return LJ_NOMEM;
-    for (uint64_t i = r->tail; i < r->head; i++)
-        n[i & (ncap - 1)] = r->slots[i & (r->cap - 1)];
-    free(r->slots);
-    r->slots = n;
-    r->cap = ncap;
-    return LJ_OK;
-}
-
-/* Records a line leaving the window; a break in line_no restarts the index. */
+/* Records a line leaving the window; a break in line_no restarts the index. The index
+ * (old, old_cap seqs) is not a common/fifo: it never grows, holds exactly depth x
+ * LJ_RING_HISTORY_FACTOR seqs (not a power of two) and overwrites its oldest. */
 static void remember(struct lj_ring *r, const struct lj_line *l)
 {
     if (r->old_count && l->line_no != r->old_last_line_no + 1)
@@ -64,46 +51,43 @@ static void remember(struct lj_ring *r, const struct lj_line *l)
 lj_status lj_ring_push(struct lj_ring *r, struct lj_line *line)
 {
     assert(line->seq > lj_ring_last_seq(r));
-    if (lj_ring_count(r) == r->cap) {
-        if (r->cap > UINT32_MAX / 2 || resize(r, r->cap * 2) != LJ_OK)
-            return LJ_NOMEM;
-    }
+    struct lj_ring_slot *s = lj_fifo_push(&r->lines);   /* grows when full */
+    if (!s)
+        return LJ_NOMEM;
     lj_line_ref(line);
-    r->slots[r->head & (r->cap - 1)] = (struct lj_ring_slot){ line, r->bytes_in };
-    r->head++;
+    *s = (struct lj_ring_slot){ line, r->bytes_in };
     r->bytes_in += line->json_len;
     /* The line depth places back from the newest just left the window. */
     if (lj_ring_count(r) > r->depth)
-        remember(r, lj_ring_get(r, r->head - r->depth - 1));
+        remember(r, lj_ring_get(r, r->lines.head - r->depth - 1));
     return LJ_OK;
 }
 
 void lj_ring_evict(struct lj_ring *r)
 {
-    assert(r->tail < r->head);
-    struct lj_ring_slot *s = &r->slots[r->tail & (r->cap - 1)];
+    struct lj_ring_slot *s = lj_fifo_peek(&r->lines, 0);
     lj_line_unref(s->line);
     s->line = NULL;
-    r->tail++;
+    lj_fifo_pop(&r->lines);
 }
 
 void lj_ring_shrink(struct lj_ring *r)
 {
-    uint32_t ncap = r->cap, floor = cap_for(r->depth);
+    uint32_t ncap = r->lines.cap, floor = cap_for(r->depth);
     while (ncap > floor && lj_ring_count(r) <= ncap / 4)
         ncap /= 2;
-    if (ncap != r->cap)
-        resize(r, ncap);   /* on failure the larger storage simply stays */
+    if (ncap != r->lines.cap)
+        lj_fifo_resize(&r->lines, ncap);   /* on failure the larger storage simply stays */
 }
 
 uint64_t lj_ring_last_seq(const struct lj_ring *r)
 {
-    return r->head > r->tail ? lj_ring_get(r, r->head - 1)->seq : 0;
+    return lj_ring_count(r) ? lj_ring_get(r, r->lines.head - 1)->seq : 0;
 }
 
 uint64_t lj_ring_index_after(const struct lj_ring *r, uint64_t after)
 {
-    uint64_t lo = lj_ring_window_start(r), hi = r->head;
+    uint64_t lo = lj_ring_window_start(r), hi = r->lines.head;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
         if (lj_ring_get(r, mid)->seq <= after)
@@ -157,8 +141,8 @@ bool lj_ring_line_no_at_or_before(const struct lj_ring *r, uint64_t seq, uint64_
 
 bool lj_ring_line_no(const struct lj_ring *r, uint64_t seq, uint64_t *line_no)
 {
-    uint64_t i = seq ? lj_ring_index_after(r, seq - 1) : r->head;
-    if (i < r->head && lj_ring_get(r, i)->seq == seq) {
+    uint64_t i = seq ? lj_ring_index_after(r, seq - 1) : r->lines.head;
+    if (i < r->lines.head && lj_ring_get(r, i)->seq == seq) {
         *line_no = lj_ring_get(r, i)->line_no;
         return true;
     }

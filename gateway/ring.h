@@ -8,8 +8,11 @@
  * viewer that has not read them yet; the owner decides when the oldest goes
  * (lj_ring_evict), so the ring itself never drops a line behind anyone's back.
  *
+ * The lines are a common/fifo of slots, whose absolute indexes are the ring's: the
+ * retained lines are [lines.tail, lines.head) ("tail" and "head" below).
  * Invariants (asserted): seq strictly increases with the index; tail <= head;
- * cap is a power of two > depth, so the window always fits without growing. The ring
+ * the storage (lines.cap) is a power of two > depth, so the window always fits
+ * without growing. The ring
  * holds one reference on each retained line and knows the bytes of their JSON
  * (lj_ring_bytes_from), so a cursor's distance from the head is known in bytes.
  * The evicted index remembers, for up to LJ_RING_HISTORY_FACTOR x depth lines that
@@ -25,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fifo.h"
 #include "line.h"
 #include "status.h"
 
@@ -36,10 +40,9 @@ struct lj_ring_slot {
 };
 
 struct lj_ring {
-    struct lj_ring_slot *slots;  /* owned, cap entries; index i at slots[i & (cap - 1)] */
-    uint32_t cap;                /* power of two, > depth */
+    struct lj_fifo lines;        /* struct lj_ring_slot: retained lines [lines.tail,
+                                    lines.head); head = next index; cap > depth */
     uint32_t depth;              /* window: the newest `depth` lines */
-    uint64_t tail, head;         /* retained lines: [tail, head); head = next index */
     uint64_t bytes_in;           /* JSON bytes appended ever */
     uint64_t *old;               /* seqs that left the window, circular, old_cap entries */
     uint32_t old_cap, old_head, old_count;
@@ -62,27 +65,32 @@ void lj_ring_evict(struct lj_ring *r);
 /* Gives back storage a burst grew (count <= cap / 4), keeping cap > depth. */
 void lj_ring_shrink(struct lj_ring *r);
 
-static inline uint64_t lj_ring_count(const struct lj_ring *r) { return r->head - r->tail; }
+static inline uint64_t lj_ring_count(const struct lj_ring *r) { return lj_fifo_len(&r->lines); }
+
+/* The slot of absolute index i, tail <= i < head. */
+static inline struct lj_ring_slot *lj_ring_slot_at(const struct lj_ring *r, uint64_t i)
+{
+    return lj_fifo_at(&r->lines, i);
+}
 
 /* The line at absolute index i, tail <= i < head. */
 static inline struct lj_line *lj_ring_get(const struct lj_ring *r, uint64_t i)
 {
-    assert(i >= r->tail && i < r->head);
-    return r->slots[i & (r->cap - 1)].line;
+    return lj_ring_slot_at(r, i)->line;
 }
 
 /* JSON bytes of the retained lines from index i (clamped to tail) to the head. */
 static inline uint64_t lj_ring_bytes_from(const struct lj_ring *r, uint64_t i)
 {
-    if (i < r->tail)
-        i = r->tail;
-    return i >= r->head ? 0 : r->bytes_in - r->slots[i & (r->cap - 1)].off;
+    if (i < r->lines.tail)
+        i = r->lines.tail;
+    return i >= r->lines.head ? 0 : r->bytes_in - lj_ring_slot_at(r, i)->off;
 }
 
 /* Index of the oldest line of the window. */
 static inline uint64_t lj_ring_window_start(const struct lj_ring *r)
 {
-    return r->head - r->tail > r->depth ? r->head - r->depth : r->tail;
+    return lj_ring_count(r) > r->depth ? r->lines.head - r->depth : r->lines.tail;
 }
 
 /* seq of the newest line, 0 when empty. */

@@ -10,7 +10,7 @@ uint64_t lj_since_from(const struct lj_ring *r, const char *key, struct lj_tap *
 {
     uint64_t start = lj_ring_window_start(r), since = (uint64_t)t->sub->since_ns;
     /* 0: nothing stored since, by JetStream: from the head (live lines only) */
-    uint64_t from = t->seek_first ? lj_ring_index_after(r, t->seek_first - 1) : r->head;
+    uint64_t from = t->seek_first ? lj_ring_index_after(r, t->seek_first - 1) : r->lines.head;
     if (from < start)
         from = start;
     /* JetStream's answer is checked against the window: nats-server 2.9.10 now and
@@ -27,7 +27,7 @@ uint64_t lj_since_from(const struct lj_ring *r, const char *key, struct lj_tap *
                "stamped since are taken too", "container=%s lines=%llu first_seq=%llu", key,
                (unsigned long long)(asked - from), (unsigned long long)t->seek_first);
     /* the oldest line kept, with lines before it gone, and later than the time asked */
-    const struct lj_line *first = from < r->head ? lj_ring_get(r, from) : NULL;
+    const struct lj_line *first = from < r->lines.head ? lj_ring_get(r, from) : NULL;
     bool oldest = from == start || t->seek_first == t->seek_oldest;
     if (first && oldest && first->line_no > 1 && first->ts_ns > t->sub->since_ns)
         lj_events_retention(t->sub, key, first);

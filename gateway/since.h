@@ -18,7 +18,7 @@
 /* The first index of ring r (the log of container key, "host/name") for tap t, whose
  * sub has since_ns and whose seek_first / seek_oldest hold JetStream's answer
  * (seek_first 0: nothing stored since, 1: no answer, the whole window). Within the
- * window; r->head when nothing is to be replayed. May queue a `retention` frame on
+ * window; r->lines.head when nothing is to be replayed. May queue a `retention` frame on
  * t's sub, and logs when JetStream's answer had to be corrected. */
 uint64_t lj_since_from(const struct lj_ring *r, const char *key, struct lj_tap *t);
 

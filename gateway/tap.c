@@ -91,14 +91,14 @@ static enum lj_grep_result wants_at(struct lj_tap *t, uint64_t i, const struct l
 void lj_tap_serve(struct lj_tap *t, const struct lj_ring *r, uint64_t from, uint64_t min_seq,
                   uint64_t replayed_seq, bool hole_first)
 {
-    assert(from >= lj_ring_window_start(r) && from <= r->head);
+    assert(from >= lj_ring_window_start(r) && from <= r->lines.head);
     t->ring = r;
     t->cursor = from;
     t->hole_at = hole_first ? 0 : from + 1;
     /* A gap before any line is sent says where the client stands: after the line it
      * resumed from, or after the newest line before the first one it will get. */
-    t->sent_seq = min_seq ? min_seq : (from > r->tail ? lj_ring_get(r, from - 1)->seq : 0);
-    t->replay_end = r->head;
+    t->sent_seq = min_seq ? min_seq : (from > r->lines.tail ? lj_ring_get(r, from - 1)->seq : 0);
+    t->replay_end = r->lines.head;
     t->min_seq = min_seq;
     t->replayed_seq = replayed_seq;
     t->replay_pending = true;
@@ -115,7 +115,7 @@ void lj_tap_prepared(struct lj_tap *t, uint64_t from)
         t->cursor = from;
         t->hole_at = from + 1;
         t->wanted_at = 0;
-        t->sent_seq = from > r->tail ? lj_ring_get(r, from - 1)->seq : 0;
+        t->sent_seq = from > r->lines.tail ? lj_ring_get(r, from - 1)->seq : 0;
     }
     t->sub->owner->wake(t->sub->owner->ctx);
 }
@@ -138,7 +138,7 @@ void lj_tap_drop(struct lj_tap *t)
 static bool hole_before(struct lj_tap *t, const struct lj_line *l)
 {
     const struct lj_ring *r = t->ring;
-    if (t->cursor <= r->tail || (t->cursor >= t->replay_end && l->seq <= t->min_seq))
+    if (t->cursor <= r->lines.tail || (t->cursor >= t->replay_end && l->seq <= t->min_seq))
         return false;
     const struct lj_line *prev = lj_ring_get(r, t->cursor - 1);
     if (l->line_no <= prev->line_no + 1)
@@ -169,17 +169,17 @@ enum lj_tap_next lj_tap_next(struct lj_tap *t, struct lj_line **line)
         *line = t->pin;
         return LJ_TAP_LINE;
     }
-    if (t->cursor < r->tail) {
+    if (t->cursor < r->lines.tail) {
         /* Only unfiltered taps fall behind the tail: every line in between was theirs. */
-        assert(!t->exact && r->tail < r->head);
-        t->dropped += r->tail - t->cursor;
-        t->drop_last_seq = lj_ring_get(r, r->tail)->seq - 1;
-        t->cursor = r->tail;
+        assert(!t->exact && r->lines.tail < r->lines.head);
+        t->dropped += r->lines.tail - t->cursor;
+        t->drop_last_seq = lj_ring_get(r, r->lines.tail)->seq - 1;
+        t->cursor = r->lines.tail;
     }
     for (;;) {
         if (t->replay_pending && t->cursor >= t->replay_end)
             return LJ_TAP_REPLAYED;
-        if (t->cursor >= r->head)
+        if (t->cursor >= r->lines.head)
             return t->dropped ? LJ_TAP_GAP : LJ_TAP_NONE;
         struct lj_line *l = lj_ring_get(r, t->cursor);
         if (t->hole_at != t->cursor + 1) {

@@ -84,9 +84,9 @@ lj_status lj_watch_create(const struct lj_watch_env *env, const char *subject, c
 static void evict_oldest(struct lj_watch *w)
 {
     struct lj_ring *r = &w->ring;
-    if (r->tail >= w->low)
+    if (r->lines.tail >= w->low)
         for (struct lj_tap *t = w->exact; t; t = t->xnext)
-            if (t->live && t->cursor == r->tail)
+            if (t->live && t->cursor == r->lines.tail)
                 lj_tap_drop(t);
     lj_ring_evict(r);
 }
@@ -99,7 +99,7 @@ void lj_watch_trim(struct lj_watch *w)
 {
     struct lj_ring *r = &w->ring;
     while (lj_ring_count(r) > r->depth) {
-        if (r->tail >= w->low && lj_ring_bytes_from(r, r->tail) <= w->env->max_queue)
+        if (r->lines.tail >= w->low && lj_ring_bytes_from(r, r->lines.tail) <= w->env->max_queue)
             break;
         evict_oldest(w);
     }

@@ -36,8 +36,8 @@ static void test_window(void)
     for (uint64_t i = 1; i <= 10; i++)
         push_keep(&r, i * 10, i);
     CHECK_INT(lj_ring_count(&r), 4);
-    CHECK_INT(r.tail, 6);
-    CHECK_INT(r.head, 10);
+    CHECK_INT(r.lines.tail, 6);
+    CHECK_INT(r.lines.head, 10);
     CHECK_INT(lj_ring_window_start(&r), 6);
     CHECK_INT(lj_ring_get(&r, 6)->seq, 70);
     CHECK_INT(lj_ring_last_seq(&r), 100);
@@ -96,7 +96,7 @@ static void test_retention(void)
     struct lj_ring r;
     uint64_t json = 0, ln;
     CHECK_INT(lj_ring_init(&r, 4), LJ_OK);
-    uint32_t cap0 = r.cap;
+    uint32_t cap0 = r.lines.cap;
     CHECK(cap0 > 4 && (cap0 & (cap0 - 1)) == 0);
     for (uint64_t i = 1; i <= 1000; i++) {
         struct lj_line *l = mk(i * 2, i);
@@ -104,9 +104,9 @@ static void test_retention(void)
         CHECK_INT(lj_ring_push(&r, l), LJ_OK);
         lj_line_unref(l);
     }
-    CHECK_INT(r.tail, 0);
-    CHECK_INT(r.head, 1000);
-    CHECK(r.cap >= 1000);
+    CHECK_INT(r.lines.tail, 0);
+    CHECK_INT(r.lines.head, 1000);
+    CHECK(r.lines.cap >= 1000);
     CHECK_INT(lj_ring_window_start(&r), 996);
     CHECK_INT(lj_ring_get(&r, 0)->seq, 2);
     CHECK_INT(lj_ring_get(&r, 999)->seq, 2000);
@@ -127,13 +127,13 @@ static void test_retention(void)
     /* evicting moves the tail; bytes before it no longer count */
     uint64_t first = lj_ring_get(&r, 0)->json_len;
     lj_ring_evict(&r);
-    CHECK_INT(r.tail, 1);
+    CHECK_INT(r.lines.tail, 1);
     CHECK_INT(lj_ring_bytes_from(&r, 0), json - first);
     CHECK_INT(lj_ring_bytes_from(&r, 1), json - first);
     while (lj_ring_count(&r) > 4)
         lj_ring_evict(&r);
     lj_ring_shrink(&r);
-    CHECK_INT(r.cap, cap0);
+    CHECK_INT(r.lines.cap, cap0);
     CHECK_INT(lj_ring_get(&r, 996)->seq, 1994);
     CHECK_INT(lj_ring_get(&r, 999)->seq, 2000);
     CHECK_INT(lj_ring_last_seq(&r), 2000);

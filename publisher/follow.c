@@ -17,6 +17,7 @@
 
 #include "demux.h"
 #include "docker.h"
+#include "fifo.h"
 #include "level.h"
 #include "subject.h"
 #include "timeutil.h"
@@ -31,11 +32,10 @@ struct recent {
 };
 
 /* Per stream: the lines taken in the last LJ_FOLLOW_RECENT_NS (at least
- * LJ_FOLLOW_RECENT_MIN, at most LJ_FOLLOW_RECENT_MAX), oldest first from head. */
+ * LJ_FOLLOW_RECENT_MIN, at most LJ_FOLLOW_RECENT_MAX), oldest first. */
 struct recent_ring {
-    struct recent *e;       /* cap entries, cap a power of two */
-    size_t cap, head, len;
-    size_t probe;           /* offset from head where the next repeat likely is */
+    struct lj_fifo q;       /* struct recent */
+    size_t probe;           /* offset from the oldest where the next repeat likely is */
 };
 
 struct pend {
@@ -87,10 +87,9 @@ struct lj_follow {
     int64_t reread_since;
     uint64_t reread_line_no;  /* line_no when the last re-read was decided */
 
-    struct pend *fifo;       /* ring; capacity fifo_cap (power of two) */
-    size_t fifo_cap, fifo_head, fifo_len;
+    struct lj_fifo fifo;     /* struct pend, oldest first */
     size_t fifo_bytes;       /* payload bytes of the records in the FIFO */
-    uint64_t head_line_no;   /* line_no of fifo[fifo_head] */
+    uint64_t head_line_no;   /* line_no of the oldest record in the FIFO */
     size_t next_unsent;      /* offset from head of the first UNSENT entry */
     size_t in_flight;
     int64_t acked_ts;        /* ts of the newest acked line */
@@ -109,7 +108,12 @@ struct lj_follow {
 
 static struct pend *entry(struct lj_follow *f, size_t i)
 {
-    return &f->fifo[(f->fifo_head + i) & (f->fifo_cap - 1)];
+    return lj_fifo_peek(&f->fifo, i);
+}
+
+static size_t fifo_len(const struct lj_follow *f)
+{
+    return lj_fifo_len(&f->fifo);
 }
 
 /* The O(1) invariants, checked on every change. The full walk over the FIFO (every
@@ -118,13 +122,13 @@ static struct pend *entry(struct lj_follow *f, size_t i)
  * LJ_FOLLOW_CHECK_FIFO. */
 static void assert_fifo(struct lj_follow *f)
 {
-    assert(f->next_unsent <= f->fifo_len);
+    assert(f->next_unsent <= fifo_len(f));
     assert(f->in_flight <= f->next_unsent);
-    assert(f->fifo_len == 0 || f->head_line_no + f->fifo_len - 1 == f->line_no);
-    assert(f->fifo_len > 0 || f->fifo_bytes == 0);
+    assert(fifo_len(f) == 0 || f->head_line_no + fifo_len(f) - 1 == f->line_no);
+    assert(fifo_len(f) > 0 || f->fifo_bytes == 0);
 #ifdef LJ_FOLLOW_CHECK_FIFO
     size_t sent = 0, bytes = 0;
-    for (size_t i = 0; i < f->fifo_len; i++) {
+    for (size_t i = 0; i < fifo_len(f); i++) {
         const struct pend *p = entry(f, i);
         sent += p->state == PEND_SENT;
         bytes += p->len;
@@ -147,15 +151,15 @@ struct lj_follow *lj_follow_create(const struct lj_follow_config *cfg, uint64_t 
     f->tty = tty;
     snprintf(f->id, sizeof f->id, "%s", id);
     snprintf(f->name, sizeof f->name, "%s", name);
-    f->fifo_cap = 256;
-    f->fifo = calloc(f->fifo_cap, sizeof *f->fifo);
+    lj_fifo_init(&f->fifo, sizeof(struct pend));
+    bool stored = lj_fifo_resize(&f->fifo, 256) == LJ_OK;
     f->demux = lj_demux_create(tty, cfg->max_line_bytes);
     for (int i = 0; i < 2; i++) {
         f->cursor[i] = (struct lj_follow_pos){ 0, -1 };
-        f->recent[i].cap = LJ_FOLLOW_RECENT_MIN;
-        f->recent[i].e = calloc(LJ_FOLLOW_RECENT_MIN, sizeof *f->recent[i].e);
+        lj_fifo_init(&f->recent[i].q, sizeof(struct recent));
+        stored = stored && lj_fifo_resize(&f->recent[i].q, LJ_FOLLOW_RECENT_MIN) == LJ_OK;
     }
-    if (f->fifo == NULL || f->demux == NULL || f->recent[0].e == NULL || f->recent[1].e == NULL ||
+    if (!stored || f->demux == NULL ||
         lj_subject_build("logs", cfg->host, name, f->subject, sizeof f->subject) != LJ_OK) {
         lj_follow_destroy(f);
         return NULL;
@@ -168,11 +172,11 @@ void lj_follow_destroy(struct lj_follow *f)
     if (f == NULL)
         return;
     assert(f->handle == NULL);
-    for (size_t i = 0; i < f->fifo_len; i++)
+    for (size_t i = 0; i < fifo_len(f); i++)
         free(entry(f, i)->payload);
-    free(f->fifo);
-    free(f->recent[0].e);
-    free(f->recent[1].e);
+    lj_fifo_finish(&f->fifo);
+    lj_fifo_finish(&f->recent[0].q);
+    lj_fifo_finish(&f->recent[1].q);
     lj_demux_destroy(f->demux);
     free(f);
 }
@@ -181,7 +185,7 @@ void lj_follow_set_position(struct lj_follow *f, uint64_t last_line_no,
                             const struct lj_follow_pos *stdout_pos,
                             const struct lj_follow_pos *stderr_pos, int64_t since_ns)
 {
-    assert(f->fifo_len == 0);
+    assert(fifo_len(f) == 0);
     f->line_no = last_line_no;
     f->head_line_no = last_line_no + 1;
     f->cursor[LJ_STREAM_STDOUT] = stdout_pos ? *stdout_pos : (struct lj_follow_pos){ since_ns, -1 };
@@ -191,21 +195,6 @@ void lj_follow_set_position(struct lj_follow *f, uint64_t last_line_no,
 }
 
 /* ---- taking lines -------------------------------------------------------------------- */
-
-static lj_status fifo_grow(struct lj_follow *f)
-{
-    size_t cap = f->fifo_cap * 2;
-    struct pend *n = calloc(cap, sizeof *n);
-    if (n == NULL)
-        return LJ_NOMEM;
-    for (size_t i = 0; i < f->fifo_len; i++)
-        n[i] = *entry(f, i);
-    free(f->fifo);
-    f->fifo = n;
-    f->fifo_cap = cap;
-    f->fifo_head = 0;
-    return LJ_OK;
-}
 
 /* True when the line of stream st at (ts, index) was taken before: it is at or before
  * that stream's cursor. */
@@ -223,62 +212,44 @@ static uint32_t line_hash(const char *p, size_t n)
     return h;
 }
 
-static struct recent *recent_at(struct recent_ring *rr, size_t i)
+static struct recent *recent_at(const struct recent_ring *rr, size_t i)
 {
-    return &rr->e[(rr->head + i) & (rr->cap - 1)];
-}
-
-/* Doubles the ring (entries moved to the start). False on no memory. */
-static bool recent_grow(struct recent_ring *rr)
-{
-    struct recent *n = malloc(rr->cap * 2 * sizeof *n);
-    if (n == NULL)
-        return false;
-    for (size_t i = 0; i < rr->len; i++)
-        n[i] = *recent_at(rr, i);
-    free(rr->e);
-    rr->e = n;
-    rr->head = 0;
-    rr->cap *= 2;
-    return true;
+    return lj_fifo_peek(&rr->q, i);
 }
 
 static void remember(struct recent_ring *rr, int64_t ts, int64_t index, uint32_t hash)
 {
-    struct recent *r;
+    bool full = lj_fifo_len(&rr->q) == rr->q.cap;
     /* A full ring grows while its oldest line is recent: a busy stream keeps its last
      * LJ_FOLLOW_RECENT_NS, a quiet one only LJ_FOLLOW_RECENT_MIN lines. */
-    if (rr->len == rr->cap && rr->cap < LJ_FOLLOW_RECENT_MAX &&
-        ts - recent_at(rr, 0)->ts < LJ_FOLLOW_RECENT_NS)
-        (void)recent_grow(rr); /* no memory: the oldest is forgotten instead */
-    if (rr->len < rr->cap) {
-        r = recent_at(rr, rr->len++);
-    } else {
-        r = recent_at(rr, 0);
-        rr->head = (rr->head + 1) & (rr->cap - 1);
+    if (full && rr->q.cap < LJ_FOLLOW_RECENT_MAX && ts - recent_at(rr, 0)->ts < LJ_FOLLOW_RECENT_NS)
+        full = lj_fifo_grow(&rr->q) != LJ_OK; /* no memory: the oldest is forgotten instead */
+    if (full) {
+        lj_fifo_pop(&rr->q);
         rr->probe -= rr->probe > 0;
     }
+    struct recent *r = lj_fifo_push(&rr->q);  /* not full: cannot fail */
     *r = (struct recent){ ts, (uint32_t)index, hash };
 }
 
 /* True when ts falls where the ring knows every line taken: at or after its oldest. */
 static bool recent_covers(const struct recent_ring *rr, int64_t ts)
 {
-    return rr->len > 0 && ts >= rr->e[rr->head].ts;
+    return lj_fifo_len(&rr->q) > 0 && ts >= recent_at(rr, 0)->ts;
 }
 
 /* The remembered line with this timestamp and hash: its index, or -1. Repeats come in
  * the order they were taken, so the entry after the last match is tried first. */
 static int64_t recall(struct recent_ring *rr, int64_t ts, uint32_t hash)
 {
-    if (rr->probe < rr->len) {
+    if (rr->probe < lj_fifo_len(&rr->q)) {
         const struct recent *r = recent_at(rr, rr->probe);
         if (r->ts == ts && r->hash == hash) {
             rr->probe++;
             return r->index;
         }
     }
-    for (size_t i = rr->len; i-- > 0;) {
+    for (size_t i = lj_fifo_len(&rr->q); i-- > 0;) {
         const struct recent *r = recent_at(rr, i);
         if (r->ts == ts && r->hash == hash) {
             rr->probe = i + 1;
@@ -295,8 +266,7 @@ static void drop_head(struct lj_follow *f)
     f->fifo_bytes -= p->len;
     free(p->payload);
     p->payload = NULL;
-    f->fifo_head = (f->fifo_head + 1) & (f->fifo_cap - 1);
-    f->fifo_len--;
+    lj_fifo_pop(&f->fifo);
     f->head_line_no++;
 }
 
@@ -338,8 +308,8 @@ static void take_line(void *ctx, const struct lj_demux_line *l)
             f->reread = true;
             f->reread_since = INT64_MAX;
             for (int i = 0; i < 2; i++)
-                if (f->recent[i].len && f->recent[i].e[f->recent[i].head].ts < f->reread_since)
-                    f->reread_since = f->recent[i].e[f->recent[i].head].ts;
+                if (lj_fifo_len(&f->recent[i].q) && recent_at(&f->recent[i], 0)->ts < f->reread_since)
+                    f->reread_since = recent_at(&f->recent[i], 0)->ts;
             /* A quiet stream's ring can reach far back; what a follow skips at a
              * rotation is recent, and a re-read of the whole retained log per rotation
              * would multiply the reading. */
@@ -361,12 +331,6 @@ static void take_line(void *ctx, const struct lj_demux_line *l)
         f->past_cursor[st] = true;
     }
     f->seen[st] = (struct lj_follow_pos){ l->ts_unix_nano, index };
-    if (f->fifo_len == f->fifo_cap && fifo_grow(f) != LJ_OK) {
-        /* Out of memory: stop this transfer; it restarts from the cursor. */
-        f->error_status = LJ_NOMEM;
-        snprintf(f->error, sizeof f->error, "out of memory");
-        return;
-    }
     r = (struct lj_record){
         .host = f->cfg.host, .container_id = f->id, .container = f->name,
         .stream = l->stream, .ts_unix_nano = l->ts_unix_nano,
@@ -376,27 +340,29 @@ static void take_line(void *ctx, const struct lj_demux_line *l)
         .other_seen = other->index >= 0, .other_ts_unix_nano = other->index >= 0 ? other->ts : 0,
         .other_ts_index = other->index >= 0 ? (uint32_t)other->index : 0,
     };
-    p = entry(f, f->fifo_len);
-    memset(p, 0, sizeof *p);
-    p->len = lj_record_packed_size(&r);
-    p->payload = malloc(p->len ? p->len : 1);
-    if (p->payload == NULL) {
+    size_t len = lj_record_packed_size(&r);
+    uint8_t *payload = malloc(len ? len : 1);
+    if (payload == NULL || (p = lj_fifo_push(&f->fifo)) == NULL) {
+        /* Out of memory: stop this transfer; it restarts from the cursor. */
+        free(payload);
         f->error_status = LJ_NOMEM;
         snprintf(f->error, sizeof f->error, "out of memory");
         return;
     }
+    memset(p, 0, sizeof *p);
+    p->len = len;
+    p->payload = payload;
     lj_record_pack(&r, p->payload);
     p->line_len = l->len;
     p->ts_ns = l->ts_unix_nano;
     p->ts_index = (uint32_t)index;
     p->stream = st;
     p->state = PEND_UNSENT;
-    if (f->fifo_len == 0)
+    if (fifo_len(f) == 1)
         f->head_line_no = f->line_no + 1;
-    f->fifo_len++;
     f->fifo_bytes += p->len;
     f->line_no++;
-    if (f->hold > 0 && f->fifo_len > f->hold) {
+    if (f->hold > 0 && fifo_len(f) > f->hold) {
         /* Older than what is kept: never sent, but its line_no stays taken. */
         assert(f->next_unsent == 0 && entry(f, 0)->state == PEND_UNSENT);
         drop_head(f);
@@ -419,7 +385,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *ctx)
 
     if (f->error_status != LJ_OK || f->reread)
         return 0; /* abort the transfer; it restarts from the cursor */
-    if (f->pause_next || (f->hold == 0 && (f->fifo_len >= LJ_FOLLOW_HIGH_WATER ||
+    if (f->pause_next || (f->hold == 0 && (fifo_len(f) >= LJ_FOLLOW_HIGH_WATER ||
                                            f->fifo_bytes >= LJ_FOLLOW_HIGH_WATER_BYTES))) {
         /* curl keeps these bytes and hands them over again after unpausing. */
         f->paused = true;
@@ -534,7 +500,7 @@ size_t lj_follow_pump(struct lj_follow *f, struct lj_sink *sink)
         window = lj_time_mono_ns() < f->resume_at ? 0 : 1; /* wait, then probe */
     if (f->hold > 0)
         window = 0;
-    while (f->next_unsent < f->fifo_len && f->in_flight < window) {
+    while (f->next_unsent < fifo_len(f) && f->in_flight < window) {
         struct pend *p = entry(f, f->next_unsent);
         uint64_t line_no = f->head_line_no + f->next_unsent;
         lj_follow_msg_id(f->id, p->stream, p->ts_ns, p->ts_index, id, sizeof id);
@@ -547,7 +513,7 @@ size_t lj_follow_pump(struct lj_follow *f, struct lj_sink *sink)
         f->next_unsent++;
         sent++;
     }
-    if (f->paused && f->handle != NULL && f->fifo_len < LJ_FOLLOW_LOW_WATER &&
+    if (f->paused && f->handle != NULL && fifo_len(f) < LJ_FOLLOW_LOW_WATER &&
         f->fifo_bytes < LJ_FOLLOW_HIGH_WATER_BYTES / 4) {
         f->paused = false;
         curl_easy_pause(f->handle, CURLPAUSE_CONT); /* may call on_body right away */
@@ -558,7 +524,7 @@ size_t lj_follow_pump(struct lj_follow *f, struct lj_sink *sink)
 
 static void pop_acked(struct lj_follow *f)
 {
-    while (f->fifo_len > 0 && entry(f, 0)->state == PEND_ACKED) {
+    while (fifo_len(f) > 0 && entry(f, 0)->state == PEND_ACKED) {
         struct pend *p = entry(f, 0);
         f->stats.lines++;
         f->stats.bytes += p->line_len;
@@ -570,7 +536,7 @@ static void pop_acked(struct lj_follow *f)
 
 void lj_follow_on_ack(struct lj_follow *f, const struct lj_ack *a)
 {
-    if (a->line_no < f->head_line_no || a->line_no >= f->head_line_no + f->fifo_len)
+    if (a->line_no < f->head_line_no || a->line_no >= f->head_line_no + fifo_len(f))
         return; /* a late ack for a record already acked through another attempt */
     struct pend *p = entry(f, a->line_no - f->head_line_no);
     if (a->ok) {
@@ -646,7 +612,7 @@ lj_status lj_follow_rename(struct lj_follow *f, const char *name, uint64_t last_
     lj_status s;
     /* Every queued record is published on the follow's one subject, so a rename waits
      * for the FIFO to drain; then numbering continues the new subject's. */
-    if (f->fifo_len > 0)
+    if (fifo_len(f) > 0)
         return LJ_AGAIN;
     if ((s = lj_subject_build("logs", f->cfg.host, name, subject, sizeof subject)) != LJ_OK)
         return s;
@@ -659,15 +625,15 @@ lj_status lj_follow_rename(struct lj_follow *f, const char *name, uint64_t last_
 
 void lj_follow_hold(struct lj_follow *f, size_t keep)
 {
-    assert(keep == 0 || f->fifo_len == 0);
+    assert(keep == 0 || fifo_len(f) == 0);
     f->hold = keep;
 }
 
 /* ---- accessors ----------------------------------------------------------------------- */
 
 bool lj_follow_transferring(const struct lj_follow *f) { return f->handle != NULL; }
-bool lj_follow_idle(const struct lj_follow *f) { return f->handle == NULL && f->fifo_len == 0; }
-size_t lj_follow_pending(const struct lj_follow *f) { return f->fifo_len; }
+bool lj_follow_idle(const struct lj_follow *f) { return f->handle == NULL && fifo_len(f) == 0; }
+size_t lj_follow_pending(const struct lj_follow *f) { return fifo_len(f); }
 size_t lj_follow_in_flight(const struct lj_follow *f) { return f->in_flight; }
 uint64_t lj_follow_id(const struct lj_follow *f) { return f->follow_id; }
 const char *lj_follow_container_id(const struct lj_follow *f) { return f->id; }
@@ -679,7 +645,7 @@ const struct lj_follow_stats *lj_follow_stats(const struct lj_follow *f) { retur
 
 double lj_follow_lag_seconds(const struct lj_follow *f)
 {
-    if (f->fifo_len == 0 || f->newest_ts <= f->acked_ts)
+    if (fifo_len(f) == 0 || f->newest_ts <= f->acked_ts)
         return 0;
     return (double)(f->newest_ts - f->acked_ts) / 1e9;
 }

@@ -32,6 +32,12 @@ struct held {
     uint64_t last_seq;
 };
 
+/* The i-th held line, oldest first. */
+static struct held *held_at(struct lj_watch *w, size_t i)
+{
+    return lj_fifo_peek(&w->held, i);
+}
+
 void lj_watch_fetch(struct lj_watch *w, uint64_t end)
 {
     uint64_t start = w->loaded ? lj_ring_last_seq(&w->ring) + 1 : 0;
@@ -48,9 +54,9 @@ void lj_watch_destroy(struct lj_watch *w)
     if (!w)
         return;
     lj_feed_unsubscribe(w->nats_sub);
-    for (size_t i = 0; i < w->nheld; i++)
-        lj_line_unref(w->held[w->held_head + i].line);
-    free(w->held);
+    for (size_t i = 0; i < lj_fifo_len(&w->held); i++)
+        lj_line_unref(held_at(w, i)->line);
+    lj_fifo_finish(&w->held);
     lj_ring_finish(&w->ring);
     free(w->subject);
     free(w->key);
@@ -64,6 +70,7 @@ lj_status lj_watch_create(const struct lj_watch_env *env, const char *subject, c
     if (!w)
         return LJ_NOMEM;
     w->env = env;
+    lj_fifo_init(&w->held, sizeof(struct held));
     w->subject = strdup(subject);
     w->key = strdup(key);
     if (!w->subject || !w->key || lj_ring_init(&w->ring, env->depth) != LJ_OK
@@ -122,35 +129,24 @@ static void apply_line(struct lj_watch *w, struct lj_line *l)
 
 static void hold(struct lj_watch *w, struct lj_line *l, uint64_t last_seq)
 {
-    if (w->nheld == HELD_MAX) {   /* a later gap fill recovers what goes here */
-        lj_line_unref(w->held[w->held_head].line);
-        w->held_head++;
-        w->nheld--;
+    struct held *h;
+    if (lj_fifo_len(&w->held) == HELD_MAX) {   /* a later gap fill recovers what goes here */
+        lj_line_unref(held_at(w, 0)->line);
+        lj_fifo_pop(&w->held);
     }
-    if (w->held_head + w->nheld == w->heldcap) {
-        if (w->held_head > w->heldcap / 2) {    /* room at the front: slide (amortised) */
-            memmove(w->held, w->held + w->held_head, w->nheld * sizeof(*w->held));
-            w->held_head = 0;
-        } else {
-            size_t ncap = w->heldcap ? w->heldcap * 2 : 64;
-            struct held *grown = realloc(w->held, ncap * sizeof(*grown));
-            if (!grown) {
-                lj_line_unref(l);
-                return;
-            }
-            w->held = grown;
-            w->heldcap = ncap;
-        }
+    if (!(h = lj_fifo_push(&w->held))) {
+        lj_line_unref(l);
+        return;
     }
-    w->held[w->held_head + w->nheld++] = (struct held){ l, last_seq };
+    *h = (struct held){ l, last_seq };
 }
 
 /* Applies held lines in order until one needs a fetch (which is then started). */
 void lj_watch_drain(struct lj_watch *w)
 {
     size_t i = 0;
-    for (; i < w->nheld && !w->fetching; i++) {
-        struct held *x = &w->held[w->held_head + i];
+    for (; i < lj_fifo_len(&w->held) && !w->fetching; i++) {
+        struct held *x = held_at(w, i);
         uint64_t newest = lj_ring_last_seq(&w->ring);
         if (x->line->seq <= newest) {
             lj_line_unref(x->line);
@@ -167,10 +163,8 @@ void lj_watch_drain(struct lj_watch *w)
         apply_line(w, x->line);
         lj_line_unref(x->line);
     }
-    w->held_head += i;
-    w->nheld -= i;
-    if (w->nheld == 0)
-        w->held_head = 0;
+    while (i--)
+        lj_fifo_pop(&w->held);
 }
 
 /* A live line (we own one reference). */
@@ -199,12 +193,12 @@ void lj_watch_fetch_failed(struct lj_watch *w)
 {
     w->fetching = false;
     w->retry_at = lj_time_mono_ns() + FETCH_RETRY_NS;
-    if (!w->loaded || !w->nheld || ++w->fetch_failures < FETCH_GIVE_UP)
+    if (!w->loaded || !lj_fifo_len(&w->held) || ++w->fetch_failures < FETCH_GIVE_UP)
         return;
     /* JetStream will not fill the hole (no permission, an outage behind a live core
      * connection): stop holding the live lines back. What is missing shows as a jump
      * in line_no, which every viewer gets as an `expired` gap. */
-    const struct held *newest = &w->held[w->held_head + w->nheld - 1];
+    const struct held *newest = held_at(w, lj_fifo_len(&w->held) - 1);
     lj_log(LJ_LOG_WARN, "cannot fill a missed republish from JetStream; going on without it",
            "container=%s failures=%d", w->key, w->fetch_failures);
     if (newest->last_seq > w->resolved)

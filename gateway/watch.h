@@ -20,12 +20,12 @@
 #include <stdint.h>
 
 #include "feed.h"
+#include "fifo.h"
 #include "ring.h"
 #include "tap.h"
 
 struct lj_stats;
 struct lj_watch;
-struct held;
 
 /* What every watch shares, kept by the hub (it outlives its watches). */
 struct lj_watch_env {
@@ -48,9 +48,7 @@ struct lj_watch {
     int64_t retry_at;            /* mono ns; 0 = no failed fetch to retry */
     uint64_t resolved;           /* JetStream was read up to this seq: older holes are
                                     holes in the stream itself, not ours to fill */
-    struct held *held;           /* lines waiting for a fetch, seq order: nheld entries
-                                    from held_head on */
-    size_t held_head, nheld, heldcap;
+    struct lj_fifo held;         /* struct held: lines waiting for a fetch, seq order */
     int fetch_failures;          /* in a row */
     struct lj_tap *taps;         /* hub: the taps reading it (by wnext) */
     size_t ntaps;                /* hub */

@@ -40,6 +40,13 @@ static void push(struct lj_fifo *q, uint64_t v)
         *e = make(v);
 }
 
+/* Pushes from, from + 1, ..., to - 1. */
+static void push_range(struct lj_fifo *q, uint64_t from, uint64_t to)
+{
+    for (uint64_t v = from; v < to; v++)
+        push(q, v);
+}
+
 /* Holds exactly first, first + 1, ..., first + n - 1, front to back. */
 static bool holds(const struct lj_fifo *q, uint64_t first, size_t n)
 {
@@ -58,8 +65,7 @@ static void test_grow_from_nothing(void)
     CHECK(q.slots == NULL && q.cap == 0 && lj_fifo_len(&q) == 0);
     push(&q, 0);
     CHECK_INT(q.cap, LJ_FIFO_MIN_CAP);
-    for (uint64_t v = 1; v < 100; v++)
-        push(&q, v);
+    push_range(&q, 1, 100);
     CHECK_INT(q.cap, 128);
     CHECK(holds(&q, 0, 100));
     for (int i = 0; i < 40; i++)
@@ -78,12 +84,9 @@ static void test_grow_while_wrapped(void)
     struct lj_fifo q;
     lj_fifo_init(&q, sizeof(struct elem));
     CHECK_INT(lj_fifo_resize(&q, 4), LJ_OK);
-    for (uint64_t v = 0; v < 4; v++)
-        push(&q, v);
-    for (int i = 0; i < 3; i++)
-        lj_fifo_pop(&q);
-    for (uint64_t v = 4; v < 7; v++)
-        push(&q, v);
+    push_range(&q, 0, 4);
+    lj_fifo_pop(&q), lj_fifo_pop(&q), lj_fifo_pop(&q);
+    push_range(&q, 4, 7);
     CHECK_INT(q.cap, 4);                              /* full: 3 at slot 3, 4..6 at 0..2 */
     CHECK(lj_fifo_at(&q, 3) == q.slots + 3 * sizeof(struct elem));
     CHECK(lj_fifo_at(&q, 4) == q.slots);
@@ -95,8 +98,7 @@ static void test_grow_while_wrapped(void)
         CHECK(lj_fifo_at(&q, i) == q.slots + (i & 7) * sizeof(struct elem));
     }
     /* wrapped again at 8 slots, then grown to 16 and to 32 in one stretch */
-    for (uint64_t v = 8; v < 40; v++)
-        push(&q, v);
+    push_range(&q, 8, 40);
     CHECK_INT(q.cap, 64);
     CHECK(holds(&q, 3, 37));
     lj_fifo_finish(&q);
@@ -107,8 +109,7 @@ static void test_shrink(void)
 {
     struct lj_fifo q;
     lj_fifo_init(&q, sizeof(struct elem));
-    for (uint64_t v = 0; v < 1000; v++)
-        push(&q, v);
+    push_range(&q, 0, 1000);
     for (int i = 0; i < 995; i++)
         lj_fifo_pop(&q);
     push(&q, 1000);
@@ -133,8 +134,7 @@ static void test_failed_move(void)
 {
     struct lj_fifo q;
     lj_fifo_init(&q, sizeof(struct elem));
-    for (uint64_t v = 0; v < 6; v++)
-        push(&q, v);
+    push_range(&q, 0, 6);
     unsigned char *slots = q.slots;
     size_t huge = (size_t)1 << 32;                    /* a power of two, over the bound */
     CHECK_INT(lj_fifo_resize(&q, huge), LJ_NOMEM);

@@ -48,7 +48,6 @@ struct lj_hub {
                                          until then lists would be short, so not healthy */
 };
 
-
 /* The container table's hooks (containers.h), below. */
 static void glob_discover(void *arg, const char *key);
 static void broadcast(void *arg, const struct lj_lifecycle_event *ev);

@@ -1,7 +1,7 @@
 /* tap.c - a tap's life (created into its sub's array, freed with it), its cursor:
  * filters, serve/prepared/drop from the hub, and the one function (lj_tap_next)
- * that orders what a tap sends. Builds only the tap's own
- * frames (gap, replayed); the lines frame and the session's queue are session.c's.
+ * that orders what a tap sends. Builds only the tap's own frames (gap, replayed);
+ * the lines frame and the session's queue are session.c's.
  * Does not know hubs, sessions or lws: it wakes its session through sub->owner.
  */
 #include "tap.h"

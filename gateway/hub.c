@@ -136,6 +136,7 @@ static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, 
     if (lj_tap_create(sub, &t) != LJ_OK)
         return LJ_NOMEM;
     t->watch = w;
+    t->floor = &w->floor;
     t->key = w->key;
     t->from_start = from_start;
     t->exact = lj_sub_exact(sub);
@@ -164,6 +165,7 @@ static void tap_detach(struct lj_hub *h, struct lj_tap *t)
     if (t->exact)
         LJ_LIST_UNLINK(w->exact, t, xnext, xprev);
     t->watch = NULL;
+    t->floor = NULL;
     t->key = NULL;
     if (--w->ntaps == 0)
         w->idle_since = lj_time_mono_ns();

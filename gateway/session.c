@@ -337,11 +337,29 @@ static void merge_next(struct merge *m)
     merge_down(m, 0);
 }
 
-/* Lines frame: lines of one sub from its taps' cursors, in seq order, up to
- * max_frame; a tap with an event to send first (a gap, `replayed`) sits out. `first`
- * (the tap of a just-sent gap) opens it with its pin. */
+/* The seq a sub's lines must stay below now: the lowest floor of its taps (tap.h),
+ * UINT64_MAX for a sub of one tap, whose own order the tap keeps. */
+static uint64_t sub_limit(struct lj_sub *sub)
+{
+    uint64_t limit = UINT64_MAX;
+    if (sub->ntaps < 2)
+        return limit;
+    for (size_t i = 0; i < sub->ntaps; i++) {
+        struct lj_line *l;
+        lj_tap_next(sub->taps[i], &l);
+        uint64_t f = lj_tap_floor(sub->taps[i]);
+        if (f < limit)
+            limit = f;
+    }
+    return limit;
+}
+
+/* Lines frame: lines of one sub from its taps' cursors, in seq order, below limit
+ * (sub_limit, lowered as the taps move), up to max_frame; a tap with an event to send
+ * first (a gap, `replayed`) sits out. `first` (the tap of a just-sent gap) opens it
+ * with its pin. */
 static void lines_frame(struct lj_session *s, struct lj_sub *sub, struct lj_tap *first,
-                        struct lj_buf *out)
+                        uint64_t limit, struct lj_buf *out)
 {
     struct lj_stats *st = s->stats;
     struct merge m = { NULL, 0 };
@@ -361,7 +379,7 @@ static void lines_frame(struct lj_session *s, struct lj_sub *sub, struct lj_tap 
         } else {
             t = next_line_tap(sub, &l);
         }
-        if (!t || !l)
+        if (!t || !l || (l->seq >= limit && t != first))
             break;
         if (any)
             lj_buf_append(out, ",", 1);
@@ -374,6 +392,13 @@ static void lines_frame(struct lj_session *s, struct lj_sub *sub, struct lj_tap 
             lj_stats_wait(st, LJ_STATS_WAIT_RING_TO_FRAME, now - l->ring_ns);
         }
         lj_tap_advance(t, l);   /* may free a pin: l is not used after this */
+        if (sub->ntaps > 1) {   /* what t has next may hold the others back */
+            struct lj_line *x;
+            lj_tap_next(t, &x);
+            uint64_t f = lj_tap_floor(t);
+            if (f < limit)
+                limit = f;
+        }
         if (heap)
             merge_next(&m);
         else if (!first && sub->ntaps > 4)
@@ -387,19 +412,23 @@ static void lines_frame(struct lj_session *s, struct lj_sub *sub, struct lj_tap 
 }
 
 /* One frame of the subs, taking turns from s->rr: a tap's event, or a lines frame.
- * false when no sub has anything to send. */
+ * false when no sub has anything to send. A line at or past the sub's limit waits,
+ * and so does the slow_client gap that must come right before it. */
 static bool sub_frame(struct lj_session *s, struct lj_buf *out)
 {
     for (size_t k = 0; k < s->nsubs; k++) {
         size_t i = (s->rr + k) % s->nsubs;
         struct lj_sub *sub = s->subs[i];
+        uint64_t limit = sub_limit(sub);
         bool lines = false;
         for (size_t j = 0; j < sub->ntaps; j++) {
             struct lj_tap *t = sub->taps[j];
             struct lj_line *l;
             enum lj_tap_next kind = lj_tap_next(t, &l);
             if (kind == LJ_TAP_LINE) {
-                lines = true;
+                lines = lines || l->seq < limit;
+            } else if (kind == LJ_TAP_GAP && l && l->seq >= limit) {
+                continue;
             } else if (kind != LJ_TAP_NONE && kind != LJ_TAP_BUSY) {
                 event_frame(s, t, kind, l, out);
                 s->rr = i;    /* this sub's lines come next */
@@ -407,7 +436,7 @@ static bool sub_frame(struct lj_session *s, struct lj_buf *out)
             }
         }
         if (lines) {
-            lines_frame(s, sub, NULL, out);
+            lines_frame(s, sub, NULL, limit, out);
             s->rr = i + 1;
             return true;
         }
@@ -430,7 +459,7 @@ bool lj_session_next_frame(struct lj_session *s, struct lj_buf *out, size_t pre)
     if (s->gap_tap) {
         struct lj_tap *t = s->gap_tap;
         s->gap_tap = NULL;
-        lines_frame(s, t->sub, t, out);
+        lines_frame(s, t->sub, t, sub_limit(t->sub), out);
     } else if (lj_fifo_len(&s->q)) {
         struct lj_item *it = lj_fifo_peek(&s->q, 0);
         lj_buf_append(out, it->msg, it->len);

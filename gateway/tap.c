@@ -201,6 +201,23 @@ enum lj_tap_next lj_tap_next(struct lj_tap *t, struct lj_line **line)
     }
 }
 
+uint64_t lj_tap_floor(const struct lj_tap *t)
+{
+    if (!t->floor)
+        return UINT64_MAX;    /* detached: nothing more comes */
+    if (!t->live)
+        return 0;
+    const struct lj_ring *r = t->ring;
+    uint64_t f = *t->floor ? *t->floor : UINT64_MAX, g = UINT64_MAX;
+    if (t->preparing) {
+        if (r->lines.tail < r->lines.head)
+            g = lj_ring_get(r, r->lines.tail)->seq;
+    } else if (!t->pin && t->cursor < r->lines.head && t->wanted_at != t->cursor + 1) {
+        g = lj_ring_get(r, t->cursor)->seq;    /* not yet known to pass its filters */
+    }
+    return g < f ? g : f;
+}
+
 bool lj_tap_pending(struct lj_tap *t)
 {
     struct lj_line *l;

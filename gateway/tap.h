@@ -101,6 +101,8 @@ struct lj_tap {
     uint64_t seek_first;       /* since: first seq stored at or after it (0: none) */
     uint64_t seek_oldest;      /* since: the container's oldest stored seq (0: none) */
     struct lj_watch *watch;    /* hub's; NULL once detached */
+    const uint64_t *floor;     /* its watch's floor (watch.h), set and cleared by the hub
+                                  with `watch` */
     const char *key;           /* "host/name" of its container (the watch's); NULL once
                                   detached */
     struct lj_tap *wnext, *wprev;   /* watch's tap list */
@@ -133,6 +135,15 @@ enum lj_tap_next {
  * orders a tap's output: pre_msg, pin, [replay lines], replayed, live lines; a gap
  * before the line that follows a loss. */
 enum lj_tap_next lj_tap_next(struct lj_tap *tap, struct lj_line **line);
+
+/* The lowest seq tap may still send later that it cannot send now; UINT64_MAX when
+ * whatever it sends later is newer than anything another tap can send now. 0 before it
+ * is served (its replay may start anywhere), the window's start while its replay is
+ * positioned, the line its grep has not decided, its watch's floor while a fetch may
+ * bring lines. Call after lj_tap_next. A sub of several taps (a glob) sends no line at
+ * or past the lowest floor of its taps: its lines leave in seq order, so a client that
+ * resumes after the highest seq it received misses none (docs/protocol.md). */
+uint64_t lj_tap_floor(const struct lj_tap *tap);
 
 /* Marks line, which lj_tap_next just returned as LJ_TAP_LINE, as sent. */
 void lj_tap_advance(struct lj_tap *tap, const struct lj_line *line);

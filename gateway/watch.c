@@ -7,6 +7,11 @@
  * first and the line waits in `held`. Duplicates (seq <= newest) are dropped. So the
  * ring, and every tap reading it, sees each stored line once and in order.
  *
+ * A glob's order: while a fetch may still bring lines (in flight, owed after a failed
+ * request, or lines held for it), `floor` is the ring's newest seq + 1: the lines to
+ * come are at or past it, so the glob's frames hold back other containers' newer lines
+ * (tap.h lj_tap_floor). When it clears, the taps are woken (got_lines) to send them.
+ *
  * Eviction: the window (the newest `depth` lines) always stays; older lines stay
  * only while some tap's cursor has not passed them and the ring's bytes stay under
  * max_queue. An exact tap is shown each line it has not passed before it goes.
@@ -38,15 +43,29 @@ static struct held *held_at(struct lj_watch *w, size_t i)
     return lj_fifo_peek(&w->held, i);
 }
 
+/* floor from the fetch state: set while JetStream may still bring lines past the
+ * ring's newest; clearing it wakes the taps, whose sessions may hold lines back for it. */
+static void set_floor(struct lj_watch *w)
+{
+    bool owed = w->loaded && (w->fetching || w->retry_at || lj_fifo_len(&w->held));
+    uint64_t f = owed ? lj_ring_last_seq(&w->ring) + 1 : 0;
+    bool cleared = w->floor && !f;
+    w->floor = f;
+    if (cleared)
+        w->env->got_lines(w->env->arg, w);
+}
+
 void lj_watch_fetch(struct lj_watch *w, uint64_t end)
 {
     uint64_t start = w->loaded ? lj_ring_last_seq(&w->ring) + 1 : 0;
     if (!w->env->feed || lj_feed_fetch(w->env->feed, w->subject, start, end) != LJ_OK) {
         w->retry_at = lj_time_mono_ns() + FETCH_RETRY_NS;
+        set_floor(w);
         return;
     }
     w->fetching = true;
     w->retry_at = 0;
+    set_floor(w);
 }
 
 void lj_watch_destroy(struct lj_watch *w)
@@ -165,6 +184,7 @@ void lj_watch_drain(struct lj_watch *w)
     }
     while (i--)
         lj_fifo_pop(&w->held);
+    set_floor(w);
 }
 
 /* A live line (we own one reference). */
@@ -173,12 +193,15 @@ void lj_watch_live(struct lj_watch *w, struct lj_line *l, uint64_t last_seq)
     hold(w, l, last_seq);
     if (w->loaded && !w->fetching)
         lj_watch_drain(w);
+    else
+        set_floor(w);
 }
 
 bool lj_watch_fetched(struct lj_watch *w, const struct lj_feed_event *e)
 {
     bool first = !w->loaded;
     w->fetching = false;
+    w->retry_at = 0;    /* a request that failed before is answered by this one */
     w->fetch_failures = 0;
     if (e->last_seq > w->resolved)
         w->resolved = e->last_seq;
@@ -186,6 +209,7 @@ bool lj_watch_fetched(struct lj_watch *w, const struct lj_feed_event *e)
         if (e->lines[i]->seq > lj_ring_last_seq(&w->ring))
             apply_line(w, e->lines[i]);
     w->loaded = true;
+    set_floor(w);
     return first;
 }
 
@@ -193,6 +217,7 @@ void lj_watch_fetch_failed(struct lj_watch *w)
 {
     w->fetching = false;
     w->retry_at = lj_time_mono_ns() + FETCH_RETRY_NS;
+    set_floor(w);
     if (!w->loaded || !lj_fifo_len(&w->held) || ++w->fetch_failures < FETCH_GIVE_UP)
         return;
     /* JetStream will not fill the hole (no permission, an outage behind a live core

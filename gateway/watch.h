@@ -33,7 +33,8 @@ struct lj_watch_env {
     struct lj_stats *stats;
     uint32_t depth;                /* the window */
     size_t max_queue;              /* ring bytes kept for lagging cursors */
-    void (*got_lines)(void *arg, struct lj_watch *w);   /* lines were added to w's ring */
+    void (*got_lines)(void *arg, struct lj_watch *w);   /* lines were added to w's ring,
+                                                           or its floor cleared */
     void *arg;
 };
 
@@ -48,6 +49,10 @@ struct lj_watch {
     int64_t retry_at;            /* mono ns; 0 = no failed fetch to retry */
     uint64_t resolved;           /* JetStream was read up to this seq: older holes are
                                     holes in the stream itself, not ours to fill */
+    uint64_t floor;              /* while non-zero: lines with seq >= it may still come
+                                    from JetStream (a fetch in flight or owed, or lines
+                                    held for one), so a glob sends no newer line of
+                                    another container (lj_tap_floor); 0 otherwise */
     struct lj_fifo held;         /* struct held: lines waiting for a fetch, seq order */
     int fetch_failures;          /* in a row */
     struct lj_tap *taps;         /* hub: the taps reading it (by wnext) */

@@ -557,6 +557,7 @@ static void test_glob_merge(void)
     struct lj_hub *h = hub_new(100, 1 << 20, 65536);
     struct client *g = cl_connect(h, 1 << 20, 65536, 100);
     cl_send(g, "{\"op\":\"subscribe\",\"id\":\"g\",\"container\":\"h/*\"}");
+    fetched(h, 1, 0);    /* h/c (hub_new's) holds nothing */
     registry_put(h, "a");
     registry_put(h, "b");
     /* initial fetches: a has seqs 1, 3, 5; b has 2, 4, 6 */
@@ -584,7 +585,7 @@ static void test_glob_merge(void)
     }
     lj_hub_service(h);
     drain(g, 0);
-    /* lines 1..12 in seq order, none twice; one replayed per container (seq 5, 6),
+    /* lines 1..12 in seq order, none twice; one replayed per container (seq 5, 6, 0),
      * each after that container's replay lines and before its live lines */
     uint64_t want = 1;
     int replayed = 0;
@@ -594,7 +595,7 @@ static void test_glob_merge(void)
             CHECK_INT(e->seq, want);
             want++;
         } else if (e->type == 'R') {
-            CHECK(e->seq == 5 || e->seq == 6);
+            CHECK(e->seq == 5 || e->seq == 6 || e->seq == 0);   /* 0: h/c, empty */
             CHECK(want > e->seq && want <= 7);
             replayed++;
         } else {
@@ -602,8 +603,80 @@ static void test_glob_merge(void)
         }
     }
     CHECK_INT(want, 13);
-    CHECK_INT(replayed, 2);
+    CHECK_INT(replayed, 3);
     CHECK(g->line_frames <= 3);
+    hub_free(h);
+    free(g);
+}
+
+/* One line of container c at seq, live (its predecessor stored at last_seq) or as a
+ * fetch's answer (last_seq unused). */
+static void line_to(struct lj_hub *h, const char *c, uint64_t line_no, uint64_t seq,
+                    enum lj_feed_kind kind, uint64_t last_seq)
+{
+    struct lj_feed_event *e = line_of(c, line_no, seq, kind);
+    e->last_seq = last_seq;
+    lj_hub_apply(h, e);
+}
+
+/* The seqs of the lines c got, in order; true when they only ever increase. */
+static bool seqs_rise(const struct client *c, uint64_t *last)
+{
+    bool rise = true;
+    *last = 0;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->ev[i].type == 'L') {
+            rise = rise && c->ev[i].seq > *last;
+            *last = c->ev[i].seq;
+        }
+    return rise;
+}
+
+/* A glob's lines leave in seq order even while one container's lines come late: while
+ * a's missed republish is fetched, b's newer line waits (a client cut there resumes
+ * after the highest seq it got, 2, and gets a's 7 and 10 then b's 12; sending 12 first
+ * would have lost 7 and 10 on such a resume). The same while a container found by the
+ * glob is still loading: its older lines go first. */
+static void test_glob_order_behind_fetch(void)
+{
+    struct lj_hub *h = hub_bare(100, 1 << 20, 65536);
+    struct client *g = cl_connect(h, 1 << 20, 65536, 100);
+    uint64_t last;
+    cl_send(g, "{\"op\":\"subscribe\",\"id\":\"g\",\"container\":\"h/*\"}");
+    registry_put(h, "a");
+    registry_put(h, "b");
+    line_to(h, "a", 1, 1, LJ_FEED_FETCHED, 0);
+    lj_hub_service(h);
+    drain(g, 0);
+    CHECK_INT(count(g, 'L'), 0);          /* b is loading: its lines may be older */
+    line_to(h, "b", 1, 2, LJ_FEED_FETCHED, 0);
+    lj_hub_service(h);
+    drain(g, 0);
+    CHECK_INT(count(g, 'L'), 2);
+    line_to(h, "a", 3, 10, LJ_FEED_LIVE, 7);   /* a's line 2 (seq 7) was missed: fetched */
+    line_to(h, "b", 2, 12, LJ_FEED_LIVE, 2);
+    lj_hub_service(h);
+    drain(g, 0);
+    CHECK(seqs_rise(g, &last));
+    CHECK_INT(last, 2);                   /* fails without the floor: 12 went out */
+    line_to(h, "a", 2, 7, LJ_FEED_FETCHED, 0);
+    lj_hub_service(h);
+    drain(g, 0);
+    CHECK(seqs_rise(g, &last));
+    CHECK_INT(last, 12);
+    CHECK_INT(count(g, 'L'), 5);
+    /* a container the glob finds later, whose lines are older than b's newest */
+    registry_put(h, "c");
+    line_to(h, "b", 3, 20, LJ_FEED_LIVE, 12);
+    lj_hub_service(h);
+    drain(g, 0);
+    CHECK_INT(count(g, 'L'), 5);          /* c is loading */
+    struct lj_feed_event *e = line_of("c", 1, 15, LJ_FEED_FETCHED);
+    lj_hub_apply(h, e);
+    lj_hub_service(h);
+    drain(g, 0);
+    CHECK(seqs_rise(g, &last));
+    CHECK_INT(count(g, 'L'), 7);
     hub_free(h);
     free(g);
 }
@@ -618,6 +691,7 @@ static void test_glob_merge_many(void)
     char name[32];
     uint64_t seq = 1;
     cl_send(g, "{\"op\":\"subscribe\",\"id\":\"g\",\"container\":\"h/*\"}");
+    fetched(h, 1, 0);    /* h/c (hub_new's) holds nothing */
     for (int k = 0; k < T; k++) {
         snprintf(name, sizeof(name), "c%d", k);
         registry_put(h, name);
@@ -998,6 +1072,7 @@ int main(void)
     test_wakes();
     test_glob_merge();
     test_glob_merge_many();
+    test_glob_order_behind_fetch();
     test_quiet_client_not_slow();
     test_catchup_hole_without_gap();
     test_glob_resume_discovered_later();

@@ -1,10 +1,11 @@
 #!/bin/bash
-# Reproduction (not part of the meson suites while it fails): a client resuming a
-# glob subscription with after_seq = the highest seq it received, as docs/protocol.md
-# prescribes ("for a glob subscription, after_seq positions every container") and as
-# ui/session.js does, loses lines of the glob's containers without any gap frame
-# when it was dropped while the gateway held one container's lines behind a
-# JetStream fetch and sent other containers' newer lines meanwhile.
+# A client resuming a glob subscription with after_seq = the highest seq it received,
+# as docs/protocol.md prescribes ("for a glob subscription, after_seq positions every
+# container") and as ui/session.js does, must miss nothing. It used to lose lines of
+# the glob's containers without any gap frame when it was dropped while the gateway
+# held one container's lines behind a JetStream fetch and sent other containers'
+# newer lines meanwhile (3 of 4 runs failed); the gateway now sends a glob's lines in
+# seq order (tap.h lj_tap_floor). Run as deploy-glob-resume.
 #
 # Three nats-servers from deploy/nats/cluster (ports moved), one publisher
 # (--replicas 3), one gateway with all three URLs; eight containers print numbered
@@ -13,10 +14,10 @@
 # step-down until it is) and killed (SIGKILL); as soon as the stream stores again the
 # client's connection is cut, and it resumes by itself; the node is started again.
 # Then every container is stopped and the client must hold every line of each, as
-# `docker logs` has them, once, in order. Measured on a 2-core machine at load 8-20:
-# 3 of 4 runs fail, each with 95-130 lines of 7 of the 8 containers missing right
-# after one resume (the journal's "line_no A (seq S) then B (seq T)" lines), no gap
-# frame, while the stream holds them.
+# `docker logs` has them, once, in order. Before the fix, on a 2-core machine at load
+# 8-20, 3 of 4 runs failed, each with 95-130 lines of 7 of the 8 containers missing
+# right after one resume (the journal's "line_no A (seq S) then B (seq T)" lines), no
+# gap frame, while the stream held them.
 #
 # Environment: as cluster.sh (LOGJET_BUILD_DIR, DOCKER_HOST). LOGJET_GLOB_RESUME_ROUNDS
 # (default 6) kill-and-cut rounds; the cut comes 0.5, 1.5 or 2.5 s after the

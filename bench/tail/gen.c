@@ -10,6 +10,12 @@
  *     --msg-id         give every line a Nats-Msg-Id, as the publisher does (off)
  *     --no-republish   leave RePublish out of the stream (to measure what it costs)
  *     --create-only    create the stream and exit (a consumer can then be started first)
+ *     --prefix P       container names are P0000, P0001, ... ("svc-")
+ *     --registry       also write each container's registry entry (LOGJET_CONTAINERS, the
+ *                      bucket created as the publisher creates it) before the first line,
+ *                      so a gateway knows them and globs find them
+ *     --marker         lines begin "LJTS=<CLOCK_REALTIME ns> n=<i> " (i counts from 1 over
+ *                      all containers), the marker bench/gateway/wsload measures latency by
  *
  * Creates (unless it exists) a stream LOGS on logs.> shaped like the one the publisher
  * creates (publisher/sink.c: RePublish logs.> -> live.logs.>, MaxMsgsPerSubject 1000,
@@ -26,8 +32,8 @@
  * publishes the server answered with an error, T the seconds from the first publish to
  * the last ack, R = S / T. Exit status 0 when S == N.
  *
- * Does NOT: consume, measure consumers, or pretend to be a publisher (no registry, no
- * ack bookkeeping). Not a test. */
+ * Does NOT: consume, measure consumers, or pretend to be a publisher (the registry
+ * entries are written once, never updated; no ack bookkeeping). Not a test. */
 #include <inttypes.h>
 #include <nats/nats.h>
 #include <pthread.h>
@@ -48,7 +54,8 @@ struct gen_cfg {
     const char *url;
     long n, containers, hosts, conns, pending;
     double rate;
-    bool file, msg_id, republish, create_only;
+    const char *prefix;
+    bool file, msg_id, republish, create_only, registry, marker;
 };
 
 struct gen_thread {
@@ -123,6 +130,43 @@ static natsStatus ensure_stream(jsCtx *js, const struct gen_cfg *cfg, uint64_t *
     return st;
 }
 
+/* The registry bucket as the publisher creates it (publisher/sink.c), and one running
+ * container's entry per container under "<host>.<name>" (tokens encoded). */
+static natsStatus register_all(jsCtx *js, const struct gen_cfg *cfg)
+{
+    kvStore *kv = NULL;
+    kvConfig kc;
+    natsStatus st = js_KeyValue(&kv, js, "LOGJET_CONTAINERS");
+    if (st == NATS_NOT_FOUND) {
+        kvConfig_Init(&kc);
+        kc.Bucket = "LOGJET_CONTAINERS";
+        kc.History = 1;
+        kc.StorageType = js_FileStorage;
+        st = js_CreateKeyValue(&kv, js, &kc);
+    }
+    int64_t now = lj_time_now_ns();
+    for (long c = 0; c < cfg->containers && st == NATS_OK; c++) {
+        char host[32], name[64], id[65], subject[LJ_SUBJECT_MAX];
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        snprintf(host, sizeof host, "bench%ld", c % cfg->hosts);
+        snprintf(name, sizeof name, "%.20s%04ld", cfg->prefix, c);
+        snprintf(id, sizeof id, "%064ld", c);
+        struct lj_container info = { .id = id, .name = name, .image = "bench", .state = "running",
+                                     .host = host, .started_ns = now, .updated_ns = now };
+        if (lj_subject_build("logs", host, name, subject, sizeof subject) != LJ_OK
+            || lj_container_pack_view(&info, &buf, &len) != LJ_OK) {
+            st = NATS_ERR;
+            break;
+        }
+        /* the key is the subject without "logs.": "<h>.<c>" */
+        st = kvStore_Put(NULL, kv, subject + 5, buf, (int)len);
+        free(buf);
+    }
+    kvStore_Destroy(kv);
+    return st;
+}
+
 static void *publish_loop(void *arg)
 {
     struct gen_thread *t = arg;
@@ -130,7 +174,7 @@ static void *publish_loop(void *arg)
     natsConnection *nc = NULL;
     jsCtx *js = NULL;
     natsStatus st = connect(cfg, &nc, &js);
-    char id[65], line[160], subject[LJ_SUBJECT_MAX], name[32], host[32], msg_id[96];
+    char id[65], line[200], subject[LJ_SUBJECT_MAX], name[64], host[32], msg_id[96];
     uint8_t buf[1024];
     long mine = 0;
     /* The containers of this thread are c = index, index + K, ...; every K-th line of
@@ -154,12 +198,15 @@ static void *publish_loop(void *arg)
                 sleep_ns(due - now);
         }
         snprintf(host, sizeof host, "bench%ld", c % cfg->hosts);
-        snprintf(name, sizeof name, "svc-%04ld", c);
+        snprintf(name, sizeof name, "%.20s%04ld", cfg->prefix, c);
         snprintf(id, sizeof id, "%064ld", c);
         int64_t ts = lj_time_now_ns();
-        int len = snprintf(line, sizeof line, "%07ld GET /api/v1/items?page=%ld 200 "
-                           "level=info request_id=%08lx took=%ldms user=bench", i, i % 97,
-                           (unsigned long)i * 2654435761UL, i % 250);
+        int len = 0;
+        if (cfg->marker)
+            len = snprintf(line, sizeof line, "LJTS=%019" PRId64 " n=%ld ", ts, i + 1);
+        len += snprintf(line + len, sizeof line - (size_t)len, "%07ld GET /api/v1/items?page=%ld 200 "
+                        "level=info request_id=%08lx took=%ldms user=bench", i, i % 97,
+                        (unsigned long)i * 2654435761UL, i % 250);
         struct lj_record r = { .host = host, .container_id = id, .container = name,
                                .ts_unix_nano = ts, .line = (const uint8_t *)line,
                                .line_len = (size_t)len, .level = LJ_LEVEL_INFO,
@@ -210,6 +257,10 @@ static bool parse(int argc, char **argv, struct gen_cfg *cfg)
             cfg->republish = false;
         else if (strcmp(a, "--create-only") == 0)
             cfg->create_only = true;
+        else if (strcmp(a, "--registry") == 0)
+            cfg->registry = true;
+        else if (strcmp(a, "--marker") == 0)
+            cfg->marker = true;
         else if (v == NULL)
             return false;
         else if (strcmp(a, "--containers") == 0 && ++i)
@@ -224,18 +275,20 @@ static bool parse(int argc, char **argv, struct gen_cfg *cfg)
             cfg->pending = atol(v);
         else if (strcmp(a, "--storage") == 0 && ++i)
             cfg->file = strcmp(v, "memory") != 0;
+        else if (strcmp(a, "--prefix") == 0 && ++i)
+            cfg->prefix = v;
         else
             return false;
     }
     return cfg->n >= 0 && cfg->containers > 0 && cfg->hosts > 0 && cfg->hosts <= cfg->containers
            && cfg->conns > 0 && cfg->conns <= MAX_CONNS && cfg->conns <= cfg->containers
-           && cfg->pending > 0 && cfg->rate >= 0;
+           && cfg->pending > 0 && cfg->rate >= 0 && *cfg->prefix;
 }
 
 int main(int argc, char **argv)
 {
     struct gen_cfg cfg = { .containers = 1000, .hosts = 2, .conns = 1, .pending = 65536,
-                           .republish = true, .file = true };
+                           .republish = true, .file = true, .prefix = "svc-" };
     struct gen_thread th[MAX_CONNS];
     natsConnection *nc = NULL;
     jsCtx *js = NULL;
@@ -245,7 +298,8 @@ int main(int argc, char **argv)
     if (!parse(argc, argv, &cfg)) {
         fprintf(stderr, "usage: tailgen URL N [--containers C] [--hosts H] [--rate R] "
                         "[--conns K] [--pending P] [--storage file|memory] [--msg-id] "
-                        "[--no-republish] [--create-only]\n");
+                        "[--no-republish] [--create-only] [--prefix P] [--registry] "
+                        "[--marker]\n");
         return 2;
     }
     natsStatus st = connect(&cfg, &nc, &js);
@@ -253,6 +307,12 @@ int main(int argc, char **argv)
         st = ensure_stream(js, &cfg, &seq0);
     if (st != NATS_OK) {
         fprintf(stderr, "tailgen: %s: %s\n", cfg.url, natsStatus_GetText(st));
+        goto out;
+    }
+    if (st == NATS_OK && cfg.registry)
+        st = register_all(js, &cfg);
+    if (st != NATS_OK) {
+        fprintf(stderr, "tailgen: registry: %s\n", natsStatus_GetText(st));
         goto out;
     }
     if (cfg.create_only) {

@@ -116,10 +116,9 @@ static lj_status subject_of(const char *key, char *subject, size_t n)
 
 
 /* Creates a tap of sub on container key and attaches it (serving it when the ring
- * is ready). by: the owner (session) whose subscribe asks (rationed), NULL for a container
- * the registry just announced. */
+ * is ready). ask: why, for the watch bounds (watches.h). */
 static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, bool from_start,
-                         struct lj_tap_owner *by)
+                         enum lj_watches_ask ask)
 {
     char subject[LJ_SUBJECT_MAX];
     struct lj_watch *w;
@@ -128,7 +127,7 @@ static lj_status tap_add(struct lj_hub *h, struct lj_sub *sub, const char *key, 
     if (subject_of(key, subject, sizeof(subject)) != LJ_OK)
         return LJ_INVAL;
     if (!(w = lj_watches_find(&h->watches, subject))) {
-        if (!lj_watches_admit(&h->watches, by))
+        if (!lj_watches_admit(&h->watches, sub->owner, ask))
             return LJ_LIMIT;
         if (!(w = lj_watches_add(&h->watches, subject, key)))
             return LJ_NATS;
@@ -223,20 +222,22 @@ static lj_status glob_entry(void *arg, const char *key, const struct lj_lifecycl
     (void)lc;
     if (!lj_glob_match(ga->sub->pattern, key) || !lj_grant_allows(ga->sub->grant, key))
         return LJ_OK;
-    return tap_add(ga->h, ga->sub, key, false, ga->sub->owner);
+    return tap_add(ga->h, ga->sub, key, false, LJ_WATCHES_ASK_GLOB);
 }
 
 lj_status lj_hub_subscribe(struct lj_hub *h, struct lj_sub *sub)
 {
     lj_status st = LJ_OK;
     if (!sub->glob && known(h, sub->pattern)) {
-        st = tap_add(h, sub, sub->pattern, false, sub->owner);
+        st = tap_add(h, sub, sub->pattern, false, LJ_WATCHES_ASK_NAME);
         if (st == LJ_OK)
             tell_current(h, sub);
         return st;
     }
     if (sub->glob) {
         struct glob_add ga = { h, sub };
+        if (!lj_watches_admit_client(sub->owner))
+            return LJ_LIMIT;
         st = lj_containers_each(h->containers, glob_entry, &ga);
     }
     tell_current(h, sub);
@@ -264,7 +265,7 @@ static void glob_discover(void *arg, const char *key)
     for (struct lj_sub *s = h->globs; s; s = s->glob_next)
         if (!*s->owner->closing && lj_glob_match(s->pattern, key)
             && lj_grant_allows(s->grant, key) && !sub_has_key(s, key)
-            && tap_add(h, s, key, true, NULL) == LJ_LIMIT)
+            && tap_add(h, s, key, true, LJ_WATCHES_ASK_REGISTRY) == LJ_LIMIT)
             lj_log(LJ_LOG_WARN, "watch limit reached: a subscription misses a new container",
                    "container=%s max_watches=%u", key, (unsigned)h->watches.max);
 }

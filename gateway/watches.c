@@ -92,20 +92,33 @@ static void bucket_refill(double *tokens, int64_t *at, double burst, double rate
     *at = now;
 }
 
-bool lj_watches_admit(struct lj_watches *ws, struct lj_tap_owner *s)
+/* Takes one of client's tokens when it has one. */
+static bool client_admit(struct lj_tap_owner *client, int64_t now)
+{
+    bucket_refill(&client->watch_tokens, &client->watch_refill_ns, LJ_WATCHES_CLIENT_BURST,
+                  LJ_WATCHES_CLIENT_RATE, now);
+    if (client->watch_tokens < 1)
+        return false;
+    client->watch_tokens -= 1;
+    return true;
+}
+
+bool lj_watches_admit_client(struct lj_tap_owner *by)
+{
+    return client_admit(by, lj_time_mono_ns());
+}
+
+bool lj_watches_admit(struct lj_watches *ws, struct lj_tap_owner *by, enum lj_watches_ask ask)
 {
     int64_t now = lj_time_mono_ns();
     if (ws->count >= ws->max)
         return false;
-    if (!s)
+    if (ask == LJ_WATCHES_ASK_REGISTRY)
         return true;
     bucket_refill(&ws->tokens, &ws->refill_ns, LJ_WATCHES_BURST, LJ_WATCHES_RATE, now);
-    bucket_refill(&s->watch_tokens, &s->watch_refill_ns, LJ_WATCHES_CLIENT_BURST,
-                  LJ_WATCHES_CLIENT_RATE, now);
-    if (ws->tokens < 1 || s->watch_tokens < 1)
+    if (ws->tokens < 1 || (ask == LJ_WATCHES_ASK_NAME && !client_admit(by, now)))
         return false;
     ws->tokens -= 1;
-    s->watch_tokens -= 1;
     return true;
 }
 

@@ -22,7 +22,9 @@ struct lj_tap_owner;
  * client subscribing to name after name must not make thousands: an exact name the
  * registry does not know waits for it without a watch (lj_hub_subscribe), and new
  * watches are rationed per client and per gateway (token buckets: a burst, then a
- * rate per second), with a total bound. Past any of them subscribe answers `limit`. */
+ * rate per second), with a total bound. Past any of them subscribe answers `limit`.
+ * A glob subscribe takes one client token however many containers it matches; each
+ * watch it creates takes a gateway token (enum lj_watches_ask). */
 #define LJ_WATCHES_MAX 10000
 #define LJ_WATCHES_CLIENT_BURST 64     /* a client's 64 subscriptions at once */
 #define LJ_WATCHES_CLIENT_RATE 16      /* per second after that */
@@ -53,9 +55,19 @@ void lj_watches_finish(struct lj_watches *ws);
 /* The watch of subject ("logs.<h>.<c>"), or NULL. */
 struct lj_watch *lj_watches_find(struct lj_watches *ws, const char *subject);
 
-/* Whether a new watch may be created for by's session (NULL: for the registry's news,
- * which only the total bounds); takes a token from both buckets when it may. */
-bool lj_watches_admit(struct lj_watches *ws, struct lj_tap_owner *by);
+/* Who asks for a new watch, and so which bounds apply: the registry's news only the
+ * total; a glob subscribe's matches the gateway's bucket too (the subscribe itself took
+ * one of its client's tokens, lj_watches_admit_client: a glob over 1000 containers is
+ * one request, and the registry, not the client, decides how many it matches); a plain
+ * name also its client's bucket, a token a watch. */
+enum lj_watches_ask { LJ_WATCHES_ASK_REGISTRY, LJ_WATCHES_ASK_GLOB, LJ_WATCHES_ASK_NAME };
+
+/* Whether a new watch may be created for a tap of by's (by: the session's owner; unused
+ * for LJ_WATCHES_ASK_REGISTRY); takes the tokens the ask needs when it may. */
+bool lj_watches_admit(struct lj_watches *ws, struct lj_tap_owner *by, enum lj_watches_ask ask);
+
+/* Takes one of by's tokens (a glob subscribe's one) when it has one. */
+bool lj_watches_admit_client(struct lj_tap_owner *by);
 
 /* Creates the watch for subject / key, subscribed and loading, into the table; NULL
  * when it cannot (out of memory, no NATS subscription). The table owns it. */

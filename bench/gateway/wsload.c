@@ -22,6 +22,7 @@
  * Usage: wsload --mode logjet|nats --port PORT [--host 127.0.0.1] [--path /ws]
  *               [--container H/C] [--subject S] [--conns N] [--procs P]
  *               [--expect LINES] [--idle-ms MS] [--timeout S] [--hold] [--deflate]
+ *               [--replay N] [--taps K]
  * --hold: connect and subscribe, print ready, then wait (idle-connection memory test)
  * until stdin closes.
  * --deflate: offer permessage-deflate (RFC 7692) the way Chromium does
@@ -33,6 +34,12 @@
  * the option no extension is offered, and a server that answers one anyway is refused.
  * This client never compresses what it sends (RSV1 clear is always allowed). The
  * observer connection (--observe-port) never offers deflate: it stays a fixed reference.
+ *
+ * --replay N: the subscribe asks for the last N lines of each container (logjet mode).
+ * --taps K: a connection is ready at its K-th `replayed` frame, not its first (a glob
+ * subscription gets one per container it covers).
+ * Lines may carry a global n (bench/tail's tailgen --marker, numbered over all its
+ * containers): then order and loss per connection mean nothing, only the totals do.
  *
  * Does NOT: speak TLS, send compressed frames, or validate UTF-8.
  */
@@ -107,6 +114,7 @@ struct conn {
     int port;
     const char *path;
     int observer;                   /* the reference NATS connection (--observe-port) */
+    int replayed;                   /* `replayed` frames so far */
     int sampled;                    /* keeps its receipt time of every line */
     struct pmd {                    /* permessage-deflate state, --deflate */
         int agreed;                 /* the server's 101 accepted it */
@@ -136,7 +144,8 @@ static struct {
     int observe_port;
     const char *observe_path;
     int deflate;
-} opt = {M_LOGJET, "127.0.0.1", "/ws", NULL, NULL, 0, 1, 1, 3000, 120, 0, 0, 0, "/", 0};
+    int replay, taps;
+} opt = {M_LOGJET, "127.0.0.1", "/ws", NULL, NULL, 0, 1, 1, 3000, 120, 0, 0, 0, "/", 0, 0, 1};
 
 #define RBUF 262144
 
@@ -277,7 +286,7 @@ static void logjet_message(struct shared *sh, struct conn *c, const char *m, siz
         return;
     }
     if (len > 16 && memcmp(m, "{\"type\":\"replayed\"", 18) == 0) {
-        if (!c->ready) {
+        if (!c->ready && ++c->replayed >= opt.taps) {
             c->ready = 1;
             atomic_fetch_add(&sh->ready, 1);
         }
@@ -759,7 +768,8 @@ static void on_open(struct conn *c)
     char m[1024];
     int n;
     if (c->mode == M_LOGJET)
-        n = snprintf(m, sizeof(m), "{\"op\":\"subscribe\",\"id\":\"b\",\"container\":\"%s\"}", opt.container);
+        n = snprintf(m, sizeof(m), "{\"op\":\"subscribe\",\"id\":\"b\",\"container\":\"%s\",\"replay\":%d}",
+                     opt.container, opt.replay);
     else
         n = snprintf(m, sizeof(m),
                      "CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true,\"no_responders\":true,"
@@ -973,6 +983,10 @@ int main(int argc, char **argv)
             opt.observe_path = v;
         else if (!strcmp(a, "--timeout"))
             opt.timeout_s = atoi(v);
+        else if (!strcmp(a, "--replay"))
+            opt.replay = atoi(v);
+        else if (!strcmp(a, "--taps"))
+            opt.taps = atoi(v);
         else {
             fprintf(stderr, "wsload: unknown option %s\n", a);
             return 2;

@@ -79,9 +79,22 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+/* rx_buffer_size: lws allocates it for every WebSocket connection, idle or not; a
+ * control frame larger than it arrives in pieces, which lj_session_receive joins (up to
+ * LJ_CONTROL_FRAME_MAX). At LJ_CONTROL_FRAME_MAX (4096) it was over half of an idle
+ * subscribed connection's memory: 7.4 KB a connection at 10,000, 4.0 KB with 512
+ * (bench/gateway/idle.mjs).
+ * tx_packet_size: the most one send() may carry; lws keeps the rest of a frame and
+ * sends it on later writable turns, each a pass through poll() over every connection.
+ * Left at 0 it is rx_buffer_size: 4096 cut a 64 KiB lines frame into 16 sends, and 512
+ * made an active client beside 10,000 idle ones seconds late. A whole frame
+ * (max_frame, 64 KiB, plus the line that crosses it) goes in one send. */
+#define LJ_SERVER_RX_BUFFER 512
+#define LJ_SERVER_TX_PACKET (128 * 1024)
+
 static const struct lws_protocols protocols[] = {
     { .name = "logjet", .callback = callback, .per_session_data_size = sizeof(struct lj_server_pss),
-      .rx_buffer_size = LJ_CONTROL_FRAME_MAX },
+      .rx_buffer_size = LJ_SERVER_RX_BUFFER, .tx_packet_size = LJ_SERVER_TX_PACKET },
     { 0 },
 };
 

@@ -14,6 +14,8 @@
  *     --registry       also write each container's registry entry (LOGJET_CONTAINERS, the
  *                      bucket created as the publisher creates it) before the first line,
  *                      so a gateway knows them and globs find them
+ *     --line-from L    every container's line_no continues after L (a second run on the
+ *                      same stream; 0)
  *     --marker         lines begin "LJTS=<CLOCK_REALTIME ns> n=<i> " (i counts from 1 over
  *                      all containers), the marker bench/gateway/wsload measures latency by
  *
@@ -52,7 +54,7 @@
 
 struct gen_cfg {
     const char *url;
-    long n, containers, hosts, conns, pending;
+    long n, containers, hosts, conns, pending, line_from;
     double rate;
     const char *prefix;
     bool file, msg_id, republish, create_only, registry, marker;
@@ -184,6 +186,8 @@ static void *publish_loop(void *arg)
     for (long c = t->index; c < cfg->containers; c += cfg->conns)
         per_round++;
     uint64_t *line_no = calloc((size_t)per_round + 1, sizeof *line_no);
+    for (long k = 0; line_no && k <= per_round; k++)
+        line_no[k] = (uint64_t)cfg->line_from;
     double rate = cfg->rate > 0 ? cfg->rate * (double)per_round / (double)cfg->containers : 0;
     int64_t t0 = lj_time_mono_ns();
     for (long i = 0; i < cfg->n && st == NATS_OK; i++) {
@@ -275,6 +279,8 @@ static bool parse(int argc, char **argv, struct gen_cfg *cfg)
             cfg->pending = atol(v);
         else if (strcmp(a, "--storage") == 0 && ++i)
             cfg->file = strcmp(v, "memory") != 0;
+        else if (strcmp(a, "--line-from") == 0 && ++i)
+            cfg->line_from = atol(v);
         else if (strcmp(a, "--prefix") == 0 && ++i)
             cfg->prefix = v;
         else
@@ -282,7 +288,7 @@ static bool parse(int argc, char **argv, struct gen_cfg *cfg)
     }
     return cfg->n >= 0 && cfg->containers > 0 && cfg->hosts > 0 && cfg->hosts <= cfg->containers
            && cfg->conns > 0 && cfg->conns <= MAX_CONNS && cfg->conns <= cfg->containers
-           && cfg->pending > 0 && cfg->rate >= 0 && *cfg->prefix;
+           && cfg->pending > 0 && cfg->rate >= 0 && *cfg->prefix && cfg->line_from >= 0;
 }
 
 int main(int argc, char **argv)
@@ -299,7 +305,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: tailgen URL N [--containers C] [--hosts H] [--rate R] "
                         "[--conns K] [--pending P] [--storage file|memory] [--msg-id] "
                         "[--no-republish] [--create-only] [--prefix P] [--registry] "
-                        "[--marker]\n");
+                        "[--marker] [--line-from L]\n");
         return 2;
     }
     natsStatus st = connect(&cfg, &nc, &js);

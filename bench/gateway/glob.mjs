@@ -5,7 +5,7 @@
 // Synthetic containers (no Docker): bench/tail's tailgen writes --containers registry
 // entries (host bench0, names bench-0000 ...) and --history lines into each straight
 // into the LOGS stream, shaped as the publisher writes them. Each round, on a fresh
-// gateway (no watch loaded):
+// nats-server and stream, and a fresh gateway (no watch loaded):
 //   replay, cold: one client subscribes `*/bench-*` with replay --history; measured: time
 //     from the subscribe to the last `replayed` frame (one per container), lines
 //     received, gateway CPU and RSS growth, JetStream API requests (nats-server's /jsz)
@@ -92,18 +92,24 @@ function machineBusy() {
 }
 
 // ---- servers ------------------------------------------------------------------------
+// A fresh nats-server (and store) every round, so every round starts from the same
+// stream: HISTORY lines in each container.
 const natsPort = await freePort(), wsPort = await freePort(), monPort = await freePort();
-fs.writeFileSync(path.join(dir, 'nats.conf'), [`listen: "127.0.0.1:${natsPort}"`, `http: "127.0.0.1:${monPort}"`,
-  `jetstream { store_dir: "${dir}/js" }`, `websocket { listen: "127.0.0.1:${wsPort}", no_tls: true }`, ''].join('\n'));
-const nats = start('nats-server', 'nats-server', ['-c', path.join(dir, 'nats.conf')]);
 const natsUrl = `nats://127.0.0.1:${natsPort}`;
-await waitFor(async () => (await fetch(`http://127.0.0.1:${monPort}/healthz`).catch(() => null))?.status === 200, 15000, 'nats-server');
-const jsApi = async () => (await (await fetch(`http://127.0.0.1:${monPort}/jsz`)).json()).api;
+let nats = null;
 let lineNo = 0;   // lines per container so far (tailgen continues them)
-const fill = await run(TAILGEN, [natsUrl, String(C * HISTORY), '--containers', String(C), '--hosts', '1',
-  '--prefix', 'bench-', '--registry']);
-lineNo += HISTORY;
-log(`${C} containers registered, ${HISTORY} lines each: ${fill.trim()}`);
+async function startNats(round) {
+  const store = path.join(dir, `js-${round}`);
+  fs.writeFileSync(path.join(dir, 'nats.conf'), [`listen: "127.0.0.1:${natsPort}"`, `http: "127.0.0.1:${monPort}"`,
+    `jetstream { store_dir: "${store}" }`, `websocket { listen: "127.0.0.1:${wsPort}", no_tls: true }`, ''].join('\n'));
+  nats = start('nats-server', 'nats-server', ['-c', path.join(dir, 'nats.conf')]);
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${monPort}/healthz`).catch(() => null))?.status === 200, 15000, 'nats-server');
+  const fill = await run(TAILGEN, [natsUrl, String(C * HISTORY), '--containers', String(C), '--hosts', '1',
+    '--prefix', 'bench-', '--registry']);
+  lineNo = HISTORY;
+  log(`round ${round}: ${C} containers registered, ${HISTORY} lines each: ${fill.trim()}`);
+}
+const jsApi = async () => (await (await fetch(`http://127.0.0.1:${monPort}/jsz`)).json()).api;
 
 async function startGateway() {
   const port = await freePort();
@@ -177,7 +183,8 @@ function wsload(args, onReady) {
       if (l.startsWith('ready')) onReady(l);
       else if (l.startsWith('{')) result = JSON.parse(l);
     });
-    p.on('exit', (code) => {
+    // 'close', not 'exit': the result line may still be unread when the process exits
+    p.on('close', (code) => {
       procs.delete(p);
       return result ? resolve({ ...result, stderr: err.slice(0, 1000) }) : reject(new Error(`wsload exited ${code}: ${err.slice(0, 1000)}`));
     });
@@ -241,6 +248,7 @@ const results = { date: new Date().toISOString(), nproc: os.cpus().length, cpu: 
   live: LIVE, rounds: [] };
 try {
   for (let round = 1; round <= ROUNDS; round++) {
+    await startNats(round);
     const gw = await startGateway();
     const r = { round, live: [] };
     r.cold = await replayPhase(gw, `round ${round} replay, cold`);
@@ -248,6 +256,7 @@ try {
     r.ingest = await ingestPhase(gw);
     for (const k of CLIENTS) for (const sys of ['gateway', 'nats']) r.live.push(await livePhase(gw, sys, k, r.ingest));
     await stop(gw.p);
+    await stop(nats);
     results.rounds.push(r);
   }
 } finally {

@@ -131,7 +131,8 @@ function wsload(args, onReady) {
       if (l.startsWith('ready')) onReady?.(l, p);
       else if (l.startsWith('{')) result = JSON.parse(l);
     });
-    p.on('exit', (code) => {
+    // 'close', not 'exit': the result line may still be unread when the process exits
+    p.on('close', (code) => {
       procs.delete(p);
       if (onReady === null) resolve({ code, stderr: err });
       else if (result) resolve({ ...result, stderr: err.slice(0, 1000) });

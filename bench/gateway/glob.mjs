@@ -24,13 +24,12 @@
 //          [--clients 1,10] [--rate 5000] [--live 25000] [--out results.json]
 // Needs LOGJET_BUILD_DIR (default build/) with bench/gateway/wsload and bench/tail/tailgen
 // built (both by default), and nats-server on PATH. Not a test.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { createRequire } from 'node:module';
 import { BUILD_DIR, SOURCE_DIR, freePort, waitFor, sleep } from '../../tests/lib/harness.mjs';
+import { CLK_TCK, Procs, run, ticks, rssKB, machineBusy, spread } from './proc.mjs';
 
 // `ws` from the tests' node_modules (cd tests && npm ci), as the tests use it
 const WebSocket = createRequire(path.join(SOURCE_DIR, 'tests/package.json'))('ws');
@@ -49,47 +48,10 @@ const TAILGEN = path.join(BUILD_DIR, 'bench/tail/tailgen');
 const GATEWAY = path.join(BUILD_DIR, 'gateway/logjet-gateway');
 for (const f of [WSLOAD, TAILGEN, GATEWAY]) if (!fs.existsSync(f)) throw new Error(`${f} missing: meson compile -C ${BUILD_DIR}`);
 const GLOB = '*/bench-*';
-const CLK_TCK = 100;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lj-glob-'));
 const log = (...a) => console.error(new Date().toISOString().slice(11, 23), ...a);
 
-// ---- processes --------------------------------------------------------------------
-const procs = new Set();
-function start(name, cmd, args) {
-  const fd = fs.openSync(path.join(dir, `${name}.log`), 'a');
-  const p = spawn(cmd, args, { stdio: ['ignore', fd, fd] });
-  fs.closeSync(fd);
-  procs.add(p);
-  p.once('exit', () => procs.delete(p));
-  return p;
-}
-async function stop(p) {
-  if (!p || p.exitCode !== null || p.signalCode !== null) return;
-  const done = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-  await done;
-  clearTimeout(t);
-}
-function run(cmd, args) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err}`))));
-  });
-}
-const ticks = (pid) => {
-  const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-};
-const rssKB = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-function machineBusy() {
-  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return f.slice(0, 8).reduce((a, b) => a + b, 0) - f[3] - f[4];
-}
+const procs = new Procs(dir);
 
 // ---- servers ------------------------------------------------------------------------
 // A fresh nats-server (and store) every round, so every round starts from the same
@@ -102,7 +64,7 @@ async function startNats(round) {
   const store = path.join(dir, `js-${round}`);
   fs.writeFileSync(path.join(dir, 'nats.conf'), [`listen: "127.0.0.1:${natsPort}"`, `http: "127.0.0.1:${monPort}"`,
     `jetstream { store_dir: "${store}" }`, `websocket { listen: "127.0.0.1:${wsPort}", no_tls: true }`, ''].join('\n'));
-  nats = start('nats-server', 'nats-server', ['-c', path.join(dir, 'nats.conf')]);
+  nats = procs.start('nats-server', 'nats-server', ['-c', path.join(dir, 'nats.conf')]);
   await waitFor(async () => (await fetch(`http://127.0.0.1:${monPort}/healthz`).catch(() => null))?.status === 200, 15000, 'nats-server');
   const fill = await run(TAILGEN, [natsUrl, String(C * HISTORY), '--containers', String(C), '--hosts', '1',
     '--prefix', 'bench-', '--registry']);
@@ -115,7 +77,7 @@ async function startGateway() {
   const port = await freePort();
   // --linger 600: the 1000 watches stay through the round, so every phase after the
   // replay has the same NATS interest (the gateway's subscriptions) behind it
-  const p = start('gateway', GATEWAY, ['--nats-url', natsUrl, '--listen', `127.0.0.1:${port}`, '--linger', '600']);
+  const p = procs.start('gateway', GATEWAY, ['--nats-url', natsUrl, '--listen', `127.0.0.1:${port}`, '--linger', '600']);
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.status === 200,
     20000, 'gateway healthy');
   await waitFor(async () => {
@@ -173,23 +135,7 @@ async function replayPhase(gw, what) {
 }
 
 // ---- live -------------------------------------------------------------------------------
-function wsload(args, onReady) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(WSLOAD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    procs.add(p);
-    let err = '', result = null;
-    p.stderr.on('data', (d) => { err += d; });
-    readline.createInterface({ input: p.stdout }).on('line', (l) => {
-      if (l.startsWith('ready')) onReady(l);
-      else if (l.startsWith('{')) result = JSON.parse(l);
-    });
-    // 'close', not 'exit': the result line may still be unread when the process exits
-    p.on('close', (code) => {
-      procs.delete(p);
-      return result ? resolve({ ...result, stderr: err.slice(0, 1000) }) : reject(new Error(`wsload exited ${code}: ${err.slice(0, 1000)}`));
-    });
-  });
-}
+const wsload = (args, onReady) => procs.wsload([WSLOAD], args, onReady);
 
 async function livePhase(gw, system, k, ingest) {
   const args = system === 'gateway'
@@ -255,21 +201,17 @@ try {
     r.warm = await replayPhase(gw, `round ${round} replay, warm`);
     r.ingest = await ingestPhase(gw);
     for (const k of CLIENTS) for (const sys of ['gateway', 'nats']) r.live.push(await livePhase(gw, sys, k, r.ingest));
-    await stop(gw.p);
-    await stop(nats);
+    await procs.stop(gw.p);
+    await procs.stop(nats);
     results.rounds.push(r);
   }
 } finally {
   results.loadavg_after = fs.readFileSync('/proc/loadavg', 'utf8').trim();
-  for (const p of [...procs]) await stop(p);
-  await stop(nats);
+  await procs.stopAll();
 }
 
 // ---- report ---------------------------------------------------------------------------------
-const med = (xs, f = 2) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return `${s[Math.floor((s.length - 1) / 2)].toFixed(f)} [${s[0].toFixed(f)}-${s[s.length - 1].toFixed(f)}]`;
-};
+const med = spread;
 const R = results.rounds;
 console.log(`\nmachine: ${results.nproc} x ${results.cpu}; ${results.date}; load before ${results.loadavg_before}, after ${results.loadavg_after}`);
 console.log(`glob ${GLOB} over ${C} containers, ${HISTORY} lines each; ${R.length} rounds (median [min-max])`);

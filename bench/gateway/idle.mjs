@@ -25,12 +25,12 @@
 // nats-server on PATH. The file-descriptor limit must allow --idle + 300 in the gateway
 // and --idle / --procs in each wsload: the gateway is started with its soft limit raised
 // to that (prlimit), and the run stops early if the hard limit is lower.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import { BUILD_DIR, freePort, sleep, waitFor, token } from '../../tests/lib/harness.mjs';
+import { CLK_TCK, Procs, run, ticks, rssKB, machineBusy, spread } from './proc.mjs';
 
 const argv = process.argv.slice(2);
 const arg = (k, d) => { const i = argv.indexOf(`--${k}`); return i >= 0 ? argv[i + 1] : d; };
@@ -47,7 +47,6 @@ for (const f of [WSLOAD, TAILGEN, GATEWAY]) {
   if (!fs.existsSync(f)) throw new Error(`${f} missing: meson compile -C ${BUILD_DIR} bench/gateway/wsload`);
 }
 const HOST = 'bench0';                // tailgen --hosts 1 names its host bench0
-const CLK_TCK = 100;
 const NOFILE = IDLE + 300;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lj-idle-'));
 const log = (...a) => console.error(new Date().toISOString().slice(11, 23), ...a);
@@ -56,44 +55,7 @@ const hard = Number(execFileSync('sh', ['-c', 'ulimit -Hn']).toString().trim());
 if (Number.isFinite(hard) && hard < NOFILE) throw new Error(`ulimit -Hn is ${hard}: ${NOFILE} descriptors are needed`);
 
 // ---- processes ---------------------------------------------------------------------
-const procs = new Set();
-function start(name, cmd, args, opts = {}) {
-  const fd = fs.openSync(path.join(dir, `${name}.log`), 'a');
-  const p = spawn(cmd, args, { stdio: [opts.stdin || 'ignore', opts.stdout || fd, fd] });
-  fs.closeSync(fd);
-  procs.add(p);
-  p.once('exit', () => procs.delete(p));
-  return p;
-}
-async function stop(p) {
-  if (!p || p.exitCode !== null || p.signalCode !== null) return;
-  const done = new Promise((r) => p.once('exit', r));
-  p.kill('SIGTERM');
-  const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-  await done;
-  clearTimeout(t);
-}
-function run(cmd, args) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err}`))));
-  });
-}
-function ticks(pid) {
-  const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-function rssKB(pid) {
-  return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-}
-function machineBusy() {
-  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return f.slice(0, 8).reduce((a, b) => a + b, 0) - f[3] - f[4];
-}
+const procs = new Procs(dir);
 async function gauge(port, name) {
   const t = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(t);
@@ -104,7 +66,7 @@ async function gauge(port, name) {
 const natsPort = await freePort(), wsPort = await freePort();
 fs.writeFileSync(path.join(dir, 'nats.conf'), [`listen: "127.0.0.1:${natsPort}"`,
   `jetstream { store_dir: "${dir}/js" }`, `websocket { listen: "127.0.0.1:${wsPort}", no_tls: true }`, ''].join('\n'));
-const nats = start('nats-server', 'nats-server', ['-c', path.join(dir, 'nats.conf')]);
+const nats = procs.start('nats-server', 'nats-server', ['-c', path.join(dir, 'nats.conf')]);
 const natsUrl = `nats://127.0.0.1:${natsPort}`;
 await waitFor(async () => run(TAILGEN, [natsUrl, '0', '--create-only']).then(() => true, () => false), 15000, 'nats-server');
 // the idle containers (10 lines each) and the active one, registered
@@ -113,7 +75,7 @@ await run(TAILGEN, [natsUrl, '0', '--containers', '1', '--hosts', '1', '--prefix
 
 async function startGateway() {
   const port = await freePort();
-  const p = start('gateway', 'prlimit', [`--nofile=${NOFILE}:${hard}`, GATEWAY, '--nats-url', natsUrl,
+  const p = procs.start('gateway', 'prlimit', [`--nofile=${NOFILE}:${hard}`, GATEWAY, '--nats-url', natsUrl,
     '--listen', `127.0.0.1:${port}`, '--max-clients', String(IDLE + 100)]);
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.status === 200,
     20000, 'gateway healthy');
@@ -121,25 +83,7 @@ async function startGateway() {
 }
 
 // ---- the active client ---------------------------------------------------------------
-function wsload(args, onReady) {
-  return new Promise((resolve, reject) => {
-    const p = spawn('prlimit', [`--nofile=${NOFILE}:${hard}`, WSLOAD, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    procs.add(p);
-    let err = '', result = null;
-    p.stderr.on('data', (d) => { err += d; });
-    readline.createInterface({ input: p.stdout }).on('line', (l) => {
-      if (l.startsWith('ready')) onReady?.(l, p);
-      else if (l.startsWith('{')) result = JSON.parse(l);
-    });
-    // 'close', not 'exit': the result line may still be unread when the process exits
-    p.on('close', (code) => {
-      procs.delete(p);
-      if (onReady === null) resolve({ code, stderr: err });
-      else if (result) resolve({ ...result, stderr: err.slice(0, 1000) });
-      else reject(new Error(`wsload exited ${code}: ${err.slice(0, 1000)}`));
-    });
-  });
-}
+const wsload = (args, onReady) => procs.wsload(['prlimit', `--nofile=${NOFILE}:${hard}`, WSLOAD], args, onReady);
 
 let actLines = 0;   // act-0000's line_no so far: every run continues it
 async function active(gw, what) {
@@ -224,20 +168,15 @@ try {
     log(`round ${round}: clients gauge ${r.clients} (want ${IDLE + 4}), /healthz ${r.healthz}, RSS ${r.rss2_kb} KB`);
     await big.release();
     await warm.release();
-    await stop(gw.p);
+    await procs.stop(gw.p);
     results.rounds.push(r);
   }
 } finally {
   results.loadavg_after = fs.readFileSync('/proc/loadavg', 'utf8').trim();
-  for (const p of [...procs]) await stop(p);
-  await stop(nats);
+  await procs.stopAll();
 }
 
 // ---- report ------------------------------------------------------------------------------
-const spread = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return `${s[Math.floor((s.length - 1) / 2)].toFixed(2)} [${s[0].toFixed(2)}-${s[s.length - 1].toFixed(2)}]`;
-};
 const R = results.rounds;
 console.log(`\nmachine: ${results.nproc} x ${results.cpu}; ${results.date}; load before ${results.loadavg_before}, after ${results.loadavg_after}`);
 console.log(`${IDLE} idle subscribed connections, ${R.length} rounds, active client ${LINES} lines at ${RATE}/s (median [min-max])`);

@@ -5,8 +5,9 @@
 // raw sockets; node would need more memory than the gateway for 10,000 sockets), four
 // real containers share it, a quarter each.
 //
-// 10,000 and not 5,000: connecting them takes ~3-4 s here, the whole file ~30 s. Fewer
-// are used only when the descriptor limit cannot hold them (printed; 5,000 at least).
+// 10,000 and not 5,000: connecting them takes ~3-4 s here, the whole file ~18 s (50 s
+// with the machine at load 20). Fewer are used only when the descriptor limit cannot
+// hold them (printed; 5,000 at least).
 // The bounds are generous sanity bounds, not the targets (bench/gateway/idle.mjs
 // measures those): 16 KB a connection, a line within 10 s and a median within 2 s.
 import { test, before, after } from 'node:test';

@@ -19,7 +19,9 @@
 //      logjet_gateway_clients gauge), then the crowd leaves.
 //
 // Usage: node bench/gateway/idle.mjs [--idle 10000] [--rounds 3] [--rate 1000]
-//          [--lines 5000] [--procs 4] [--out results.json]
+//          [--lines 5000] [--procs 4] [--deflate] [--out results.json]
+// --deflate: the crowd offers permessage-deflate as Chromium does (wsload --deflate), so
+// each idle connection also holds the gateway's compression state.
 // Needs LOGJET_BUILD_DIR (default build/) with bench/gateway/wsload and bench/tail/tailgen
 // built (meson compile -C build bench/gateway/wsload; tailgen is built by default), and
 // nats-server on PATH. The file-descriptor limit must allow --idle + 300 in the gateway
@@ -40,6 +42,7 @@ const RATE = Number(arg('rate', 1000));
 const LINES = Number(arg('lines', 5000));
 const PROCS = Number(arg('procs', 4));
 const OUT = arg('out', '');
+const DEFLATE = argv.includes('--deflate');
 const WSLOAD = path.join(BUILD_DIR, 'bench/gateway/wsload');
 const TAILGEN = path.join(BUILD_DIR, 'bench/tail/tailgen');
 const GATEWAY = path.join(BUILD_DIR, 'gateway/logjet-gateway');
@@ -124,7 +127,8 @@ async function crowd(gw, n, procsN) {
     let resolveReady;
     ready.push(new Promise((r) => { resolveReady = r; }));
     const args = ['--mode', 'logjet', '--port', String(gw.port), '--container', `${HOST}/idle-${String(c).padStart(4, '0')}`,
-      '--conns', String(k), '--procs', String(Math.max(1, Math.round(procsN / 4))), '--hold'];
+      '--conns', String(k), '--procs', String(Math.max(1, Math.round(procsN / 4))), '--hold',
+      ...(DEFLATE ? ['--deflate'] : [])];
     holders.push(wsload(args, (line, p) => { holders[c].proc = p; resolveReady(line); }));
   }
   const lines = await Promise.all(ready);
@@ -179,7 +183,7 @@ try {
 // ---- report ------------------------------------------------------------------------------
 const R = results.rounds;
 console.log(`\nmachine: ${results.nproc} x ${results.cpu}; ${results.date}; load before ${results.loadavg_before}, after ${results.loadavg_after}`);
-console.log(`${IDLE} idle subscribed connections, ${R.length} rounds, active client ${LINES} lines at ${RATE}/s (median [min-max])`);
+console.log(`${IDLE} idle subscribed connections${DEFLATE ? ' (permessage-deflate)' : ''}, ${R.length} rounds, active client ${LINES} lines at ${RATE}/s (median [min-max])`);
 console.log('| round | connect s | RSS before / with crowd KB | KB per connection | idle CPU % | alone p50 / p99 ms | beside crowd p50 / p99 ms | hop alone p50 / p99 | hop beside p50 / p99 | gateway CPU % alone / beside | clients | healthz |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of R) {

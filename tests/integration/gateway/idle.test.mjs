@@ -31,10 +31,14 @@ function nofile(pid) {
 const IDLE = Math.min(10000, Math.floor((nofile(process.pid) - 500) / 1000) * 1000);
 
 let s;
+const holding = [];   // every crowd still connected, released by the test or by after()
 before(async () => {
   s = await Stack.start({ publisher: true, gateway: true, gatewayArgs: ['--max-clients', String(IDLE + 100)] });
 });
-after(async () => { if (s) await s.stop(); });
+after(async () => {
+  for (const c of holding.splice(0)) await c.release();
+  if (s) await s.stop();
+});
 
 function rssKb() {
   return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${s.procs.gateway.pid}/status`, 'utf8'))[1]);
@@ -59,12 +63,13 @@ function established(pids) {
     }
   }
   const port = s.ports.gateway.toString(16).toUpperCase().padStart(4, '0');
-  let n = 0;
+  // by inode: a read of /proc/net/tcp while connections change may list one twice
+  const seen = new Set();
   for (const l of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
     const c = l.trim().split(/\s+/);
-    if (c.length > 9 && c[2].endsWith(`:${port}`) && c[3] === '01' && inodes.has(c[9])) n++;
+    if (c.length > 9 && c[2].endsWith(`:${port}`) && c[3] === '01' && inodes.has(c[9])) seen.add(c[9]);
   }
-  return n;
+  return seen.size;
 }
 
 /** n held connections (wsload --hold) subscribed to container ref; resolves with
@@ -79,8 +84,18 @@ function crowd(ref, n) {
     p.once('error', reject);
     readline.createInterface({ input: p.stdout }).on('line', (l) => {
       const m = /^ready (\d+) failed (\d+)/.exec(l);
-      if (m) resolve({ ready: Number(m[1]), failed: Number(m[2]), pid: p.pid, err: () => err,
-        release: async () => { p.stdin.end(); await exited; } });
+      if (!m) return;
+      const c = { ready: Number(m[1]), failed: Number(m[2]), pid: p.pid, err: () => err,
+        release: async () => {
+          const i = holding.indexOf(c);
+          if (i >= 0) holding.splice(i, 1);
+          p.stdin.end();
+          const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+          await exited;
+          clearTimeout(t);
+        } };
+      holding.push(c);
+      resolve(c);
     });
     exited.then((code) => reject(new Error(`wsload exited ${code} before ready: ${err}`)));
   });

@@ -31,22 +31,11 @@ T_BEGIN=$SECONDS
 ROUNDS=${LOGJET_GLOB_RESUME_ROUNDS:-6}
 stack_setup globresume
 
-declare -a CP RP MP
-for n in 1 2 3; do CP[n]=$(free_port); RP[n]=$(free_port); MP[n]=$(free_port); done
+cluster_configs
 for n in 1 2 3; do
-    expr=(-e "s|/var/lib/nats/logjet-nats-$n|$tmp/store-$n|")
-    for m in 1 2 3; do
-        expr+=(-e "s/127\.0\.0\.1:$((4221 + m))\b/127.0.0.1:${CP[m]}/g"
-               -e "s/127\.0\.0\.1:$((6221 + m))\b/127.0.0.1:${RP[m]}/g"
-               -e "s/127\.0\.0\.1:$((8221 + m))\b/127.0.0.1:${MP[m]}/g")
-    done
-    sed "${expr[@]}" "deploy/nats/cluster/nats-$n.conf" > "$tmp/nats-$n.conf"
     start "nats-$n" "$tmp/nats-$n.log" nats-server -c "$tmp/nats-$n.conf"
 done
-URLS="nats://127.0.0.1:${CP[1]},nats://127.0.0.1:${CP[2]},nats://127.0.0.1:${CP[3]}"
-for n in 1 2 3; do
-    wait_http "http://127.0.0.1:${MP[n]}/healthz?js-enabled-only=true" 60 || die "nats-$n is healthy"
-done
+cluster_wait
 PUB_PORT=$(free_port)
 GW_PORT=$(free_port)
 start publisher "$tmp/publisher.log" "$PUBLISHER" --docker-host "${DOCKER_HOST:-unix:///var/run/docker.sock}" \

@@ -173,3 +173,31 @@ show_logs() {
 }
 
 die() { fail "$*"; show_logs; summary; exit 1; }
+
+# cluster_configs: the three nats-server configs of deploy/nats/cluster/nats-{1,2,3}.conf
+# with free ports (client CP[n], route RP[n], monitoring MP[n]) and stores under $tmp,
+# as $tmp/nats-N.conf; URLS is the three client URLs. Run from $LJ_ROOT.
+cluster_configs() {
+    local n m expr
+    declare -g -a CP RP MP
+    for n in 1 2 3; do CP[n]=$(free_port); RP[n]=$(free_port); MP[n]=$(free_port); done
+    for n in 1 2 3; do
+        expr=(-e "s|/var/lib/nats/logjet-nats-$n|$tmp/store-$n|")
+        for m in 1 2 3; do
+            expr+=(-e "s/127\.0\.0\.1:$((4221 + m))\b/127.0.0.1:${CP[m]}/g"
+                   -e "s/127\.0\.0\.1:$((6221 + m))\b/127.0.0.1:${RP[m]}/g"
+                   -e "s/127\.0\.0\.1:$((8221 + m))\b/127.0.0.1:${MP[m]}/g")
+        done
+        sed "${expr[@]}" "deploy/nats/cluster/nats-$n.conf" > "$tmp/nats-$n.conf"
+    done
+    # shellcheck disable=SC2034  # read by the script that sources this file
+    URLS="nats://127.0.0.1:${CP[1]},nats://127.0.0.1:${CP[2]},nats://127.0.0.1:${CP[3]}"
+}
+
+# cluster_wait: every node of cluster_configs answers healthy with JetStream on.
+cluster_wait() {
+    local n
+    for n in 1 2 3; do
+        wait_http "http://127.0.0.1:${MP[n]}/healthz?js-enabled-only=true" 60 || die "nats-$n is healthy"
+    done
+}

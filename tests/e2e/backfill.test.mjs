@@ -33,10 +33,16 @@ test('a container that exited before logjet started: listed as stopped, its line
   await until(async () => (rows = (await snapshot(page)).filter((r) => r.c === key && !r.gap)).length >= 31, 20000, 'its 31 lines');
   await sleep(500);
   rows = (await snapshot(page)).filter((r) => r.c === key && !r.gap);
-  // Both streams in the engine's order (a stderr line may be stamped before stdout
-  // lines written earlier: each stream has its own copier).
-  const want = (await s.engineLogs(c.name)).map((l) => l.line.toString());
+  // The page keeps lines in time order (ui/store.js: by Docker's time to the
+  // microsecond, then seq). A stderr line may be stamped before stdout lines the engine
+  // wrote earlier (each stream has its own copier), so the engine's lines are put in
+  // that order here, from the engine's own times; equal times keep the engine's order.
+  const usOf = (ts) => { const m = /^(.{19})(?:\.(\d+))?Z$/.exec(ts);
+    return Date.parse(m[1] + 'Z') * 1000 + Number(((m[2] || '') + '000000').slice(0, 6)); };
+  const want = (await s.engineLogs(c.name, { timestamps: true }))
+    .map((l) => ({ us: usOf(l.ts), line: l.line.toString() }))
+    .sort((a, b) => a.us - b.us).map((l) => l.line);
   assert.equal(want.length, 31);
-  assert.deepEqual(rows.map((r) => r.line), want, 'the lines the engine has, in its order');
+  assert.deepEqual(rows.map((r) => r.line), want, 'the lines the engine has, in time order');
   assert.deepEqual(errors, []);
 });

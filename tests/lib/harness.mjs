@@ -339,21 +339,36 @@ export class Stack {
    * A container's log as the engine stores it, in the engine's order:
    * [{stream: 'STDOUT'|'STDERR', line: Buffer}], read from the Engine API and
    * demultiplexed here (8-byte frame headers; TTY containers are one raw stream).
-   * Long lines split by Docker into 16 KiB pieces are joined again.
+   * Long lines split by Docker into 16 KiB pieces are joined again. With
+   * `timestamps`, each line also has `ts`: Docker's RFC 3339 time of its first piece.
    */
-  async engineLogs(name, { tty = false } = {}) {
-    const body = await engineGet(`/containers/${name}/logs?stdout=1&stderr=1`);
+  async engineLogs(name, { tty = false, timestamps = false } = {}) {
+    const body = await engineGet(`/containers/${name}/logs?stdout=1&stderr=1${timestamps ? '&timestamps=1' : ''}`);
     const out = [];
     const partial = { 1: [], 2: [] };
+    const stamp = { 1: null, 2: null };
     const push = (type, chunk) => {
       let start = 0;
-      for (let i = 0; i < chunk.length; i++) {
+      // With timestamps every log entry (a line or a piece of one) opens with "<time> ".
+      const skipStamp = () => {
+        if (!timestamps || start >= chunk.length) return;
+        const sp = chunk.indexOf(0x20, start);
+        if (sp < 0) return;
+        if (!partial[type].length) stamp[type] = chunk.subarray(start, sp).toString();
+        start = sp + 1;
+      };
+      skipStamp();
+      for (let i = start; i < chunk.length; i++) {
         if (chunk[i] !== 0x0a) continue;
         let piece = chunk.subarray(start, i);
         const line = Buffer.concat([...partial[type], piece]);
         partial[type] = [];
-        out.push({ stream: type === 2 ? 'STDERR' : 'STDOUT', line: tty && line.at(-1) === 0x0d ? line.subarray(0, -1) : line });
+        const rec = { stream: type === 2 ? 'STDERR' : 'STDOUT', line: tty && line.at(-1) === 0x0d ? line.subarray(0, -1) : line };
+        if (timestamps) rec.ts = stamp[type];
+        out.push(rec);
         start = i + 1;
+        skipStamp();
+        i = start - 1;
       }
       if (start < chunk.length) partial[type].push(chunk.subarray(start));
     };
@@ -366,7 +381,12 @@ export class Stack {
         o += 8 + len;
       }
     }
-    for (const t of [1, 2]) if (partial[t].length) out.push({ stream: t === 2 ? 'STDERR' : 'STDOUT', line: Buffer.concat(partial[t]) });
+    for (const t of [1, 2]) {
+      if (!partial[t].length) continue;
+      const rec = { stream: t === 2 ? 'STDERR' : 'STDOUT', line: Buffer.concat(partial[t]) };
+      if (timestamps) rec.ts = stamp[t];
+      out.push(rec);
+    }
     return out;
   }
 

@@ -60,18 +60,6 @@ done
 trap 'for c in "${CTRS[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done; stack_cleanup' EXIT
 sleep 3
 
-jsz() { # jsz FIELD: the LOGS stream's cluster leader or last_seq, from any live node
-    local n
-    for n in 1 2 3; do
-        [ -n "${PID[nats-$n]:-}" ] || continue
-        curl -fsS --max-time 2 "http://127.0.0.1:${MP[n]}/jsz?streams=true" 2>/dev/null |
-            node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);
-              for (const a of j.account_details||[]) for (const st of a.stream_detail||[])
-                if (st.name==="LOGS") { const v = process.argv[1]==="leader" ? (st.cluster||{}).leader : st.state.last_seq;
-                  if (v) { console.log(v); return; } } process.exit(1); })' "$1" && return 0
-    done
-    return 1
-}
 # gateway_node: the node the gateway is connected to now, from its log.
 gateway_node() {
     local port

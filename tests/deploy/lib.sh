@@ -201,3 +201,18 @@ cluster_wait() {
         wait_http "http://127.0.0.1:${MP[n]}/healthz?js-enabled-only=true" 60 || die "nats-$n is healthy"
     done
 }
+
+# jsz FIELD: the LOGS stream's cluster leader (FIELD leader) or last_seq, from the first
+# node of cluster_configs that is running (PID[nats-N]) and answers; fails when none does.
+jsz() {
+    local n
+    for n in 1 2 3; do
+        [ -n "${PID[nats-$n]:-}" ] || continue
+        curl -fsS --max-time 2 "http://127.0.0.1:${MP[n]}/jsz?streams=true" 2>/dev/null |
+            node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);
+              for (const a of j.account_details||[]) for (const st of a.stream_detail||[])
+                if (st.name==="LOGS") { const v = process.argv[1]==="leader" ? (st.cluster||{}).leader : st.state.last_seq;
+                  if (v) { console.log(v); return; } } process.exit(1); })' "$1" && return 0
+    done
+    return 1
+}

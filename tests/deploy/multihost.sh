@@ -235,19 +235,6 @@ for p in "${pids[@]}"; do wait "$p" || die "docker run of the first containers";
 pass "containers printing on all three engines: ${CTRS[1]} | ${CTRS[2]} | ${CTRS[3]}"
 
 # --- the failures ------------------------------------------------------------------
-# stream_leader: the server name of the LOGS stream's leader, from any live node's /jsz.
-stream_leader() {
-    local n
-    for n in 1 2 3; do
-        [ -n "${PID[nats-$n]:-}" ] || continue
-        curl -fsS --max-time 2 "http://127.0.0.1:${MP[n]}/jsz?streams=true" 2>/dev/null |
-            node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const j=JSON.parse(s);
-              for (const a of j.account_details||[]) for (const st of a.stream_detail||[])
-                if (st.name==="LOGS" && st.cluster && st.cluster.leader) { console.log(st.cluster.leader); return; }})' &&
-            return 0
-    done
-    return 1
-}
 clients_of() {
     curl -fsS --max-time 2 "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '$1 == "logjet_gateway_clients" { print $2 }'
 }
@@ -269,7 +256,7 @@ while read -r -u 3 at what a b c; do
     case "$what" in
     nats-kill)
         leader=""
-        for _ in $(seq 1 20); do leader=$(stream_leader || true); [ -n "$leader" ] && break; sleep 0.5; done
+        for _ in $(seq 1 20); do leader=$(jsz leader || true); [ -n "$leader" ] && break; sleep 0.5; done
         [[ $leader =~ ^logjet-nats-[123]$ ]] || die "found the LOGS stream leader (got '$leader')"
         nats_victim=${leader#logjet-nats-}
         stop "nats-$nats_victim" KILL
